@@ -1,0 +1,109 @@
+/**
+ * Connections hold credentials. They never live in pipeline files or DAGs: at run
+ * time each one comes from the environment variable `XO_CONN_<ID>`, which Airflow
+ * fills from its own connection store and which a developer sets by hand locally.
+ * The value is Airflow's JSON connection format or an Airflow-style URI.
+ */
+import { xoError } from "./errors.js";
+import { registerSecret } from "./redact.js";
+
+export interface Connection {
+  readonly id: string;
+  readonly type?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly login?: string;
+  readonly password?: string;
+  readonly schema?: string;
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export function connectionEnvVar(id: string): string {
+  return `XO_CONN_${id.toUpperCase()}`;
+}
+
+export function resolveConnection(id: string, env: NodeJS.ProcessEnv = process.env): Connection {
+  const envVar = connectionEnvVar(id);
+  const raw = env[envVar]?.trim();
+  if (!raw) throw xoError("XO_CONNECTION_MISSING", { id, envVar });
+  const conn = raw.startsWith("{") ? fromJson(id, envVar, raw) : fromUri(id, envVar, raw);
+  registerSecret(conn.password);
+  for (const [key, value] of Object.entries(conn.extra)) {
+    if (/secret|token|password|key/i.test(key)) registerSecret(value);
+  }
+  return conn;
+}
+
+function fromJson(id: string, envVar: string, raw: string): Connection {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // Never echo the value: it holds secrets.
+    throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "not valid JSON" });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "expected a JSON object" });
+  }
+  const o = parsed as Record<string, unknown>;
+  let extra: unknown = o.extra ?? {};
+  if (typeof extra === "string") {
+    try {
+      extra = extra.trim() ? JSON.parse(extra) : {};
+    } catch {
+      throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "`extra` is not valid JSON" });
+    }
+  }
+  const str = (k: string) => (typeof o[k] === "string" && o[k] !== "" ? (o[k] as string) : undefined);
+  const port = o.port === undefined || o.port === null || o.port === "" ? undefined : Number(o.port);
+  if (port !== undefined && !Number.isInteger(port)) {
+    throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "`port` is not an integer" });
+  }
+  return compact({
+    id,
+    type: str("conn_type") ?? str("type"),
+    host: str("host"),
+    port,
+    login: str("login"),
+    password: str("password"),
+    schema: str("schema"),
+    extra: (extra ?? {}) as Record<string, unknown>,
+  });
+}
+
+function fromUri(id: string, envVar: string, raw: string): Connection {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "not a URI or JSON object" });
+  }
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of url.searchParams) {
+    if (key === "__extra__") {
+      try {
+        Object.assign(extra, JSON.parse(value));
+      } catch {
+        throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "`__extra__` is not valid JSON" });
+      }
+    } else {
+      extra[key] = value;
+    }
+  }
+  const type = url.protocol.replace(/:$/, "").replace(/-/g, "_");
+  const decode = (s: string) => (s ? decodeURIComponent(s) : undefined);
+  return compact({
+    id,
+    type,
+    host: decode(url.hostname),
+    port: url.port ? Number(url.port) : undefined,
+    login: decode(url.username),
+    password: decode(url.password),
+    schema: decode(url.pathname.replace(/^\//, "")),
+    extra,
+  });
+}
+
+function compact(c: Record<string, unknown>): Connection {
+  return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as Connection;
+}

@@ -1,0 +1,217 @@
+/**
+ * The error catalog. Every failure a user can cause has a stable code, typed
+ * properties and a message that says what happened and exactly how to fix it.
+ * The mapped type below makes a code without a message a compile error.
+ */
+
+export interface ErrorProps {
+  XO_CONFIG_NOT_FOUND: { file: string };
+  XO_CONFIG_YAML_SYNTAX: { detail: string };
+  XO_CONFIG_ALIAS_LIMIT: { limit: number };
+  XO_CONFIG_NOT_A_MAPPING: { found: string };
+  XO_CONFIG_UNKNOWN_KEY: { key: string; suggestion?: string | undefined; allowed: readonly string[] };
+  XO_CONFIG_MISSING_KEY: { key: string; expected: string };
+  XO_CONFIG_INVALID_TYPE: { expected: string; found: string };
+  XO_CONFIG_INVALID_VALUE: { detail: string; expected?: string | undefined; found?: string | undefined; suggestion?: string | undefined };
+  XO_CONFIG_UNSAFE_NAME: { what: string; value: string; pattern: string };
+  XO_CONFIG_DUPLICATE_NAME: { what: string; value: string; firstPath: string };
+  XO_CONFIG_UNSAFE_PATH: { value: string };
+  XO_PLUGIN_UNKNOWN: { what: "source" | "sink" | "template" | "landing"; id: string; suggestion?: string | undefined; available: readonly string[] };
+  XO_PLUGIN_API_VERSION: { plugin: string; found: number; expected: number };
+  XO_PLUGIN_INVALID: { plugin: string; detail: string };
+  XO_PLUGIN_DUPLICATE: { plugin: string; what: string };
+  XO_PLUGIN_LOAD_FAILED: { plugin: string; detail: string };
+  XO_CONNECTION_MISSING: { id: string; envVar: string };
+  XO_CONNECTION_INVALID: { id: string; envVar: string; detail: string };
+  XO_TASK_UNKNOWN: { task: string; available: readonly string[] };
+  XO_DATE_INVALID: { value: string };
+  XO_MANIFEST_MISSING: { uri: string; stream: string };
+  XO_STEP_FAILED: { plugin: string; hook: string; task: string; detail: string };
+  XO_DAG_STALE: { files: readonly string[] };
+  XO_PATH_INVALID: { value: string; detail: string };
+}
+
+export type ErrorCode = keyof ErrorProps;
+
+interface MessageParts {
+  readonly message: string;
+  readonly hint?: string;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+const didYouMean = (s: string | undefined) => (s ? `did you mean ${quote(s)}?` : undefined);
+const list = (items: readonly string[]) => (items.length ? items.map(quote).join(", ") : "(none)");
+
+const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
+  XO_CONFIG_NOT_FOUND: (p) => ({
+    message: `no such file or directory: ${p.file}`,
+    hint: "check the path; directories are searched for *.yaml and *.yml files",
+  }),
+  XO_CONFIG_YAML_SYNTAX: (p) => ({ message: `YAML syntax error: ${p.detail}`, hint: "fix the YAML at this position" }),
+  XO_CONFIG_ALIAS_LIMIT: (p) => ({
+    message: `too many YAML alias expansions (limit ${p.limit})`,
+    hint: "the file expands aliases exponentially (an alias bomb); write the values out instead",
+  }),
+  XO_CONFIG_NOT_A_MAPPING: (p) => ({
+    message: `a pipeline file must be a YAML mapping, found ${p.found}`,
+    hint: "start the file with `pipeline:`, `source:` and `sink:` blocks (see examples/)",
+  }),
+  XO_CONFIG_UNKNOWN_KEY: (p) => ({
+    message: `unknown key ${quote(p.key)}`,
+    hint: didYouMean(p.suggestion) ?? `allowed keys here: ${list(p.allowed)}`,
+  }),
+  XO_CONFIG_MISSING_KEY: (p) => ({
+    message: `missing required key ${quote(p.key)}`,
+    hint: `add \`${p.key}:\` with ${p.expected}`,
+  }),
+  XO_CONFIG_INVALID_TYPE: (p) => ({
+    message: `expected ${p.expected}, found ${p.found}`,
+    hint: `change the value to ${p.expected}`,
+  }),
+  XO_CONFIG_INVALID_VALUE: (p) => ({
+    message: p.found !== undefined ? `${p.detail} (found ${p.found})` : p.detail,
+    hint: didYouMean(p.suggestion) ?? (p.expected ? `expected ${p.expected}` : "see the config reference in docs/config.md"),
+  }),
+  XO_CONFIG_UNSAFE_NAME: (p) => ({
+    message: `${p.what} ${quote(p.value)} is not a safe name`,
+    hint: `use ${p.pattern}; names become Airflow ids, table names and landing paths`,
+  }),
+  XO_CONFIG_DUPLICATE_NAME: (p) => ({
+    message: `${p.what} ${quote(p.value)} is already used at ${p.firstPath}`,
+    hint: `give every ${p.what} a unique name`,
+  }),
+  XO_CONFIG_UNSAFE_PATH: (p) => ({
+    message: `pipeline file path ${quote(p.value)} cannot be passed to Airflow tasks safely`,
+    hint: "rename it to use only letters, digits, `.`, `_`, `-` and `/`",
+  }),
+  XO_PLUGIN_UNKNOWN: (p) => ({
+    message: `unknown ${p.what} plugin ${quote(p.id)}`,
+    hint:
+      didYouMean(p.suggestion) ??
+      `installed ${p.what}s: ${list(p.available)}. Install the plugin package (npm install @xo-foundry/plugin-${p.id}) and add it to your project's package.json dependencies`,
+  }),
+  XO_PLUGIN_API_VERSION: (p) => ({
+    message: `plugin ${quote(p.plugin)} targets plugin API version ${p.found}, but this xo-foundry supports version ${p.expected}`,
+    hint:
+      p.found > p.expected
+        ? "upgrade @xo-foundry/cli and @xo-foundry/core to a release that supports the newer plugin API"
+        : `upgrade ${p.plugin} to a release built for plugin API version ${p.expected}`,
+  }),
+  XO_PLUGIN_INVALID: (p) => ({
+    message: `${quote(p.plugin)} is not a valid xo-foundry plugin: ${p.detail}`,
+    hint: "plugins are objects made with definePlugin() from @xo-foundry/core",
+  }),
+  XO_PLUGIN_DUPLICATE: (p) => ({
+    message: `${p.what} is provided twice (second time by ${quote(p.plugin)})`,
+    hint: "remove one of the plugins from your package.json dependencies or the project `plugins:` list",
+  }),
+  XO_PLUGIN_LOAD_FAILED: (p) => ({
+    message: `could not load plugin ${quote(p.plugin)}: ${p.detail}`,
+    hint: "run `npm install` in the project, then `xo-foundry plugins` to check what is discovered",
+  }),
+  XO_CONNECTION_MISSING: (p) => ({
+    message: `connection ${quote(p.id)} is not defined`,
+    hint: `set ${p.envVar} to a JSON object or a URI (in Airflow, define the connection ${quote(p.id)})`,
+  }),
+  XO_CONNECTION_INVALID: (p) => ({
+    message: `connection ${quote(p.id)} in ${p.envVar} is invalid: ${p.detail}`,
+    hint: `set ${p.envVar} to a JSON object like {"host": "...", "password": "..."} or a URI like https://user:secret@host`,
+  }),
+  XO_TASK_UNKNOWN: (p) => ({
+    message: `no task ${quote(p.task)} in this pipeline`,
+    hint: `tasks: ${list(p.available)}`,
+  }),
+  XO_DATE_INVALID: (p) => ({
+    message: `invalid date ${quote(p.value)}`,
+    hint: "use YYYY-MM-DD, for example 2026-01-31",
+  }),
+  XO_MANIFEST_MISSING: (p) => ({
+    message: `stream ${quote(p.stream)} has no landed data at ${p.uri}`,
+    hint: "run the extract task for the same logical date first",
+  }),
+  XO_STEP_FAILED: (p) => ({
+    message: `task ${quote(p.task)} failed in ${p.plugin} (${p.hook}): ${p.detail}`,
+    hint: "fix the cause above and re-run the task; landed data of earlier runs is kept",
+  }),
+  XO_DAG_STALE: (p) => ({
+    message: `${p.files.length} generated DAG file(s) are out of date: ${p.files.join(", ")}`,
+    hint: "run `xo-foundry generate-dags` and commit the result",
+  }),
+  XO_PATH_INVALID: (p) => ({
+    message: `invalid landing location ${quote(p.value)}: ${p.detail}`,
+    hint: "use file://relative/or/absolute/path or s3://bucket/prefix",
+  }),
+};
+
+export type Severity = "error" | "warning";
+
+/** One problem, located as precisely as we can. Serializes as-is for `--json`. */
+export interface Diagnostic {
+  readonly code: ErrorCode;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly hint?: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Dotted path into the config, e.g. `source.streams[0].name`. */
+  readonly path?: string;
+  readonly docs: string;
+}
+
+export interface Location {
+  readonly file?: string | undefined;
+  readonly line?: number | undefined;
+  readonly column?: number | undefined;
+  readonly path?: string | undefined;
+}
+
+export const DOCS_BASE = "https://xo-foundry.dev/docs/errors";
+
+export function diagnostic<C extends ErrorCode>(
+  code: C,
+  props: ErrorProps[C],
+  where: Location = {},
+  severity: Severity = "error",
+): Diagnostic {
+  const { message, hint } = messages[code](props);
+  const d: Record<string, unknown> = { code, severity, message };
+  if (hint) d.hint = hint;
+  for (const key of ["file", "line", "column", "path"] as const) {
+    if (where[key] !== undefined && where[key] !== "") d[key] = where[key];
+  }
+  d.docs = `${DOCS_BASE}#${code.toLowerCase()}`;
+  return d as unknown as Diagnostic;
+}
+
+/** An expected failure: carries diagnostics for the user, never a stack trace. */
+export class XoError extends Error {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(diagnostics: Diagnostic | readonly Diagnostic[]) {
+    const all = Array.isArray(diagnostics) ? (diagnostics as readonly Diagnostic[]) : [diagnostics as Diagnostic];
+    super(all.map((d) => d.message).join("; "));
+    this.name = "XoError";
+    this.diagnostics = all;
+  }
+
+  get code(): ErrorCode | undefined {
+    return this.diagnostics[0]?.code;
+  }
+}
+
+export function xoError<C extends ErrorCode>(code: C, props: ErrorProps[C], where?: Location): XoError {
+  return new XoError(diagnostic(code, props, where));
+}
+
+export function isXoError(e: unknown): e is XoError {
+  return e instanceof XoError || (e instanceof Error && e.name === "XoError" && "diagnostics" in e);
+}
+
+/** One diagnostic as a terminal line plus hint: `file:line:col error CODE path: message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column ?? 1}` : ""}` : "";
+  const head = [where, `${d.severity} ${d.code}`].filter(Boolean).join(" ");
+  const path = d.path ? `${d.path}: ` : "";
+  return `${head}\n  ${path}${d.message}${d.hint ? `\n  hint: ${d.hint}` : ""}`;
+}

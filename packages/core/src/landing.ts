@@ -1,0 +1,23 @@
+/**
+ * A landing zone is object storage addressed by URIs (`file://` built in, `s3://`
+ * from a plugin). Writers publish a whole partition at once so a reader never
+ * sees half of one.
+ */
+export interface LandingObject {
+  readonly uri: string;
+  readonly bytes: number;
+}
+
+export interface LandingStore {
+  /** Streams `body` to `uri`, creating parents; returns bytes written and sha256 (hex). */
+  write(uri: string, body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; sha256: string }>;
+  read(uri: string): AsyncIterable<Uint8Array>;
+  /** Whole small objects (manifests). Returns undefined when the object is missing. */
+  readText(uri: string): Promise<string | undefined>;
+  writeText(uri: string, text: string): Promise<void>;
+  list(prefixUri: string): Promise<readonly LandingObject[]>;
+  /** Removes every object under the prefix. */
+  deletePrefix(prefixUri: string): Promise<void>;
+  /** A local path for reading `uri` (the file itself for `file://`, a download otherwise). */
+  localPath(uri: string): Promise<string>;
+}
