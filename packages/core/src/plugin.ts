@@ -43,6 +43,8 @@ export interface DataWindow {
 
 export interface StepContext {
   readonly pipeline: PipelineConfig;
+  /** The project root; relative paths in options (e.g. a database file) resolve against it. */
+  readonly projectDir: string;
   readonly stream: StreamConfig;
   readonly strategy: LoadStrategy;
   readonly window: DataWindow;
