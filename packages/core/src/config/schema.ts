@@ -80,11 +80,15 @@ export interface SchemaChoice {
 export function pipelineSchema(registry: Registry, choice: SchemaChoice = {}) {
   const sources = registry.sources();
   const sinks = registry.sinks();
+  const strictTarget = (id: string) => {
+    const target = registry.sink(id)?.target;
+    return target ? z.strictObject(target.shape) : z.looseObject({});
+  };
   const anyTarget =
     choice.sink !== undefined
-      ? (registry.sink(choice.sink)?.target ?? z.looseObject({}))
+      ? strictTarget(choice.sink)
       : sinks.length
-        ? z.union(sinks.map((s) => s.target) as unknown as [z.ZodType, ...z.ZodType[]])
+        ? z.union(sinks.map((s) => strictTarget(s.id)) as unknown as [z.ZodType, ...z.ZodType[]])
         : z.looseObject({});
 
   const pick = <T extends { id: string }>(all: readonly T[], id: string | undefined, make: (d: T) => z.ZodType): z.ZodType => {
@@ -106,7 +110,7 @@ export function pipelineSchema(registry: Registry, choice: SchemaChoice = {}) {
     template: name().default("ingest"),
     source,
     landing: landingBlock.default({ uri: "file://.xo-foundry/landing" }),
-    sink: sink.default({ plugin: "duckdb" }),
+    sink: sink.prefault({ plugin: "duckdb" }),
     runner: runnerBlock.default({ type: "bash", command: "xo-foundry" }),
   });
 }

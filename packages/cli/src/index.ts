@@ -1,0 +1,108 @@
+/**
+ * The `xo-foundry` command line. Expected failures (bad config, missing
+ * credentials, failed steps) print diagnostics and exit 1; only a bug in
+ * xo-foundry itself exits 2, and even then without a stack trace unless
+ * XO_DEBUG is set.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { formatDiagnostic, isXoError, redact } from "@xo-foundry/core";
+import { generateCommand } from "./commands/generate.js";
+import { pluginsCommand } from "./commands/plugins.js";
+import { runCommand, taskCommand } from "./commands/run.js";
+import { schemaCommand } from "./commands/schema.js";
+import { validateCommand } from "./commands/validate.js";
+import { CLI_VERSION } from "./version.js";
+
+export { renderDag, writeDags, GENERATED_MARKER, type GeneratedDag } from "./generate.js";
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const set = (code: number) => {
+    exitCode = code;
+  };
+  const json = new Option("--json", "print machine-readable JSON on stdout");
+  const program = new Command("xo-foundry")
+    .description("Declarative YAML pipelines, compiled to Apache Airflow DAGs and run locally.")
+    .version(CLI_VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+
+  program
+    .command("validate-config")
+    .description("validate pipeline files (directories are searched for *.yaml)")
+    .argument("<paths...>", "pipeline files or directories")
+    .addOption(json)
+    .action(async (paths: string[], o) => set(await validateCommand(paths, o)));
+
+  const airflow = new Option("--airflow-version <version>", "target Airflow major version (overrides the config)").choices(["2", "3"]);
+  program
+    .command("generate-dag")
+    .description("generate the Airflow DAG file of one pipeline")
+    .argument("<file>", "pipeline file")
+    .requiredOption("-o, --out <dir>", "output directory")
+    .option("--check", "exit 1 if the file on disk is missing or stale, write nothing")
+    .addOption(airflow)
+    .addOption(json)
+    .action(async (file: string, o) => set(await generateCommand([file], o)));
+
+  program
+    .command("generate-dags")
+    .description("generate one Airflow DAG file per pipeline found in the directories")
+    .argument("<dirs...>", "directories (or files) with pipeline YAML")
+    .requiredOption("-o, --out <dir>", "output directory")
+    .option("--check", "exit 1 if any file on disk is missing, stale or orphaned, write nothing")
+    .addOption(airflow)
+    .addOption(json)
+    .action(async (dirs: string[], o) => set(await generateCommand(dirs, o)));
+
+  program
+    .command("run")
+    .description("run a pipeline locally: every task in dependency order, no Airflow needed")
+    .argument("<file>", "pipeline file")
+    .option("-d, --date <YYYY-MM-DD>", "logical date (default: yesterday, UTC)")
+    .option("--run-id <id>", "run id (default: local__<date>)")
+    .option("-c, --concurrency <n>", "tasks at once", "4")
+    .option("-v, --verbose", "show step logs")
+    .addOption(json)
+    .action(async (file: string, o) => set(await runCommand(file, o)));
+
+  program
+    .command("task")
+    .description("run one task of a pipeline, as an Airflow task does")
+    .argument("<file>", "pipeline file, relative to the project directory")
+    .argument("<task-id>", "task id, e.g. extract_orders")
+    .requiredOption("--logical-date <YYYY-MM-DD>", "the run's logical date")
+    .requiredOption("--run-id <id>", "the run id")
+    .option("--project-dir <dir>", "project directory (default: $XO_FOUNDRY_PROJECT_DIR or the current directory)")
+    .option("-v, --verbose", "show debug logs")
+    .action(async (file: string, taskId: string, o) => set(await taskCommand(file, taskId, o)));
+
+  program
+    .command("plugins")
+    .description("list the plugins discovered from the project's package.json")
+    .option("--project <dir>", "project directory (default: current directory)")
+    .addOption(json)
+    .action(async (o) => set(await pluginsCommand(o)));
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of pipeline files (for editors), built from the installed plugins")
+    .option("-o, --out <file>", "write to a file instead of stdout")
+    .option("--project <dir>", "project directory (default: current directory)")
+    .action(async (o) => set(await schemaCommand(o)));
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (isXoError(e)) {
+      for (const d of e.diagnostics) process.stderr.write(`${redact(formatDiagnostic(d))}\n`);
+      return 1;
+    }
+    const message = redact(e instanceof Error ? e.message : String(e));
+    process.stderr.write(`internal error: ${message}\nThis is a bug in xo-foundry; please report it with the command you ran.\n`);
+    if (process.env.XO_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${redact(e.stack)}\n`);
+    return 2;
+  }
+}

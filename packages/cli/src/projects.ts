@@ -1,0 +1,28 @@
+import path from "node:path";
+import { findProjectDir, loadPipeline, openProject, type Diagnostic, type Project, type ResolvedPipeline } from "@xo-foundry/core";
+
+/** Opens each project once, however many of its pipelines a command touches. */
+export class Projects {
+  readonly #open = new Map<string, Promise<Project>>();
+
+  project(file: string): Promise<Project> {
+    const dir = findProjectDir(path.resolve(file));
+    let p = this.#open.get(dir);
+    if (!p) {
+      p = openProject(dir);
+      this.#open.set(dir, p);
+    }
+    return p;
+  }
+
+  /** Loads and validates one pipeline; project-level problems are reported with it. */
+  async load(file: string): Promise<{ pipeline?: ResolvedPipeline; project: Project; diagnostics: Diagnostic[] }> {
+    const project = await this.project(file);
+    const result = await loadPipeline(file, project);
+    return {
+      ...(result.pipeline && !project.diagnostics.some((d) => d.severity === "error") ? { pipeline: result.pipeline } : {}),
+      project,
+      diagnostics: [...project.diagnostics, ...result.diagnostics],
+    };
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The extract step: pull batches from the source one at a time, stream them into
+ * this run's ingest folder, then publish a complete stage partition. Memory holds
+ * one page at a time, whatever the size of the extract.
+ */
+import {
+  joinUri,
+  landingPaths,
+  type ExtractBatch,
+  type FileFormat,
+  type LandingStore,
+  type Manifest,
+  type ManifestFile,
+  type SourceDefinition,
+  type StepContext,
+  type Connection,
+} from "@xo-foundry/core";
+import { RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, pluginOptions } from "@xo-foundry/core";
+import { publishPartition } from "./partition.js";
+
+/** A records part file rolls over after this many bytes, so files stay loadable in parallel. */
+const PART_BYTES = 128 * 1024 * 1024;
+
+export interface ExtractInput extends StepContext {
+  readonly source: SourceDefinition;
+  readonly connection: Connection | undefined;
+  readonly landing: LandingStore;
+  readonly landingRoot: string;
+}
+
+export async function runExtract(input: ExtractInput): Promise<Manifest> {
+  const { source, landing, pipeline, stream } = input;
+  const paths = landingPaths({
+    root: input.landingRoot,
+    pipeline: pipeline.pipeline.name,
+    stream: stream.name,
+    strategy: input.strategy,
+    window: input.window,
+    runId: input.runId,
+  });
+  // A retry of the same run replaces its own raw files; other runs' files stay.
+  await landing.deletePrefix(paths.ingest);
+
+  const batches = source
+    .extract({
+      ...stepContext(input),
+      options: pluginOptions(pipeline.source, RESERVED_SOURCE_KEYS),
+      streamOptions: pluginOptions(stream, RESERVED_STREAM_KEYS),
+      connection: input.connection,
+    })
+    [Symbol.asyncIterator]();
+
+  const files: ManifestFile[] = [];
+  let pending: ExtractBatch | undefined;
+  let done = false;
+  const next = async (): Promise<ExtractBatch | undefined> => {
+    if (pending) {
+      const b = pending;
+      pending = undefined;
+      return b;
+    }
+    if (done) return undefined;
+    const r = await batches.next();
+    if (r.done) {
+      done = true;
+      return undefined;
+    }
+    return r.value;
+  };
+
+  const encoder = new TextEncoder();
+  let part = 0;
+  for (let batch = await next(); batch; batch = await next()) {
+    if (batch.type === "records") {
+      if (batch.records.length === 0) continue;
+      let rows = 0;
+      // Pulls further record pages into the same part until it is big enough or a file batch arrives.
+      const body = async function* (first: readonly Record<string, unknown>[]): AsyncGenerator<Uint8Array> {
+        let bytes = 0;
+        let records = first;
+        for (;;) {
+          const chunk = encoder.encode(records.map((r) => `${JSON.stringify(r)}\n`).join(""));
+          rows += records.length;
+          bytes += chunk.length;
+          yield chunk;
+          if (bytes >= PART_BYTES) return;
+          const following = await next();
+          if (!following) return;
+          if (following.type !== "records") {
+            pending = following;
+            return;
+          }
+          records = following.records;
+        }
+      };
+      const uri = joinUri(paths.ingest, `part-${String(part++).padStart(5, "0")}.ndjson`);
+      const written = await landing.write(uri, body(batch.records));
+      if (rows > 0) files.push({ uri, format: "ndjson", rows, ...written });
+    } else {
+      const uri = joinUri(paths.ingest, safeFileName(batch.name, part++));
+      const written = await landing.write(uri, batch.body);
+      files.push({ uri, format: batch.format, ...written, ...(batch.rows !== undefined ? { rows: batch.rows } : {}) });
+    }
+    if (input.signal.aborted) throw input.signal.reason;
+  }
+
+  return publishPartition(landing, paths, files, {
+    pipeline: pipeline.pipeline.name,
+    stream: stream.name,
+    strategy: input.strategy,
+    logicalDate: input.window.logicalDate,
+    runId: input.runId,
+  });
+}
+
+function safeFileName(name: string, index: number): string {
+  const base = name.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "");
+  return base ? `${String(index).padStart(5, "0")}-${base}` : `part-${String(index).padStart(5, "0")}`;
+}
+
+export function stepContext(input: StepContext): StepContext {
+  const { pipeline, projectDir, stream, strategy, window, runId, log, signal } = input;
+  return { pipeline, projectDir, stream, strategy, window, runId, log, signal };
+}
+
+export type { FileFormat };

@@ -1,0 +1,2 @@
+export { testdir, type TestDir } from "./testdir.js";
+export { stepContext, type StepContextOverrides } from "./context.js";
