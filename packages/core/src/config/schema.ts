@@ -81,8 +81,9 @@ export function pipelineSchema(registry: Registry, choice: SchemaChoice = {}) {
   const sources = registry.sources();
   const sinks = registry.sinks();
   const strictTarget = (id: string) => {
+    // .strict() keeps the sink's own object-level refinements (e.g. "merge needs keys").
     const target = registry.sink(id)?.target;
-    return target ? z.strictObject(target.shape) : z.looseObject({});
+    return target ? target.strict() : z.looseObject({});
   };
   const anyTarget =
     choice.sink !== undefined

@@ -1,0 +1,90 @@
+import { z } from "zod";
+import type { LoadStrategy } from "@xo-foundry/core";
+import { DuckDbSinkError } from "./errors.js";
+
+export const DEFAULT_DATABASE = ".xo-foundry/warehouse.duckdb";
+
+/** Keys of the YAML `sink:` block next to `plugin` and `connection`. */
+export const sinkOptions = z.object({
+  database: z
+    .string()
+    .min(1)
+    .default(DEFAULT_DATABASE)
+    .describe("Path of the DuckDB database file, relative to the project directory; `:memory:` for a throwaway database."),
+  schema: z.string().min(1).default("main").describe("Schema the tables are loaded into; created when missing."),
+  lock_timeout_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe("How long to wait for another process to release the database file before failing."),
+});
+
+export const LOAD_MODES = ["append", "replace", "merge"] as const;
+export type LoadMode = (typeof LOAD_MODES)[number];
+
+/** Keys of each stream's `target:` block. */
+export const targetOptions = z
+  .strictObject({
+    table: z.string().min(1).optional().describe("Table name inside `schema`; defaults to the stream name."),
+    mode: z
+      .enum(LOAD_MODES)
+      .optional()
+      .describe("append, replace or merge; defaults from the load strategy (full_refresh: replace, incremental: merge with keys else append, historical: merge with keys else append)."),
+    keys: z
+      .array(z.string().min(1))
+      .min(1)
+      .refine((keys) => new Set(keys.map((k) => k.toLowerCase())).size === keys.length, { message: "keys must be unique" })
+      .optional()
+      .describe("Columns that identify a row; required for merge."),
+    create: z.boolean().default(true).describe("Create the table from the files' columns when it does not exist."),
+  })
+  // load() checks again: the runtime may hand over a block nobody validated.
+  .refine((t) => t.mode !== "merge" || t.keys !== undefined, {
+    message: "mode merge needs `keys`: the columns that identify a row",
+    path: ["keys"],
+  });
+
+export type SinkOptions = z.output<typeof sinkOptions>;
+export type TargetOptions = z.output<typeof targetOptions>;
+
+export interface ResolvedTarget {
+  readonly table: string;
+  readonly mode: LoadMode;
+  readonly keys: readonly string[];
+  readonly create: boolean;
+}
+
+export function defaultMode(strategy: LoadStrategy, hasKeys: boolean): LoadMode {
+  switch (strategy) {
+    case "full_refresh":
+      return "replace";
+    case "incremental":
+      return hasKeys ? "merge" : "append";
+    case "historical":
+      // Consecutive historical windows overlap; only keys make the overlap idempotent.
+      return hasKeys ? "merge" : "append";
+  }
+}
+
+/** Validates again at load time: the runtime may hand over a block nobody validated. */
+export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  // Merge without keys is the one mistake worth its own code: it is easy to make and to fix.
+  const missingKeys = result.error.issues.some((i) => i.path.join(".") === "keys" && i.code === "custom");
+  if (missingKeys) {
+    throw new DuckDbSinkError(
+      "XO_DUCKDB_MERGE_KEYS_MISSING",
+      `${where}: mode merge needs \`keys\`, the columns that identify a row`,
+      "add for example `keys: [id]` to the stream's target block, or use mode append or replace",
+    );
+  }
+  throw new DuckDbSinkError("XO_DUCKDB_INVALID_OPTIONS", `${where} is invalid:\n${z.prettifyError(result.error)}`, "fix the options named above");
+}
+
+export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {
+  const t = parseOptions(targetOptions, target, `target of stream ${JSON.stringify(streamName)}`);
+  const keys = t.keys ?? [];
+  return { table: t.table ?? streamName, mode: t.mode ?? defaultMode(strategy, keys.length > 0), keys, create: t.create };
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `npm test`: build, typecheck and test every project through Nx (cached), then
+// print one closing line with the totals of every vitest run.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FORCE_COLOR: "0", NX_TUI: "false" } });
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on("close", (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+const setup = await run(process.execPath, [path.join(root, "tools/setup.mjs")]);
+if (setup.code !== 0) process.exit(setup.code);
+
+const { code, out } = await run("npx", ["nx", "run-many", "-t", "lint", "test", "--output-style=static"]);
+
+// vitest's summary line: "Tests  12 passed | 1 failed (13)" (cached runs replay it).
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const line of out.split("\n")) {
+  const m = /^\s*Tests\s+(.*)\(\d+\)\s*$/.exec(line);
+  if (!m) continue;
+  passed += Number(/(\d+) passed/.exec(m[1])?.[1] ?? 0);
+  failed += Number(/(\d+) failed/.exec(m[1])?.[1] ?? 0);
+  skipped += Number(/(\d+) skipped/.exec(m[1])?.[1] ?? 0);
+}
+if (code !== 0 && failed === 0) failed = 1; // a build or typecheck failure counts as a failure
+process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
+process.exit(code === 0 && failed === 0 && passed > 0 ? 0 : 1);
