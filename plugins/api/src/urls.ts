@@ -1,0 +1,97 @@
+/** Where requests go: the base URL from options or connection, the stream's path and its query. */
+import type { Connection, DataWindow } from "@xo-foundry/core";
+import { describeConnection } from "./auth.js";
+
+const HTTP_SCHEMES = ["http", "https"];
+
+/**
+ * `base_url` wins. Otherwise the connection's host is either a full URL or a bare
+ * host completed by `port` and a scheme. Airflow HTTP connections keep the scheme in
+ * `schema`; URI-style connections (`https://:token@host/v1`) put the path there, so
+ * `schema` is a scheme only when it looks like one.
+ */
+export function resolveBaseUrl(baseUrl: string | undefined, connection: Connection | undefined, connectionId: string | undefined): URL {
+  if (baseUrl) return new URL(baseUrl);
+  const host = connection?.host;
+  if (!host) {
+    throw new Error(
+      `no base URL: set \`base_url\` in the source block, or the host of ${describeConnection(connection?.id ?? connectionId)} ` +
+        `(a full URL like https://api.example.com/v1, or a host with port and extra.scheme)`,
+    );
+  }
+  if (/^https?:\/\//i.test(host)) {
+    const url = new URL(host);
+    if (!url.port && connection.port) url.port = String(connection.port);
+    return url;
+  }
+  const extraScheme = typeof connection.extra.scheme === "string" ? connection.extra.scheme.toLowerCase() : undefined;
+  const schemaIsScheme = connection.schema !== undefined && HTTP_SCHEMES.includes(connection.schema.toLowerCase());
+  const typeScheme = connection.type && HTTP_SCHEMES.includes(connection.type.toLowerCase()) ? connection.type.toLowerCase() : undefined;
+  const scheme = extraScheme ?? (schemaIsScheme ? connection.schema!.toLowerCase() : undefined) ?? typeScheme ?? "https";
+  if (!HTTP_SCHEMES.includes(scheme)) {
+    throw new Error(`unsupported scheme ${JSON.stringify(scheme)} in ${describeConnection(connection.id)}: use http or https`);
+  }
+  const port = connection.port ? `:${connection.port}` : "";
+  const path = connection.schema && !schemaIsScheme ? `/${connection.schema.replace(/^\/+/, "")}` : "";
+  return new URL(`${scheme}://${host}${port}${path}`);
+}
+
+/**
+ * Appends `path` to the base URL's path. `new URL(path, base)` would drop the last
+ * segment of a base without a trailing slash (`/v1` + `customers` -> `/customers`),
+ * which is never what a user writing `base_url: .../v1` means.
+ */
+export function buildUrl(base: URL, path: string, params: Readonly<Record<string, string>>): URL {
+  const url = new URL(base.href);
+  const [pathname = "", query] = path.split(/\?(.*)/s, 2);
+  const segment = pathname.replace(/^\/+/, "");
+  url.pathname = segment ? `${url.pathname.replace(/\/+$/, "")}/${segment}` : url.pathname;
+  if (query) for (const [k, v] of new URLSearchParams(query)) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url;
+}
+
+/** Returns a copy of `url` with the given query parameters set. */
+export function withParams(url: URL, params: Readonly<Record<string, string | number>>): URL {
+  const next = new URL(url.href);
+  for (const [k, v] of Object.entries(params)) next.searchParams.set(k, String(v));
+  return next;
+}
+
+export function fillPlaceholders(text: string, window: DataWindow): string {
+  const values: Record<string, string> = {
+    logical_date: window.logicalDate,
+    window_start: window.start,
+    window_end: window.end,
+    // Window bounds carry the pipeline timezone's offset, so their first ten characters are local dates.
+    window_start_date: window.start.slice(0, 10),
+    window_end_date: window.end.slice(0, 10),
+  };
+  return text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+export function queryParams(params: Readonly<Record<string, string | number | boolean>>, window: DataWindow): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k, typeof v === "string" ? fillPlaceholders(v, window) : String(v)]),
+  );
+}
+
+/** Words that mark a query parameter as secret whatever the auth settings say (`access_token`, `apiKey`, `sig`). */
+const SECRET_WORDS = new Set(["key", "apikey", "token", "secret", "password", "passwd", "pwd", "signature", "sig", "auth", "session", "credential", "credentials"]);
+
+function looksSecret(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/[^a-z0-9]+/);
+  return words.some((w) => SECRET_WORDS.has(w));
+}
+
+/** The URL as it may appear in logs and errors: credentials and secret-looking query values masked. */
+export function printableUrl(url: URL, secretParams: readonly string[] = []): string {
+  const shown = new URL(url.href);
+  shown.username = "";
+  shown.password = "";
+  for (const key of [...new Set(shown.searchParams.keys())]) {
+    if (secretParams.includes(key) || looksSecret(key)) shown.searchParams.set(key, "***");
+  }
+  // URLSearchParams percent-encodes the mask; keep it readable.
+  return shown.href.replace(/=%2A%2A%2A/g, "=***");
+}
