@@ -262,7 +262,7 @@ export function pyComment(text: string): string {
   let body = "";
   for (const ch of text.replace(LINE_BREAKS, " ")) {
     const cp = ch.codePointAt(0)!;
-    if ((cp >= 0x20 && cp <= 0x7e) || cp === 0x09) body += ch;
+    if (cp >= 0x20 && cp <= 0x7e) body += ch;
     else if (cp <= 0xff) body += `\\x${hex(cp, 2)}`;
     else if (cp <= 0xffff) body += `\\u${hex(cp, 4)}`;
     else body += `\\U${hex(cp, 8)}`;
