@@ -20,14 +20,14 @@ export function defaultLogicalDate(now = new Date()): string {
 
 export async function runCommand(file: string, options: RunCommandOptions): Promise<number> {
   const out = output(Boolean(options.json));
+  const logicalDate = options.date ?? defaultLogicalDate();
+  parseDate(logicalDate);
   const { pipeline, project, diagnostics } = await new Projects().load(file);
   if (!pipeline) {
     out.diagnostics(diagnostics);
     out.document({ ok: false, diagnostics });
     return 1;
   }
-  const logicalDate = options.date ?? defaultLogicalDate();
-  parseDate(logicalDate);
   const log = consoleLogger({ verbose: Boolean(options.verbose), write: options.json ? () => {} : undefined });
   const name = pipeline.config.pipeline.name;
   out.line(`${pc.bold(name)}  logical date ${logicalDate}  ${pc.dim(path.relative(process.cwd(), pipeline.file))}`);
@@ -113,6 +113,8 @@ export interface TaskCommandOptions {
 
 /** One step as an Airflow task runs it; the last stdout line is the manifest summary (XCom). */
 export async function taskCommand(file: string, taskId: string, options: TaskCommandOptions): Promise<number> {
+  if (!options.logicalDate) throw xoError("XO_DATE_INVALID", { value: "" });
+  parseDate(options.logicalDate);
   const base = options.projectDir ?? process.env.XO_FOUNDRY_PROJECT_DIR ?? process.cwd();
   const { pipeline, project, diagnostics } = await new Projects().load(path.resolve(base, file));
   const out = output(false);
@@ -120,8 +122,6 @@ export async function taskCommand(file: string, taskId: string, options: TaskCom
     out.diagnostics(diagnostics);
     return 1;
   }
-  if (!options.logicalDate) throw xoError("XO_DATE_INVALID", { value: "" });
-  parseDate(options.logicalDate);
   const outcome = await runTask({
     pipeline,
     project,
