@@ -143,6 +143,9 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   }),
 };
 
+/** Every code of the catalog, for documentation checks and tooling. */
+export const ERROR_CODES = Object.keys(messages) as ErrorCode[];
+
 export type Severity = "error" | "warning";
 
 /** One problem, located as precisely as we can. Serializes as-is for `--json`. */
