@@ -5,7 +5,7 @@
  * module as text passes through the redactor first.
  */
 import { STATUS_CODES } from "node:http";
-import axios, { isAxiosError, type AxiosInstance } from "axios";
+import type { AxiosInstance } from "axios";
 import { redact, type Logger } from "@xo-foundry/core";
 import type { RequestAuth } from "./auth.js";
 import { printableUrl, withParams } from "./urls.js";
@@ -76,15 +76,20 @@ type Outcome =
   | { readonly kind: "timeout" }
   | { readonly kind: "network"; readonly detail: string; readonly permanent: boolean };
 
+// axios loads on the first request, not when the plugin is discovered: every CLI
+// command discovers plugins, and most of them (validate, generate) make no request.
+let axiosModule: Promise<typeof import("axios")> | undefined;
+const loadAxios = () => (axiosModule ??= import("axios"));
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const instance = axios.create({
+  const instance = loadAxios().then(({ default: axios }) => axios.create({
     headers: { Accept: "application/json", "User-Agent": options.userAgent, ...options.headers, ...options.auth.headers },
     // We parse JSON ourselves so a bad body can be quoted in the error, and judge statuses ourselves to decide on retries.
     responseType: "text",
     transformResponse: [(data: unknown) => data],
     validateStatus: () => true,
     maxRedirects: 5,
-  });
+  }));
   const secretParams = options.auth.queryParam ? [options.auth.queryParam.name] : [];
   const random = options.random ?? Math.random;
 
@@ -96,7 +101,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       for (let attempt = 1; ; attempt++) {
         options.signal.throwIfAborted();
-        const outcome = await attemptGet(instance, wire, options.timeoutMs, options.signal);
+        const outcome = await attemptGet(await instance, wire, options.timeoutMs, options.signal);
 
         if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
           return { url, status: outcome.status, headers: outcome.headers, body: parseJson(outcome.text, shown, outcome.status, attempt) };
@@ -132,7 +137,7 @@ async function attemptGet(instance: AxiosInstance, url: URL, timeoutMs: number, 
     signal.throwIfAborted();
     if (timedOut) return { kind: "timeout" };
     // Only the code and message: an AxiosError carries the request config, Authorization header included.
-    const code = isAxiosError(e) ? e.code : undefined;
+    const code = (await loadAxios()).isAxiosError(e) ? e.code : undefined;
     const message = e instanceof Error ? e.message : String(e);
     return { kind: "network", detail: code && !message.includes(code) ? `${message} (${code})` : message, permanent: code !== undefined && PERMANENT_NETWORK_CODES.has(code) };
   } finally {

@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
 import { definePlugin, type SinkDefinition, type XoPlugin } from "@xo-foundry/core";
-import { load } from "./load.js";
 import { sinkOptions, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
 export { DuckDbSinkError, type DuckDbErrorCode } from "./errors.js";
@@ -15,7 +14,8 @@ export const duckdbSink: SinkDefinition<SinkOptions, TargetOptions> = {
   description: "Bulk-loads landed files into tables of a local DuckDB database file (the embedded default warehouse).",
   options: sinkOptions,
   target: targetOptions,
-  load,
+  // The native DuckDB binding loads with the first load, not when the plugin is discovered.
+  load: async (ctx) => (await import("./load.js")).load(ctx),
 };
 
 export function duckdb(): XoPlugin {
