@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { readFile, stat } from "node:fs/promises";
+import { stepContext } from "./context.js";
+import { testdir } from "./testdir.js";
+
+describe("testdir", () => {
+  it("builds a throwaway tree and removes it", async () => {
+    const dir = await testdir({ "xo-foundry.yaml": "defaults: {}\n", "pipelines/a.yaml": "pipeline: {}\n" });
+    expect(await readFile(dir.path("pipelines/a.yaml"), "utf8")).toBe("pipeline: {}\n");
+    await dir.write("more/b.yaml", "x: 1\n");
+    expect((await stat(dir.path("more/b.yaml"))).isFile()).toBe(true);
+    await dir.remove();
+    await expect(stat(dir.dir)).rejects.toThrow();
+  });
+});
+
+describe("stepContext", () => {
+  it("gives a complete context with the data window of the strategy", () => {
+    const ctx = stepContext({ stream: { name: "orders" }, strategy: "historical", logicalDate: "2026-01-15", timezone: "UTC" });
+    expect(ctx.stream).toEqual({ name: "orders", target: {} });
+    expect(ctx.window).toEqual({ logicalDate: "2026-01-15", start: "2026-01-09T00:00:00+00:00", end: "2026-01-16T00:00:00+00:00", timezone: "UTC" });
+    expect(ctx.pipeline.pipeline.load_strategy).toBe("historical");
+    expect(ctx.signal.aborted).toBe(false);
+  });
+});
