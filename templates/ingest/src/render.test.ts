@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { RenderInput, TaskSpec } from "@xo-foundry/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderIngestDag } from "./render.js";
+import { jinjaInert, renderIngestDag } from "./render.js";
 import { caseInput, fixtureConfig, renderInput, resolved, type CaseInput } from "./__fixtures__/pipeline.js";
 import { inspectDags, pythonParseErrors, scratch } from "./__fixtures__/python.js";
 
@@ -78,6 +78,7 @@ describe("renderIngestDag", () => {
       "import pendulum",
       "from airflow.providers.standard.operators.bash import BashOperator",
       "from airflow.sdk import DAG",
+      "from airflow.sdk.definitions.template import literal",
     ]);
     expect(a2!.imports).toEqual([
       "import datetime",
@@ -86,7 +87,8 @@ describe("renderIngestDag", () => {
       "from airflow.operators.bash import BashOperator",
     ]);
     // Top level only imports, binds literals and builds the DAG: nothing that does I/O.
-    expect(a3!.top_level).toEqual(["Expr", "Import", "Import", "ImportFrom", "ImportFrom", "Assign", "Assign", "With"]);
+    expect(a3!.top_level).toEqual(["Expr", "Import", "Import", "ImportFrom", "ImportFrom", "ImportFrom", "Assign", "With"]);
+    expect(a2!.top_level).toEqual(["Expr", "Import", "Import", "ImportFrom", "ImportFrom", "Assign", "With"]);
   });
 
   it("names each connection once, as an Airflow template the worker resolves", () => {
@@ -103,9 +105,11 @@ describe("renderIngestDag", () => {
     const tasks: TaskSpec[] = [
       { id: "dag", kind: "extract", stream: "a", upstream: [] },
       { id: "datetime", kind: "load", stream: "a", upstream: ["dag"] },
+      { id: "literal", kind: "extract", stream: "b", upstream: [] },
     ];
     const [dag] = inspectDags([tmp.write("names.py", renderIngestDag({ ...input, tasks }))]);
-    expect(dag!.tasks.map((t) => t.variable)).toEqual(["dag_", "datetime_"]);
+    // Core reserves `dag` and `datetime` itself (hence `_`); `literal` only this template does.
+    expect(dag!.tasks.map((t) => t.variable)).toEqual(["dag_", "datetime_", "literal_2"]);
     expect(dag!.edges).toEqual([["dag", "datetime"]]);
   });
 
@@ -128,5 +132,15 @@ describe("renderIngestDag", () => {
     const [dag] = inspectDags([tmp.write("docmd.py", renderIngestDag(renderInput(resolved(config))))]);
     expect(dag!.dag.description).toBe("/etc/secrets.md");
     expect(dag!.dag.doc_md).toBe("/etc/secrets.md\n");
+  });
+});
+
+describe("jinjaInert", () => {
+  it("escapes only the braces that would open a Jinja tag", () => {
+    expect(jinjaInert("echo {{ 7 * 7 }} {% if %} {# c #} ${HOME} {x} {")).toBe(
+      "echo {{ '{' }}{ 7 * 7 }} {{ '{' }}% if %} {{ '{' }}# c #} ${HOME} {x} {",
+    );
+    expect(jinjaInert("{{{")).toBe("{{ '{' }}{{ '{' }}{");
+    expect(jinjaInert("xo-foundry")).toBe("xo-foundry");
   });
 });

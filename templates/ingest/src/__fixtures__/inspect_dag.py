@@ -2,6 +2,7 @@
 
 Nothing is executed: the file is parsed with ``ast`` and every value is recovered with
 ``ast.literal_eval``, so a value that was not emitted as a pure literal makes this fail.
+The one call allowed in a task argument is ``literal(<literal>)``, read as {"literal": value}.
 Usage: python3 inspect_dag.py FILE... (prints one JSON array, one entry per file).
 """
 
@@ -53,6 +54,14 @@ def dag_kwargs(call):
             out[kw.arg] = ast.literal_eval(kw.value)
     out["__order__"] = [kw.arg for kw in call.keywords]
     return out
+
+
+def literal_call(node):
+    """``literal(<constant>)`` as {"literal": value}; any other call fails in literal_eval."""
+    if call_name(node) == "literal":
+        assert len(node.args) == 1 and not node.keywords, ast.dump(node)
+        return {"literal": ast.literal_eval(node.args[0])}
+    return ast.literal_eval(node)
 
 
 def edges_of(expr, out):
@@ -108,7 +117,7 @@ def inspect(path):
                 if isinstance(kw.value, ast.Name):
                     kwargs[kw.arg] = {"name": kw.value.id, "value": constants[kw.value.id]}
                 else:
-                    kwargs[kw.arg] = ast.literal_eval(kw.value)
+                    kwargs[kw.arg] = literal_call(kw.value)
             kwargs["__order__"] = [kw.arg for kw in stmt.value.keywords]
             variables[target.id] = kwargs["task_id"]
             tasks.append({"variable": target.id, **kwargs})

@@ -9,9 +9,9 @@ const INSPECT = fileURLToPath(new URL("./inspect_dag.py", import.meta.url));
 export interface DagTask {
   readonly variable: string;
   readonly task_id: string;
-  readonly bash_command: string;
+  /** `bash_command=literal("...")`: the one call `inspect_dag.py` accepts. */
+  readonly bash_command: { readonly literal: string };
   readonly env: { readonly name: string; readonly value: Record<string, string> };
-  readonly params: { readonly name: string; readonly value: Record<string, unknown> };
   readonly append_env: boolean;
   readonly __order__: readonly string[];
 }

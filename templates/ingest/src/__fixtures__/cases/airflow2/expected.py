@@ -12,10 +12,6 @@ import pendulum
 from airflow import DAG
 from airflow.operators.bash import BashOperator
 
-# The command that starts the CLI is data, not template text: Airflow renders
-# bash_command with Jinja, but not the value that {{ params.xo_command }} expands to.
-XO_PARAMS = {"xo_command": "npx --no-install xo-foundry"}
-
 # Airflow renders these when the task runs; credentials come from its connection
 # store, so none is ever written to this file.
 XO_ENV = {
@@ -37,20 +33,22 @@ with DAG(
         "retry_delay": datetime.timedelta(minutes=2.5),
     },
 ) as dag:
+    # bash_command renders to exactly the configured command: a `{` that would open a
+    # Jinja tag is written as {{ '{' }}, so neither a config value nor a run's conf
+    # can put a template or a command into it. Run-time values come
+    # only through XO_ENV, which holds fixed text.
     extract_ledger_entries = BashOperator(
         task_id="extract_ledger_entries",
-        bash_command='{{ params.xo_command }} task pipelines/finance/ledger.yaml extract_ledger_entries --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command='npx --no-install xo-foundry task pipelines/finance/ledger.yaml extract_ledger_entries --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     load_ledger_entries = BashOperator(
         task_id="load_ledger_entries",
-        bash_command='{{ params.xo_command }} task pipelines/finance/ledger.yaml load_ledger_entries --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command='npx --no-install xo-foundry task pipelines/finance/ledger.yaml load_ledger_entries --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     # Streams are independent: each load waits only for its own extract.

@@ -11,10 +11,7 @@ import datetime
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
-
-# The command that starts the CLI is data, not template text: Airflow renders
-# bash_command with Jinja, but not the value that {{ params.xo_command }} expands to.
-XO_PARAMS = {"xo_command": "xo-foundry"}
+from airflow.sdk.definitions.template import literal
 
 # Airflow renders these when the task runs; credentials come from its connection
 # store, so none is ever written to this file.
@@ -40,36 +37,35 @@ with DAG(
     },
     doc_md="Orders and customers from the shop API, loaded daily into the warehouse.",
 ) as dag:
+    # literal(): Airflow does not render bash_command, so neither a config value nor
+    # a run's conf can put a template or a command into it. Run-time values come
+    # only through XO_ENV, which holds fixed text.
     extract_customers = BashOperator(
         task_id="extract_customers",
-        bash_command='{{ params.xo_command }} task pipelines/shop_orders.yaml extract_customers --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task pipelines/shop_orders.yaml extract_customers --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     load_customers = BashOperator(
         task_id="load_customers",
-        bash_command='{{ params.xo_command }} task pipelines/shop_orders.yaml load_customers --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task pipelines/shop_orders.yaml load_customers --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     extract_orders = BashOperator(
         task_id="extract_orders",
-        bash_command='{{ params.xo_command }} task pipelines/shop_orders.yaml extract_orders --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task pipelines/shop_orders.yaml extract_orders --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     load_orders = BashOperator(
         task_id="load_orders",
-        bash_command='{{ params.xo_command }} task pipelines/shop_orders.yaml load_orders --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task pipelines/shop_orders.yaml load_orders --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     # Streams are independent: each load waits only for its own extract.

@@ -11,10 +11,7 @@ import datetime
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG
-
-# The command that starts the CLI is data, not template text: Airflow renders
-# bash_command with Jinja, but not the value that {{ params.xo_command }} expands to.
-XO_PARAMS = {"xo_command": "xo-foundry"}
+from airflow.sdk.definitions.template import literal
 
 # Airflow renders these when the task runs; credentials come from its connection
 # store, so none is ever written to this file.
@@ -39,20 +36,21 @@ with DAG(
     },
     doc_md="See docs/backfill.md\n",
 ) as dag:
+    # literal(): Airflow does not render bash_command, so neither a config value nor
+    # a run's conf can put a template or a command into it. Run-time values come
+    # only through XO_ENV, which holds fixed text.
     extract_events = BashOperator(
         task_id="extract_events",
-        bash_command='{{ params.xo_command }} task backfill.yaml extract_events --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task backfill.yaml extract_events --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     load_events = BashOperator(
         task_id="load_events",
-        bash_command='{{ params.xo_command }} task backfill.yaml load_events --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"',
+        bash_command=literal('xo-foundry task backfill.yaml load_events --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"'),
         env=XO_ENV,
         append_env=True,
-        params=XO_PARAMS,
     )
 
     # Streams are independent: each load waits only for its own extract.
