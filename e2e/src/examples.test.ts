@@ -109,5 +109,7 @@ describe("the examples", () => {
     const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
     expect(Object.keys(schema.properties).sort()).toEqual(["landing", "pipeline", "runner", "sink", "source", "template"]);
     expect(r.stdout).toContain("next_cursor_path");
+    // Reviewed like code: a change to any option of core or the first-party plugins shows up here.
+    await expect(r.stdout).toMatchFileSnapshot("./__snapshots__/pipeline.schema.json");
   });
 });
