@@ -56,7 +56,7 @@ describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i", (i, s
     for (const task of dag.tasks) {
       expect(task.env.value).toEqual({
         XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() }}",
-        XO_LOGICAL_DATE: "{{ ds }}",
+        XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
         XO_RUN_ID: "{{ run_id }}",
       });
       expect(task.append_env).toBe(true);

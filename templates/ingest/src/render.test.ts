@@ -96,7 +96,7 @@ describe("renderIngestDag", () => {
     const [dag] = inspectDags([tmp.write("conn.py", renderIngestDag(shared))]);
     expect(dag!.tasks[0]!.env.value).toEqual({
       XO_CONN_SHARED: "{{ conn.shared.get_uri() }}",
-      XO_LOGICAL_DATE: "{{ ds }}",
+      XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
       XO_RUN_ID: "{{ run_id }}",
     });
   });

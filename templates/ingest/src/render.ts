@@ -115,8 +115,14 @@ function orderTasks(tasks: readonly TaskSpec[]): TaskSpec[] {
   );
 }
 
+/**
+ * Airflow 3 runs triggered without a logical date have no `ds`; their date is the
+ * day they run after. Airflow 2 always has a logical date, so `or` never reaches run_after.
+ */
+export const LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}";
+
 function envSection(config: PipelineConfig): string {
-  const env: Record<string, string> = { XO_LOGICAL_DATE: "{{ ds }}", XO_RUN_ID: "{{ run_id }}" };
+  const env: Record<string, string> = { XO_LOGICAL_DATE: LOGICAL_DATE, XO_RUN_ID: "{{ run_id }}" };
   for (const id of connectionIds(config)) env[connectionEnvVar(id)] = `{{ conn.${id}.get_uri() }}`;
   return [
     "# Airflow renders these when the task runs; credentials come from its connection",

@@ -15,7 +15,7 @@ from airflow.operators.bash import BashOperator
 # Airflow renders these when the task runs; credentials come from its connection
 # store, so none is ever written to this file.
 XO_ENV = {
-    "XO_LOGICAL_DATE": "{{ ds }}",
+    "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
     "XO_RUN_ID": "{{ run_id }}",
 }
 

@@ -17,7 +17,7 @@ from airflow.sdk.definitions.template import literal
 # store, so none is ever written to this file.
 XO_ENV = {
     "XO_CONN_SHARED": "{{ conn.shared.get_uri() }}",
-    "XO_LOGICAL_DATE": "{{ ds }}",
+    "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
     "XO_RUN_ID": "{{ run_id }}",
 }
 
