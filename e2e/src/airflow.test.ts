@@ -1,0 +1,200 @@
+/**
+ * Generated DAGs in real Apache Airflow (3.3, and 2.11 for imports), from the
+ * pinned venvs that `npm test` creates with tools/airflow/setup.sh. Airflow,
+ * the CLI, the landing folder and DuckDB are real; the shop API is the bundled
+ * loopback sample server (emulated SaaS).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { cliBin, repo, run, sandbox, xo } from "./helpers.js";
+
+const airflowEnv = path.join(repo, "tools/airflow/airflow-env.sh");
+const quiet = { AIRFLOW__LOGGING__LOGGING_LEVEL: "WARNING", PYTHONWARNINGS: "ignore" };
+const TOKEN = "airflow-e2e-token-91d2";
+
+interface SampleApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+let scratch: string;
+let project: Awaited<ReturnType<typeof sandbox>>;
+let api: SampleApi;
+let shim: string;
+
+/** Hostile values that Airflow itself accepts (a hostile schedule or time zone is a config error there). */
+const HOSTILE_YAML = `pipeline:
+  name: hostile_strings
+  description: ${JSON.stringify(`"""'''\\ {{ ds }} {% raw %} \${HOME} $(id) \u2028 \ud800 \u{1f600} # -*- coding: utf-7 -*-\nline2`)}
+  start_date: 2026-01-01
+  owner: ${JSON.stringify("o'wner \"{{ conn.x.password }}\" \\")}
+  tags: [${JSON.stringify("{{ 7 * 7 }}")}, ${JSON.stringify("class")}, ${JSON.stringify("\u00e9\u202e")}]
+source:
+  plugin: api
+  base_url: http://127.0.0.1:9/v1
+  streams:
+    - name: items
+      path: items
+runner:
+  command: ${JSON.stringify("echo '{{ 7 * 7 }}' \"$(id)\" {% if x %}")}
+`;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), "xo-airflow-e2e-"));
+  project = await sandbox({ "hostile/hostile.yaml": HOSTILE_YAML }, { copyExamples: true });
+  // Airflow workers find the CLI on PATH, as the runner docs say.
+  shim = path.join(scratch, "bin");
+  await mkdir(shim);
+  await writeFile(path.join(shim, "xo-foundry"), `#!/bin/sh\nexec "${process.execPath}" "${cliBin}" "$@"\n`);
+  await chmod(path.join(shim, "xo-foundry"), 0o755);
+  const { startSampleApi } = (await import(path.join(repo, "examples/sample-api/server.mjs"))) as {
+    startSampleApi(o: { token: string }): Promise<SampleApi>;
+  };
+  api = await startSampleApi({ token: TOKEN });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await project?.remove();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function generate(version: 2 | 3, name: string, inputs: string[]): Promise<string> {
+  const out = path.join(scratch, name);
+  const r = await xo(["generate-dags", ...inputs, "-o", out, "--airflow-version", String(version)]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  return out;
+}
+
+async function importErrors(version: 2 | 3, dags: string): Promise<unknown[]> {
+  // --local parses the files now; without it Airflow 3 answers from an empty database.
+  const args = version === 3 ? ["dags", "list-import-errors", "--local", "-o", "json"] : ["dags", "list-import-errors", "-o", "json"];
+  const r = await run(airflowEnv, [String(version), dags, "--", "airflow", ...args], { env: quiet });
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as unknown[];
+}
+
+async function dagBag(version: 2 | 3, dags: string) {
+  const r = await run(path.join(repo, `.venv/airflow${version}/bin/python`), [path.join(repo, "tools/airflow/check_dags.py"), dags], { env: quiet });
+  return { code: r.code, ...(JSON.parse(r.stdout) as { dags: string[]; import_errors: Record<string, string>; tasks: Record<string, Record<string, string[]>> }) };
+}
+
+describe.each([3, 2] as const)("Airflow %i", (version) => {
+  it("imports the DAG of every example and of the hostile-string pipeline without errors", async () => {
+    const dags = await generate(version, `dags-${version}`, [project.dir]);
+    expect(await importErrors(version, dags)).toEqual([]);
+    const bag = await dagBag(version, dags);
+    expect(bag.import_errors).toEqual({});
+    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop"]);
+    expect(bag.tasks.sample_shop).toEqual({
+      extract_customers: ["load_customers"],
+      extract_orders: ["load_orders"],
+      load_customers: [],
+      load_orders: [],
+    });
+  });
+
+  it("reports a broken DAG file, so the check above can fail", async () => {
+    const dags = path.join(scratch, `broken-${version}`);
+    await mkdir(dags, { recursive: true });
+    await writeFile(path.join(dags, "broken.py"), "from airflow import DAG\nimport no_such_module_here\n");
+    expect(await importErrors(version, dags)).toEqual([expect.objectContaining({ filepath: path.join(dags, "broken.py") })]);
+  });
+
+  it("serializes a parsed DAG to the same hash every time, so no new DAG version per parse", async () => {
+    const dags = await generate(version, `hash-${version}`, [project.dir]);
+    const hashes = async () => {
+      const r = await run(path.join(repo, `.venv/airflow${version}/bin/python`), [path.join(repo, "tools/airflow/dag_hashes.py"), dags], { env: quiet });
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
+    };
+    const first = await hashes();
+    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop"]);
+    expect(await hashes()).toEqual(first);
+  });
+});
+
+describe("airflow dags test on Airflow 3", () => {
+  let dags: string;
+
+  beforeAll(async () => {
+    // No retries: a failing task would otherwise keep `dags test` waiting out the retry delay.
+    const file = path.join(project.dir, "sample-shop.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("  load_strategy: incremental", "  load_strategy: incremental\n  retries: 0"));
+    dags = await generate(3, "dags-test", [file]);
+  });
+
+  const connection = (password: string) =>
+    JSON.stringify({ conn_type: "http", host: "127.0.0.1", port: Number(new URL(api.url).port), schema: "v1", password });
+
+  async function dagsTest(date: string, password: string) {
+    const log = path.join(scratch, `dags-test-${date}-${password.slice(0, 5)}.log`);
+    const r = await run(path.join(repo, "tools/airflow/dags-test.sh"), ["3", dags, "sample_shop", date, log], {
+      env: {
+        ...quiet,
+        AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO",
+        PATH: `${shim}:${process.env.PATH}`,
+        XO_FOUNDRY_PROJECT_DIR: project.dir,
+        // The secret reaches the task only through Airflow's connection store.
+        AIRFLOW_CONN_SAMPLE_SHOP: connection(password),
+        XO_CONN_SAMPLE_SHOP: "",
+      },
+    });
+    expect(r.stderr).toBe("");
+    return { ...(JSON.parse(r.stdout.trim()) as { exit_code: number; tasks: Record<string, string> }), log: await readFile(log, "utf8") };
+  }
+
+  async function counts(): Promise<Record<string, number>> {
+    const instance = await DuckDBInstance.create(path.join(project.dir, ".xo-foundry/warehouse.duckdb"), { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    try {
+      const rows = (await c.runAndReadAll("SELECT (SELECT count(*) FROM main.customers)::INTEGER AS customers, (SELECT count(*) FROM main.orders)::INTEGER AS orders")).getRowObjects();
+      return rows[0] as Record<string, number>;
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  }
+
+  it("runs the demo pipeline end to end through the BashOperator tasks", async () => {
+    const result = await dagsTest("2026-01-15", TOKEN);
+    expect(result.tasks).toEqual({ extract_customers: "success", extract_orders: "success", load_customers: "success", load_orders: "success" });
+    expect(result.exit_code).toBe(0);
+    expect(result.log).toContain('task sample-shop.yaml extract_orders --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"');
+    // The logical date and run id reached the CLI through the rendered environment.
+    const manifest = JSON.parse(
+      await readFile(path.join(project.dir, ".xo-foundry/landing/stage/sample_shop/orders/incremental/date=2026-01-15/_manifest.json"), "utf8"),
+    ) as { logicalDate: string; runId: string };
+    expect(manifest.logicalDate).toBe("2026-01-15");
+    expect(manifest.runId).toMatch(/^manual__/);
+    const loaded = await counts();
+    expect(loaded.customers).toBe(250);
+    expect(loaded.orders).toBeGreaterThan(0);
+
+    // A second run of the same date through Airflow leaves the same rows.
+    expect((await dagsTest("2026-01-15", TOKEN)).exit_code).toBe(0);
+    expect(await counts()).toEqual(loaded);
+  });
+
+  it("takes the secret from the Airflow connection; the DAG file holds none", async () => {
+    const text = await readFile(path.join(dags, "sample_shop.py"), "utf8");
+    expect(text).not.toContain(TOKEN);
+    expect(text).toContain('"XO_CONN_SAMPLE_SHOP": "{{ conn.sample_shop.get_uri() }}"');
+  });
+
+  it("fails the DagRun when the source fails, and says which task and why", async () => {
+    const result = await dagsTest("2026-01-16", "not-the-token");
+    expect(result.exit_code).not.toBe(0);
+    expect(result.tasks).toEqual({
+      extract_customers: "failed",
+      extract_orders: "failed",
+      load_customers: "upstream_failed",
+      load_orders: "upstream_failed",
+    });
+    expect(result.log).toContain("DagRun failed");
+    expect(result.log).toMatch(/task "extract_customers" failed in @xo-foundry\/plugin-api@[\d.]+ \(extract\): GET http:\/\/127\.0\.0\.1:\d+\/v1\/customers\?limit=100&offset=0 failed with HTTP 401/);
+  });
+});

@@ -1,0 +1,272 @@
+// The N equivalent pipelines of the parse benchmark, written three ways:
+//   xo-foundry  - a project (package.json + xo-foundry.yaml + one pipeline YAML each) that
+//                 `xo-foundry generate-dags` turns into one DAG file per pipeline;
+//   dag-factory - one dag-factory 1.1.0 YAML per pipeline plus the single loader .py that
+//                 dag-factory needs in the DAGs folder;
+//   hand-written - one plain Airflow 3 DAG file per pipeline, the way a person writes it.
+// All three describe the same DAGs; measure_dagbag.py --fingerprint proves it after loading.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+export const TASKS_PER_DAG = 4;
+
+/** Pipeline names p0000, p0001, ... (four digits, more if N > 10000). */
+export function pipelineName(i, n) {
+  return `p${String(i).padStart(Math.max(4, String(n - 1).length), "0")}`;
+}
+
+/** What every variant must express for pipeline `name` (the shape of examples/sample-shop.yaml). */
+export function pipelineSpec(name) {
+  const task = (id, upstream) => ({
+    id,
+    upstream,
+    // The command xo-foundry's ingest template emits for a task of `<name>.yaml`.
+    bash: `xo-foundry task ${name}.yaml ${id} --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"`,
+  });
+  return {
+    name,
+    description: `Customers and orders from shop ${name}, loaded daily into DuckDB.`,
+    schedule: "@daily",
+    startDate: { year: 2026, month: 1, day: 1 },
+    catchup: false,
+    maxActiveRuns: 1,
+    tags: ["bench", "shop"],
+    owner: "data-platform",
+    retries: 2,
+    retryDelayMinutes: 5,
+    env: {
+      XO_CONN_SAMPLE_SHOP: "{{ conn.sample_shop.get_uri() }}",
+      XO_LOGICAL_DATE: "{{ ds }}",
+      XO_RUN_ID: "{{ run_id }}",
+    },
+    // Two streams -> extract/load each; each load waits only for its own extract.
+    tasks: [
+      task("extract_customers", []),
+      task("load_customers", ["extract_customers"]),
+      task("extract_orders", []),
+      task("load_orders", ["extract_orders"]),
+    ],
+  };
+}
+
+// JSON string literals are valid YAML double-quoted scalars and valid Python literals for
+// the plain ASCII text used here; refuse anything else rather than escape it wrongly.
+function quote(text) {
+  if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`fixture text must be printable ASCII: ${text}`);
+  return JSON.stringify(text);
+}
+
+// A Python single-quoted literal (what a person writes for a command with double quotes in it).
+function pySingleQuoted(text) {
+  if (!/^[\x20-\x7e]*$/.test(text) || /['\\]/.test(text)) throw new Error(`cannot single-quote: ${text}`);
+  return `'${text}'`;
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+const isoDate = ({ year, month, day }) => `${year}-${pad2(month)}-${pad2(day)}`;
+
+// ---------------------------------------------------------------------------------------
+// xo-foundry
+
+/** The project's package.json: the plugins are found through its dependencies only. */
+export const XO_PACKAGE_JSON = {
+  name: "xo-foundry-bench-parse",
+  private: true,
+  type: "module",
+  dependencies: {
+    "@xo-foundry/plugin-api": "*",
+    "@xo-foundry/plugin-duckdb": "*",
+    "@xo-foundry/template-ingest": "*",
+  },
+};
+
+/** Project defaults, as in examples/xo-foundry.yaml (owner, retries, landing, sink). */
+export function xoProjectYaml(spec) {
+  return `# Project defaults shared by every benchmark pipeline (copied from examples/xo-foundry.yaml).
+defaults:
+  pipeline:
+    owner: ${spec.owner}
+    retries: ${spec.retries}
+    retry_delay_minutes: ${spec.retryDelayMinutes}
+    timezone: UTC
+  landing:
+    uri: file://.xo-foundry/landing
+  sink:
+    plugin: duckdb
+    database: .xo-foundry/warehouse.duckdb
+`;
+}
+
+/** One pipeline in the shape of examples/sample-shop.yaml: 2 streams -> 4 tasks. */
+export function xoPipelineYaml(spec) {
+  return `# Benchmark pipeline ${spec.name}: the shape of examples/sample-shop.yaml.
+pipeline:
+  name: ${spec.name}
+  description: ${quote(spec.description)}
+  schedule: ${quote(spec.schedule)}
+  start_date: ${isoDate(spec.startDate)}
+  tags: [${spec.tags.join(", ")}]
+  load_strategy: incremental
+
+source:
+  plugin: api
+  connection: sample_shop
+  auth:
+    type: bearer
+  page_size: 100
+  streams:
+    - name: customers
+      path: customers
+      record_path: data
+      pagination:
+        type: offset
+      target:
+        table: customers
+        mode: merge
+        keys: [id]
+
+    - name: orders
+      path: orders
+      params:
+        updated_since: "{window_start}"
+        updated_before: "{window_end}"
+      record_path: items
+      pagination:
+        type: cursor
+        next_cursor_path: next_cursor
+        limit_param: limit
+      target:
+        table: orders
+        keys: [id]
+`;
+}
+
+export async function writeXoProject(dir, specs) {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, "package.json"), JSON.stringify(XO_PACKAGE_JSON, null, 2) + "\n");
+  await writeFile(path.join(dir, "xo-foundry.yaml"), xoProjectYaml(specs[0]));
+  for (const spec of specs) await writeFile(path.join(dir, `${spec.name}.yaml`), xoPipelineYaml(spec));
+}
+
+// ---------------------------------------------------------------------------------------
+// dag-factory 1.1.0
+
+/**
+ * The one Python file dag-factory needs in the DAGs folder. dag-factory 1.x exports only
+ * `load_yaml_dags`; given a folder it walks it for *.yaml / *.yml and builds every DAG into
+ * this module's globals, where the DagBag finds them. Airflow's safe-mode discovery only opens
+ * .py files that contain both "airflow" and "dag", which this docstring does.
+ */
+export const DAG_FACTORY_LOADER = `"""Build the Airflow DAGs described by the dag-factory YAML files in this folder."""
+
+import os
+
+from dagfactory import load_yaml_dags
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+load_yaml_dags(globals_dict=globals(), dags_folder=HERE, defaults_config_path=HERE)
+`;
+
+/**
+ * One DAG in dag-factory 1.1.0's YAML: the DAG id is the top-level key, tasks are a mapping
+ * of task id -> config with the operator's full import path (on Airflow 3 the standard
+ * provider's `airflow.providers.standard.operators.bash.BashOperator`), `dependencies` lists
+ * upstream task ids, and a timedelta is built with dag-factory's `__type__` object syntax.
+ * The env mapping is written once and reused through a YAML anchor.
+ */
+export function dagFactoryYaml(spec) {
+  const lines = [
+    `# Benchmark pipeline ${spec.name} for dag-factory 1.1.0.`,
+    `${spec.name}:`,
+    `  description: ${quote(spec.description)}`,
+    `  schedule: ${quote(spec.schedule)}`,
+    `  start_date: ${isoDate(spec.startDate)}`,
+    `  catchup: ${spec.catchup}`,
+    `  max_active_runs: ${spec.maxActiveRuns}`,
+    `  tags: [${spec.tags.join(", ")}]`,
+    `  default_args:`,
+    `    owner: ${spec.owner}`,
+    `    retries: ${spec.retries}`,
+    `    retry_delay:`,
+    `      __type__: datetime.timedelta`,
+    `      minutes: ${spec.retryDelayMinutes}`,
+    `  tasks:`,
+  ];
+  spec.tasks.forEach((task, index) => {
+    lines.push(`    ${task.id}:`);
+    lines.push(`      operator: airflow.providers.standard.operators.bash.BashOperator`);
+    lines.push(`      bash_command: ${quote(task.bash)}`);
+    if (index === 0) {
+      lines.push(`      env: &env`);
+      for (const [k, v] of Object.entries(spec.env)) lines.push(`        ${k}: ${quote(v)}`);
+    } else {
+      lines.push(`      env: *env`);
+    }
+    lines.push(`      append_env: true`);
+    if (task.upstream.length) lines.push(`      dependencies: [${task.upstream.join(", ")}]`);
+  });
+  return lines.join("\n") + "\n";
+}
+
+export async function writeDagFactoryFolder(dir, specs) {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, "dag_factory_loader.py"), DAG_FACTORY_LOADER);
+  for (const spec of specs) await writeFile(path.join(dir, `${spec.name}.yaml`), dagFactoryYaml(spec));
+}
+
+// ---------------------------------------------------------------------------------------
+// Hand-written Airflow 3 DAG: the floor.
+
+export function handWrittenDag(spec) {
+  const { year, month, day } = spec.startDate;
+  const env = Object.entries(spec.env)
+    .map(([k, v]) => `    ${quote(k)}: ${quote(v)},`)
+    .join("\n");
+  const tasks = spec.tasks
+    .map(
+      (t) => `    ${t.id} = BashOperator(
+        task_id=${quote(t.id)},
+        bash_command=${pySingleQuoted(t.bash)},
+        env=ENV,
+        append_env=True,
+    )`,
+    )
+    .join("\n");
+  const deps = spec.tasks
+    .flatMap((t) => t.upstream.map((u) => `    ${u} >> ${t.id}`))
+    .join("\n");
+  return `import datetime
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+ENV = {
+${env}
+}
+
+with DAG(
+    dag_id=${quote(spec.name)},
+    description=${quote(spec.description)},
+    schedule=${quote(spec.schedule)},
+    start_date=pendulum.datetime(${year}, ${month}, ${day}, tz="UTC"),
+    catchup=${spec.catchup ? "True" : "False"},
+    max_active_runs=${spec.maxActiveRuns},
+    tags=[${spec.tags.map(quote).join(", ")}],
+    default_args={
+        "owner": ${quote(spec.owner)},
+        "retries": ${spec.retries},
+        "retry_delay": datetime.timedelta(minutes=${spec.retryDelayMinutes}),
+    },
+):
+${tasks}
+
+${deps}
+`;
+}
+
+export async function writeHandWrittenFolder(dir, specs) {
+  await mkdir(dir, { recursive: true });
+  for (const spec of specs) await writeFile(path.join(dir, `${spec.name}.py`), handWrittenDag(spec));
+}
