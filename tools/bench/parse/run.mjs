@@ -1,0 +1,425 @@
+#!/usr/bin/env node
+// Parse benchmark: how long Airflow's DagBag takes to load N equivalent pipelines written
+// as xo-foundry-generated DAG files, as dag-factory YAML, and as hand-written DAG files.
+// See tools/bench/README.md. Usage:
+//
+//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--json] [--keep]
+//
+// Every measurement is a fresh Python process of the Airflow 3 venv; the three variants of
+// one size run interleaved (rotating order) in this one process tree, so they share the
+// machine's state. Only the DagBag fill is timed (see measure_dagbag.py). This is a
+// benchmark, not a test: it prints numbers and ratios and fails only when a DagBag does not
+// hold the expected DAGs or the three variants do not build the same DAGs.
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  TASKS_PER_DAG,
+  pipelineName,
+  pipelineSpec,
+  writeDagFactoryFolder,
+  writeHandWrittenFolder,
+  writeXoProject,
+} from "./fixtures.mjs";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, "../../..");
+const CLI = path.join(REPO, "packages/cli/bin/xo-foundry.js");
+const MEASURE = path.join(HERE, "measure_dagbag.py");
+const DEFAULT_PYTHON = path.join(REPO, ".venv/airflow3/bin/python");
+
+const VARIANTS = [
+  { id: "hand-written", label: "hand-written" },
+  { id: "xo-foundry", label: "xo-foundry" },
+  { id: "dag-factory", label: "dag-factory" },
+];
+
+const USAGE = `usage: node tools/bench/parse/run.mjs [options]
+
+  --sizes LIST     pipeline counts to measure (default 10,100,1000)
+  --repeats N      timed fresh-process runs per variant and size; the median is reported
+                   (default 5; one untimed verification run comes first)
+  --python PATH    Python of the Airflow 3 venv (default .venv/airflow3/bin/python)
+  --json           print the results as JSON on stdout (progress still goes to stderr)
+  --keep           keep the generated folders (their paths are printed)
+  -h, --help       this text`;
+
+function fail(message) {
+  const err = new Error(message);
+  err.benchFailure = true;
+  throw err;
+}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sizes: { type: "string", default: "10,100,1000" },
+      repeats: { type: "string", default: "5" },
+      python: { type: "string", default: DEFAULT_PYTHON },
+      json: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) fail(`--sizes: positive integers, got ${values.sizes}`);
+  const repeats = Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats: a positive integer, got ${values.repeats}`);
+  return { ...values, sizes, repeats };
+}
+
+const log = (line = "") => process.stderr.write(line + "\n");
+
+// ---------------------------------------------------------------------------------------
+// Child processes
+
+let currentChild = null;
+
+function run(cmd, args, { env, cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    currentChild = child;
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      currentChild = null;
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
+}
+
+const tail = (text, lines = 30) => text.trimEnd().split("\n").slice(-lines).join("\n");
+
+/** The environment of every measuring process: a throwaway AIRFLOW_HOME, nothing inherited. */
+function airflowEnv(airflowHome, dagFolder) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    // No Airflow settings from the caller's shell, and no XO_* variables: dag-factory runs
+    // os.path.expandvars over its YAML, so a set XO_LOGICAL_DATE would change its commands.
+    if (k.startsWith("AIRFLOW") || k.startsWith("XO_") || k.startsWith("PYTHON")) continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    AIRFLOW_HOME: airflowHome,
+    AIRFLOW__CORE__DAGS_FOLDER: dagFolder,
+    AIRFLOW__CORE__LOAD_EXAMPLES: "False",
+    AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS: "False",
+    // Default is 30 s per file; dag-factory's single loader file builds every DAG, so give
+    // it room at large N rather than turn a slow parse into an import error.
+    AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT: "600",
+    // dag-factory telemetry is only sent on DAG runs, but keep it off regardless.
+    AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY: "False",
+    DO_NOT_TRACK: "1",
+    SCARF_NO_ANALYTICS: "true",
+    // Never write .pyc files into the venv (it is shared and must stay untouched).
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
+}
+
+async function measure(ctx, variant, folder, n, { fingerprint }) {
+  const out = path.join(ctx.tmpRoot, "result.json");
+  rmSync(out, { force: true });
+  const args = [MEASURE, folder, out, "--expect-dags", String(n), "--expect-tasks", String(TASKS_PER_DAG)];
+  if (fingerprint) args.push("--fingerprint");
+  const res = await run(ctx.python, args, { env: airflowEnv(ctx.airflowHome, folder), cwd: ctx.tmpRoot });
+  const result = existsSync(out) ? JSON.parse(await readFile(out, "utf8")) : null;
+  if (res.code !== 0 || !result || result.problems.length) {
+    const errors = result ? Object.entries(result.import_errors).slice(0, 3) : [];
+    fail(
+      [
+        `${variant.label}, N=${n}: the DagBag of ${folder} is wrong (exit ${res.code ?? res.signal})`,
+        ...(result ? result.problems.map((p) => `  - ${p}`) : ["  - no result written"]),
+        ...errors.map(([file, msg]) => `  import error in ${file}:\n${tail(msg, 12)}`),
+        "  last lines of its output:",
+        tail(res.stderr + res.stdout, 25),
+      ].join("\n"),
+    );
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics and formatting
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const ms = (s) => s * 1000;
+const fmt = (x, digits = 1) => x.toFixed(digits);
+
+function firstDifference(a, b, where = "") {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const d = firstDifference(a[k], b[k], `${where}.${k}`);
+      if (d) return d;
+    }
+  }
+  return `${where || "(root)"}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
+}
+
+function table(rows, header) {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function osName() {
+  try {
+    const text = readFileSync("/etc/os-release", "utf8");
+    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? os.type();
+  } catch {
+    return `${os.type()} ${os.release()}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// One size
+
+async function benchSize(ctx, n) {
+  const specs = Array.from({ length: n }, (_, i) => pipelineSpec(pipelineName(i, n)));
+  const base = path.join(ctx.tmpRoot, `n${n}`);
+  const project = path.join(ctx.xoRoot, `n${n}`);
+  const folders = {
+    "hand-written": path.join(base, "hand-written"),
+    "xo-foundry": path.join(base, "xo-foundry"),
+    "dag-factory": path.join(base, "dag-factory"),
+  };
+  log(`\nN=${n}: writing ${n} pipelines three ways`);
+  await writeXoProject(project, specs);
+  await writeDagFactoryFolder(folders["dag-factory"], specs);
+  await writeHandWrittenFolder(folders["hand-written"], specs);
+
+  // The build step, outside the parse measurement; timed once, for information only.
+  const genStart = process.hrtime.bigint();
+  const gen = await run(process.execPath, [CLI, "generate-dags", project, "-o", folders["xo-foundry"]], { cwd: REPO });
+  const generateMs = Number(process.hrtime.bigint() - genStart) / 1e6;
+  if (gen.code !== 0) fail(`xo-foundry generate-dags failed for N=${n} (exit ${gen.code}):\n${tail(gen.stderr + gen.stdout)}`);
+  const generated = (await readdir(folders["xo-foundry"])).filter((f) => f.endsWith(".py"));
+  if (generated.length !== n) fail(`xo-foundry generate-dags wrote ${generated.length} DAG files, expected ${n}`);
+  log(`  xo-foundry generate-dags: ${fmt(generateMs, 0)} ms for ${n} pipelines (build step, not timed below)`);
+
+  // Untimed verification: every bag is complete and the three build the same DAGs.
+  const prints = {};
+  for (const v of VARIANTS) {
+    const r = await measure(ctx, v, folders[v.id], n, { fingerprint: true });
+    prints[v.id] = r;
+    ctx.versions = { airflow: r.airflow_version, python: r.python, dagFactory: r.dag_factory_version };
+  }
+  const ref = prints["hand-written"];
+  for (const v of VARIANTS) {
+    if (prints[v.id].fingerprint_sha256 !== ref.fingerprint_sha256) {
+      fail(
+        `N=${n}: ${v.label} does not build the same DAGs as hand-written; first difference:\n  ` +
+          firstDifference(prints[v.id].fingerprints, ref.fingerprints),
+      );
+    }
+  }
+  log(`  verified: ${n} DAGs x ${TASKS_PER_DAG} tasks, no import errors, identical DAGs in all three folders`);
+
+  // Timed repeats, interleaved with a rotating order.
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
+  for (let r = 0; r < ctx.repeats; r++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+    const parts = [];
+    for (const v of order) {
+      const res = await measure(ctx, v, folders[v.id], n, { fingerprint: false });
+      samples[v.id].push(res);
+      parts.push(`${v.label} ${fmt(ms(res.fill_wall_s))} ms`);
+    }
+    log(`  repeat ${r + 1}/${ctx.repeats}: ${parts.join(", ")}`);
+  }
+
+  const variants = {};
+  for (const v of VARIANTS) {
+    const s = samples[v.id];
+    const totals = s.map((x) => x.fill_wall_s);
+    const totalMs = ms(median(totals));
+    const files = s[0].files;
+    variants[v.id] = {
+      folder: ctx.keep ? folders[v.id] : undefined,
+      files,
+      dags: s[0].dags,
+      tasks: s[0].tasks_total,
+      importErrors: Object.keys(s[0].import_errors).length,
+      totalMs,
+      minMs: ms(Math.min(...totals)),
+      maxMs: ms(Math.max(...totals)),
+      perFileMs: totalMs / files,
+      perDagMs: totalMs / s[0].dags,
+      medianFileMs: ms(median(s.map((x) => x.file_median_s))),
+      slowestFileMs: ms(median(s.map((x) => x.file_max_s))),
+      cpuMs: ms(median(s.map((x) => x.fill_cpu_s))),
+      samplesMs: totals.map(ms),
+    };
+  }
+  return {
+    n,
+    repeats: ctx.repeats,
+    generateMs,
+    variants,
+    ratios: {
+      xoFoundryOverHandWritten: variants["xo-foundry"].totalMs / variants["hand-written"].totalMs,
+      dagFactoryOverXoFoundry: variants["dag-factory"].totalMs / variants["xo-foundry"].totalMs,
+    },
+  };
+}
+
+function printSize(r) {
+  const rows = VARIANTS.map((v) => {
+    const x = r.variants[v.id];
+    return [
+      v.label,
+      x.files,
+      `${fmt(x.totalMs)} (${fmt(x.minMs)}-${fmt(x.maxMs)})`,
+      fmt(x.perFileMs, 2),
+      fmt(x.medianFileMs, 2),
+      fmt(x.perDagMs, 2),
+      x.dags,
+      x.tasks,
+      x.importErrors,
+    ];
+  });
+  const header = ["variant", "files", "total ms (min-max)", "per file ms", "median file ms", "per DAG ms", "DAGs", "tasks", "import errors"];
+  console.log(`\nN = ${r.n} pipelines, ${TASKS_PER_DAG} tasks each: DagBag fill, median of ${r.repeats} fresh processes`);
+  console.log(table(rows, header));
+  console.log(
+    `ratios: xo-foundry / hand-written = ${fmt(r.ratios.xoFoundryOverHandWritten, 2)}x` +
+      `   dag-factory / xo-foundry = ${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    log(err.message);
+    log(USAGE);
+    return 2;
+  }
+  if (opts.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!existsSync(opts.python)) {
+    log(`parse bench: no Airflow 3 venv at ${opts.python}; run tools/airflow/setup.sh 3 first`);
+    return 2;
+  }
+  if (!existsSync(path.join(REPO, "packages/cli/dist/index.js"))) {
+    log("parse bench: the CLI is not built; run `npx nx run-many -t build` from the repo root first");
+    return 2;
+  }
+
+  const started = Date.now();
+  // The xo-foundry project must sit inside the repo so that its package.json dependencies
+  // resolve to the workspace packages; everything else goes to the OS temp dir.
+  const xoParent = path.join(REPO, "tools/bench/.tmp");
+  await mkdir(xoParent, { recursive: true });
+  const ctx = {
+    ...opts,
+    xoRoot: await mkdtemp(path.join(xoParent, "parse-")),
+    tmpRoot: await mkdtemp(path.join(os.tmpdir(), "xo-bench-parse-")),
+    versions: {},
+  };
+  ctx.airflowHome = path.join(ctx.tmpRoot, "airflow-home");
+  await mkdir(ctx.airflowHome);
+
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    if (ctx.keep) {
+      log(`\nkept: ${ctx.xoRoot}\n      ${ctx.tmpRoot}`);
+      return;
+    }
+    rmSync(ctx.xoRoot, { recursive: true, force: true });
+    rmSync(ctx.tmpRoot, { recursive: true, force: true });
+    try {
+      rmdirSync(xoParent); // only if no other benchmark is using it
+    } catch {}
+  };
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+      if (currentChild) currentChild.kill("SIGTERM");
+      cleanup();
+      process.exit(130);
+    });
+  }
+
+  try {
+    const machine = {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      os: osName(),
+      node: process.version,
+    };
+    log(`parse bench: sizes ${ctx.sizes.join(", ")}; ${ctx.repeats} timed run(s) per variant and size, after 1 untimed verification run`);
+    log(`machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.os}`);
+    const results = [];
+    for (const n of ctx.sizes) results.push(await benchSize(ctx, n));
+    const elapsedS = (Date.now() - started) / 1000;
+    const report = {
+      benchmark: "parse",
+      date: new Date().toISOString(),
+      machine: { ...machine, python: ctx.versions.python, airflow: ctx.versions.airflow, dagFactory: ctx.versions.dagFactory },
+      repeats: ctx.repeats,
+      elapsedS,
+      results,
+    };
+
+    if (ctx.json) {
+      console.log(JSON.stringify(report, null, 2));
+    } else {
+      console.log(
+        `\nAirflow ${report.machine.airflow}, dag-factory ${report.machine.dagFactory}, Python ${report.machine.python}; ` +
+          `${machine.cpus} cores, ${machine.os}; ${report.date.slice(0, 10)}`,
+      );
+      console.log(
+        "Timed: the DagBag(dag_folder=...) fill only, in a fresh process per run (interpreter start and `import airflow` excluded).\n" +
+          "per file = total / files; median file = median of DagBag's own per-file durations; per DAG = total / DAGs.\n" +
+          "dag-factory's folder holds one loader .py (the only file the DagBag parses) plus one YAML per pipeline.",
+      );
+      for (const r of results) printSize(r);
+      console.log("\nsummary (ratios of median totals):");
+      console.log(
+        table(
+          results.map((r) => [
+            r.n,
+            fmt(r.variants["hand-written"].totalMs),
+            fmt(r.variants["xo-foundry"].totalMs),
+            fmt(r.variants["dag-factory"].totalMs),
+            `${fmt(r.ratios.xoFoundryOverHandWritten, 2)}x`,
+            `${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x`,
+          ]),
+          ["N", "hand-written ms", "xo-foundry ms", "dag-factory ms", "xo-foundry / hand-written", "dag-factory / xo-foundry"],
+        ),
+      );
+      console.log(`\nwall time of the whole benchmark: ${fmt(elapsedS, 0)} s`);
+    }
+    return 0;
+  } catch (err) {
+    log(`\nparse bench FAILED: ${err.benchFailure ? err.message : err.stack}`);
+    return 1;
+  } finally {
+    cleanup();
+  }
+}
+
+process.exitCode = await main();
