@@ -117,6 +117,26 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
   });
 });
 
+describe("the KubernetesPodOperator runner on Airflow 3", () => {
+  it("imports with the real cncf-kubernetes provider, one pod task per step", async () => {
+    const file = path.join(project.dir, "k8s/shop-pods.yaml");
+    const yaml = (await readFile(path.join(project.dir, "sample-shop.yaml"), "utf8"))
+      .replace("name: sample_shop", "name: sample_shop_pods")
+      .concat(
+        "\nrunner:\n  type: kubernetes\n  image: registry.example.com/data/pipelines:1.4.0\n  namespace: data-pipelines\n" +
+          "  resources:\n    requests: { cpu: 500m, memory: 512Mi }\n  env:\n    XO_FOUNDRY_PROJECT_DIR: /app\n",
+      );
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, yaml);
+    const dags = await generate(3, "dags-k8s", [file]);
+    expect(await readFile(path.join(dags, "sample_shop_pods.py"), "utf8")).toContain("KubernetesPodOperator(");
+    expect(await importErrors(3, dags)).toEqual([]);
+    const bag = await dagBag(3, dags);
+    expect(bag.dags).toEqual(["sample_shop_pods"]);
+    expect(Object.keys(bag.tasks.sample_shop_pods!).sort()).toEqual(["extract_customers", "extract_orders", "load_customers", "load_orders"]);
+  });
+});
+
 describe("airflow dags test on Airflow 3", () => {
   let dags: string;
 

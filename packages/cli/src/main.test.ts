@@ -13,7 +13,9 @@ function capture() {
   const err: string[] = [];
   vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
   vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
-  return { out: () => out.join(""), err: () => err.join("") };
+  // Colors depend on the terminal running the tests; the words do not.
+  const plain = (parts: string[]) => parts.join("").replace(/\x1b\[[0-9;]*m/g, "");
+  return { out: () => plain(out), err: () => plain(err) };
 }
 
 describe("main", () => {
@@ -27,6 +29,7 @@ describe("main", () => {
     expect(code).toBe(1);
     expect(io.err()).toContain("error XO_PLUGIN_UNKNOWN");
     expect(io.err()).toContain("npm install @xo-foundry/plugin-api");
+    expect(io.err()).toContain("npm install @xo-foundry/template-ingest");
     expect(io.err()).not.toMatch(/^\s+at /m);
   });
 

@@ -1,9 +1,9 @@
 import { pyComment } from "@xo-foundry/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderIngestDag } from "./render.js";
+import { LOGICAL_DATE, podName, renderIngestDag } from "./render.js";
 import { HOSTILE } from "./__fixtures__/hostile.js";
-import { fixtureConfig, renderInput, resolved } from "./__fixtures__/pipeline.js";
-import { inspectDags, scratch, type InspectedDag } from "./__fixtures__/python.js";
+import { fixtureConfig, kubernetesRunner, renderInput, resolved } from "./__fixtures__/pipeline.js";
+import { inspectDags, scratch, type InspectedDag, type PodTask } from "./__fixtures__/python.js";
 
 const RELATIVE_FILE = "pipelines/orders.yaml";
 const STREAMS = ["orders", "customers"];
@@ -71,5 +71,84 @@ describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i", (i, s
     expect(rendered[i]).toMatch(/^[\x20-\x7e\n]*$/);
     expect(dag.top_level).toEqual(["Expr", "Import", "Import", "ImportFrom", "ImportFrom", "ImportFrom", "Assign", "With"]);
     expect(dag.constants).toEqual(["XO_ENV"]);
+  });
+});
+
+/**
+ * Puts `s` into every kubernetes runner value that reaches Python, Airflow templated
+ * fields and plain ones alike, and into the DAG id the pod names derive from.
+ */
+function hostilePodInput(s: string, airflowVersion: 2 | 3) {
+  const runner = kubernetesRunner({
+    image: s,
+    namespace: s,
+    command: [s, "static"],
+    env: { HOSTILE: s, STATIC: "x" },
+    labels: { [s]: s, zz_static: "x" },
+    resources: { requests: { cpu: s }, limits: { memory: s } },
+    service_account_name: s,
+    config_file: s,
+  });
+  const config = fixtureConfig({ streams: STREAMS, runner, pipeline: { dag_id: s, airflow_version: airflowVersion } });
+  return renderInput(resolved(config, RELATIVE_FILE));
+}
+
+const podRendered = HOSTILE.flatMap((s) => [renderIngestDag(hostilePodInput(s, 3)), renderIngestDag(hostilePodInput(s, 2))]);
+const podDags = inspectDags<PodTask>(podRendered.map((text, i) => tmp.write(`hostile_pod_${i}.py`, text)));
+
+describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i in a kubernetes runner", (i, s) => {
+  const versions = [
+    [3, podDags[2 * i]!, podRendered[2 * i]!],
+    [2, podDags[2 * i + 1]!, podRendered[2 * i + 1]!],
+  ] as const;
+
+  it.each(versions)("comes back from Python exactly as it went in, inside literal() (Airflow %i)", (_version, dag) => {
+    expect(dag.tasks.map((t) => t.task_id)).toEqual(["extract_customers", "load_customers", "extract_orders", "load_orders"]);
+    for (const task of dag.tasks) {
+      expect(task.operator).toBe("KubernetesPodOperator");
+      expect(task.image).toEqual({ literal: s });
+      expect(task.namespace).toEqual({ literal: s });
+      expect(task.cmds).toEqual([{ literal: s }, { literal: "static" }]);
+      expect(task.labels).toEqual({ [s]: { literal: s }, zz_static: { literal: "x" } });
+      expect(task.container_resources).toEqual({
+        "k8s.V1ResourceRequirements": { limits: { memory: { literal: s } }, requests: { cpu: { literal: s } } },
+      });
+      expect(task.config_file).toEqual({ literal: s });
+      // Not a templated field: Airflow passes it on untouched, so it needs no literal().
+      expect(task.service_account_name).toBe(s);
+      expect(task.env_vars).toEqual({
+        name: "XO_ENV",
+        value: {
+          HOSTILE: { literal: s },
+          STATIC: { literal: "x" },
+          XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() | replace('$', '$$') }}",
+          XO_LOGICAL_DATE: LOGICAL_DATE,
+          XO_RUN_ID: "{{ run_id | replace('$', '$$') }}",
+        },
+      });
+    }
+  });
+
+  it.each(versions)("stays out of the arguments and the pod name (Airflow %i)", (_version, dag) => {
+    for (const task of dag.tasks) {
+      expect(task.arguments).toEqual([
+        "task",
+        RELATIVE_FILE,
+        task.task_id,
+        "--logical-date",
+        LOGICAL_DATE,
+        "--run-id",
+        "{{ run_id | replace('$', '$$') }}",
+      ]);
+      expect(task.name).toBe(podName(s, task.task_id));
+      expect(task.name).toMatch(/^[a-z0-9](?:[-a-z0-9]{0,52}[a-z0-9])?$/);
+    }
+    expect(new Set(dag.tasks.map((t) => t.name)).size).toBe(dag.tasks.length);
+  });
+
+  it.each(versions)("leaves the file pure ASCII with one module constant (Airflow %i)", (_version, dag, text) => {
+    expect(text).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(dag.constants).toEqual(["XO_ENV"]);
+    expect(dag.top_level.filter((kind) => kind !== "ImportFrom")).toEqual(["Expr", "Import", "Import", "Assign", "With"]);
   });
 });

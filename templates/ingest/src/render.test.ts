@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { RenderInput, TaskSpec } from "@xo-foundry/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { jinjaInert, renderIngestDag } from "./render.js";
-import { caseInput, fixtureConfig, renderInput, resolved, type CaseInput } from "./__fixtures__/pipeline.js";
-import { inspectDags, pythonParseErrors, scratch } from "./__fixtures__/python.js";
+import { LOGICAL_DATE, jinjaInert, podName, renderIngestDag } from "./render.js";
+import { caseInput, fixtureConfig, kubernetesRunner, renderInput, resolved, type CaseInput } from "./__fixtures__/pipeline.js";
+import { inspectDags, pythonParseErrors, scratch, type PodTask } from "./__fixtures__/python.js";
 
 const CASES = fileURLToPath(new URL("./__fixtures__/cases/", import.meta.url));
 const caseNames = readdirSync(CASES).sort();
@@ -132,6 +132,110 @@ describe("renderIngestDag", () => {
     const [dag] = inspectDags([tmp.write("docmd.py", renderIngestDag(renderInput(resolved(config))))]);
     expect(dag!.dag.description).toBe("/etc/secrets.md");
     expect(dag!.dag.doc_md).toBe("/etc/secrets.md\n");
+  });
+});
+
+describe("renderIngestDag with a kubernetes runner", () => {
+  const podInput = (runner = kubernetesRunner(), airflowVersion: 2 | 3 = 3) =>
+    renderInput(resolved(fixtureConfig({ runner, pipeline: { airflow_version: airflowVersion } })));
+  const inspectPods = (name: string, input: RenderInput) => inspectDags<PodTask>([tmp.write(name, renderIngestDag(input))])[0]!;
+
+  it("imports the provider's operator, and Kubernetes' models only when resources are set", () => {
+    const bare = inspectPods("pod_bare.py", podInput());
+    expect(bare.imports).toEqual([
+      "import datetime",
+      "import pendulum",
+      "from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator",
+      "from airflow.sdk import DAG",
+      "from airflow.sdk.definitions.template import literal",
+    ]);
+    const sized = inspectPods("pod_sized.py", podInput(kubernetesRunner({ resources: { requests: { cpu: "1" }, limits: {} } })));
+    expect(sized.imports.at(-1)).toBe("from kubernetes.client import models as k8s");
+    expect(sized.tasks[0]!.container_resources).toEqual({ "k8s.V1ResourceRequirements": { requests: { cpu: { literal: "1" } } } });
+    const v2 = inspectPods("pod_v2.py", podInput(kubernetesRunner(), 2));
+    expect(v2.imports).toEqual([
+      "import datetime",
+      "import pendulum",
+      "from airflow import DAG",
+      "from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator",
+      "from airflow.utils.template import literal",
+    ]);
+  });
+
+  it("writes only the options the config sets, in a fixed order", () => {
+    const [first] = inspectPods("pod_order.py", podInput()).tasks;
+    expect(first!.__order__).toEqual([
+      "task_id",
+      "name",
+      "namespace",
+      "image",
+      "cmds",
+      "arguments",
+      "env_vars",
+      "get_logs",
+      "on_finish_action",
+      "log_pod_spec_on_failure",
+    ]);
+    expect(first).toMatchObject({ get_logs: true, on_finish_action: "delete_pod", log_pod_spec_on_failure: false });
+  });
+
+  it("passes the run's values as fixed templates, doubling `$` where Kubernetes would expand it", () => {
+    const config = fixtureConfig({ runner: kubernetesRunner(), sourceConnection: "shop_api", sinkConnection: "warehouse" });
+    const [task] = inspectPods("pod_args.py", renderInput(resolved(config))).tasks;
+    expect(task!.arguments).toEqual([
+      "task",
+      "pipelines/orders.yaml",
+      "extract_customers",
+      "--logical-date",
+      LOGICAL_DATE,
+      "--run-id",
+      "{{ run_id | replace('$', '$$') }}",
+    ]);
+    expect(task!.env_vars.value).toEqual({
+      XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() | replace('$', '$$') }}",
+      XO_CONN_WAREHOUSE: "{{ conn.warehouse.get_uri() | replace('$', '$$') }}",
+      XO_LOGICAL_DATE: LOGICAL_DATE,
+      XO_RUN_ID: "{{ run_id | replace('$', '$$') }}",
+    });
+  });
+
+  it("keeps task variables clear of the names it imports", () => {
+    const tasks: TaskSpec[] = [
+      { id: "k8s", kind: "extract", stream: "a", upstream: [] },
+      { id: "literal", kind: "extract", stream: "b", upstream: [] },
+    ];
+    const dag = inspectPods("pod_names.py", { ...podInput(kubernetesRunner({ resources: { requests: {}, limits: { memory: "1Gi" } } })), tasks });
+    expect(dag.tasks.map((t) => t.variable)).toEqual(["k8s_2", "literal_2"]);
+  });
+
+  it("refuses env names and a cluster connection id that Airflow would render as templates", () => {
+    const envs: Record<string, string>[] = [{ "{{ x }}": "v" }, { "A B": "v" }, { XO_RUN_ID: "v" }, { XO_CONN_X: "v" }];
+    for (const env of envs) {
+      expect(() => renderIngestDag(podInput(kubernetesRunner({ env }))), JSON.stringify(env)).toThrow(/not a safe name|may not set/);
+    }
+    expect(() => renderIngestDag(podInput(kubernetesRunner({ kubernetes_conn_id: "{{ x }}" })))).toThrow(/not a safe name/);
+  });
+});
+
+describe("podName", () => {
+  const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+  it("is the dag id and task id, as Kubernetes spells names", () => {
+    expect(podName("shop_orders", "extract_customers")).toBe("shop-orders-extract-customers");
+  });
+
+  it("cuts anything longer or unusable down to a valid name the random suffix will not cut", () => {
+    const long = "d".repeat(63);
+    const names = ["extract_a", "extract_b"].map((task) => podName(long, task));
+    for (const name of [...names, podName("a", "load_x_"), podName("Ünïcode dag!", "extract_x"), podName("", "_")]) {
+      expect(name).toMatch(DNS_LABEL);
+      expect(name.length).toBeLessThanOrEqual(54);
+    }
+    // The ids differ only past the cut; the hash keeps the names apart.
+    expect(names[0]).not.toBe(names[1]);
+    expect(names[0]).toMatch(/^d{45}-[0-9a-f]{8}$/);
+    expect(podName(long, "extract_a")).toBe(names[0]);
+    expect(podName("a", "load_x_")).toMatch(/^a-load-x-[0-9a-f]{8}$/);
   });
 });
 

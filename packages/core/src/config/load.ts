@@ -133,8 +133,11 @@ export function mergeDefaults(defaults: Record<string, unknown>, pipeline: Recor
   for (const [block, value] of Object.entries(defaults)) {
     if (value === undefined) continue;
     const own = pipeline[block];
-    if (block === "sink" && isObject(own) && isObject(value) && own.plugin !== undefined && own.plugin !== value.plugin) {
-      continue; // sink defaults are for one plugin; a pipeline that picks another plugin gets none of them
+    // Sink defaults are for one plugin and runner defaults for one runner type: a
+    // pipeline that picks another gets none of them.
+    const kind = block === "sink" ? "plugin" : block === "runner" ? "type" : undefined;
+    if (kind && isObject(own) && isObject(value) && own[kind] !== undefined && own[kind] !== (value[kind] ?? (block === "runner" ? "bash" : undefined))) {
+      continue;
     }
     out[block] = isObject(own) && isObject(value) ? deepMerge(value, own) : own === undefined ? value : own;
   }
@@ -235,7 +238,8 @@ function objectKeysAt(schema: z.ZodType, input: unknown, p: readonly PathSegment
       else if (def.type === "pipe") node = def.in;
       else if (def.type === "union") {
         const options = def.options as z.ZodType[];
-        node = options.find((o) => objectKeysAt(o, value, []).length > 0 && matchesPlugin(o, value)) ?? options[0];
+        const key = (def.discriminator as string | undefined) ?? "plugin";
+        node = options.find((o) => objectKeysAt(o, value, []).length > 0 && matchesVariant(o, key, value)) ?? options[0];
       } else return def;
     }
   };
@@ -251,10 +255,13 @@ function objectKeysAt(schema: z.ZodType, input: unknown, p: readonly PathSegment
   return def?.type === "object" ? Object.keys(def.shape as object).sort() : [];
 }
 
-function matchesPlugin(option: z.ZodType, value: unknown): boolean {
-  const shape = (option as { _zod?: { def?: { shape?: Record<string, { _zod?: { def?: { values?: unknown[] } } }> } } })._zod?.def?.shape;
-  const literal = shape?.plugin?._zod?.def?.values;
-  return !literal || (isObject(value) && literal.includes(value.plugin));
+/** Whether a union variant is the one `value` selects by its discriminator (`plugin`, `type`). */
+function matchesVariant(option: z.ZodType, key: string, value: unknown): boolean {
+  type Def = { values?: unknown[]; innerType?: { _zod?: { def?: Def } }; shape?: Record<string, { _zod?: { def?: Def } }> };
+  let def = (option as { _zod?: { def?: Def } })._zod?.def?.shape?.[key]?._zod?.def;
+  while (def && !def.values && def.innerType) def = def.innerType._zod?.def; // through .default() and .optional()
+  const literal = def?.values;
+  return !literal || (isObject(value) && literal.includes(value[key]));
 }
 
 function describeExpected(expected: string): string {

@@ -45,11 +45,58 @@ export interface SinkBlock {
   readonly [option: string]: unknown;
 }
 
-export interface RunnerBlock {
+export const IMAGE_PULL_POLICIES = ["IfNotPresent", "Always", "Never"] as const;
+export type ImagePullPolicy = (typeof IMAGE_PULL_POLICIES)[number];
+export const POD_FINISH_ACTIONS = ["delete_pod", "delete_succeeded_pod", "keep_pod"] as const;
+export type PodFinishAction = (typeof POD_FINISH_ACTIONS)[number];
+
+/**
+ * Environment variables every generated task gets from xo-foundry itself; a runner's
+ * `env` may not set them, because it would silently replace the run's date, run id
+ * or a connection.
+ */
+export const RUNNER_ENV_RESERVED = ["XO_LOGICAL_DATE", "XO_RUN_ID"] as const;
+export const RUNNER_ENV_RESERVED_PREFIX = "XO_CONN_";
+
+export function isReservedRunnerEnv(name: string): boolean {
+  return (RUNNER_ENV_RESERVED as readonly string[]).includes(name) || name.startsWith(RUNNER_ENV_RESERVED_PREFIX);
+}
+
+/** Each task is a BashOperator on an Airflow worker that has the project installed. */
+export interface BashRunner {
   readonly type: "bash";
   /** The command that starts the CLI on an Airflow worker. */
   readonly command: string;
 }
+
+/** Kubernetes resource quantities, such as `500m` CPU or `1Gi` memory. */
+export interface PodResourceQuantities {
+  readonly cpu?: string | undefined;
+  readonly memory?: string | undefined;
+}
+
+/** Each task is a KubernetesPodOperator: one pod per task run, from an image with the project. */
+export interface KubernetesRunner {
+  readonly type: "kubernetes";
+  readonly image: string;
+  readonly namespace: string;
+  /** The entrypoint inside the image; the task's arguments follow it. */
+  readonly command: readonly string[];
+  readonly image_pull_policy?: ImagePullPolicy | undefined;
+  readonly service_account_name?: string | undefined;
+  readonly resources: { readonly requests: PodResourceQuantities; readonly limits: PodResourceQuantities };
+  /** Plain, non-secret variables for the pod; credentials come from Airflow connections. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly startup_timeout_seconds?: number | undefined;
+  readonly kubernetes_conn_id?: string | undefined;
+  readonly in_cluster?: boolean | undefined;
+  readonly config_file?: string | undefined;
+  readonly get_logs: boolean;
+  readonly on_finish_action: PodFinishAction;
+}
+
+export type RunnerBlock = BashRunner | KubernetesRunner;
 
 export interface PipelineConfig {
   readonly pipeline: PipelineBlock;

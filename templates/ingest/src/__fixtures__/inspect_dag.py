@@ -2,7 +2,10 @@
 
 Nothing is executed: the file is parsed with ``ast`` and every value is recovered with
 ``ast.literal_eval``, so a value that was not emitted as a pure literal makes this fail.
-The one call allowed in a task argument is ``literal(<literal>)``, read as {"literal": value}.
+The only calls allowed in values are ``literal(<literal>)``, read as {"literal": value}, and
+``k8s.V1ResourceRequirements(<keyword>=<value>, ...)``, read as
+{"k8s.V1ResourceRequirements": {keyword: value}}; they may sit inside dicts and lists.
+Tasks are ``BashOperator(...)`` or ``KubernetesPodOperator(...)`` calls, keyword arguments only.
 Usage: python3 inspect_dag.py FILE... (prints one JSON array, one entry per file).
 """
 
@@ -56,12 +59,27 @@ def dag_kwargs(call):
     return out
 
 
-def literal_call(node):
-    """``literal(<constant>)`` as {"literal": value}; any other call fails in literal_eval."""
-    if call_name(node) == "literal":
+def value_of(node):
+    """A literal, with literal() and k8s.V1ResourceRequirements() calls read as tagged dicts."""
+    name = call_name(node)
+    if name == "literal":
         assert len(node.args) == 1 and not node.keywords, ast.dump(node)
         return {"literal": ast.literal_eval(node.args[0])}
+    if name == "k8s.V1ResourceRequirements":
+        assert not node.args, ast.dump(node)
+        return {name: {kw.arg: value_of(kw.value) for kw in node.keywords}}
+    if isinstance(node, ast.Dict):
+        out = {}
+        for key, value in zip(node.keys, node.values):
+            out[ast.literal_eval(key)] = value_of(value)
+        return out
+    if isinstance(node, ast.List):
+        return [value_of(item) for item in node.elts]
     return ast.literal_eval(node)
+
+
+def alias(name):
+    return " as " + name.asname if name.asname else ""
 
 
 def edges_of(expr, out):
@@ -93,12 +111,12 @@ def inspect(path):
     for stmt in tree.body:
         top_level.append(type(stmt).__name__)
         if isinstance(stmt, ast.Import):
-            imports += ["import " + a.name for a in stmt.names]
+            imports += ["import " + a.name + alias(a) for a in stmt.names]
         elif isinstance(stmt, ast.ImportFrom):
-            imports += ["from %s import %s" % (stmt.module, a.name) for a in stmt.names]
+            imports += ["from %s import %s%s" % (stmt.module, a.name, alias(a)) for a in stmt.names]
         elif isinstance(stmt, ast.Assign):
             (target,) = stmt.targets
-            constants[target.id] = ast.literal_eval(stmt.value)
+            constants[target.id] = value_of(stmt.value)
         elif isinstance(stmt, ast.With):
             (item,) = stmt.items
             assert call_name(item.context_expr) == "DAG"
@@ -110,14 +128,16 @@ def inspect(path):
     edges = []
     for stmt in dag.body:
         if isinstance(stmt, ast.Assign):
-            assert call_name(stmt.value) == "BashOperator", ast.dump(stmt)
+            operator = call_name(stmt.value)
+            assert operator in ("BashOperator", "KubernetesPodOperator"), ast.dump(stmt)
+            assert not stmt.value.args, ast.dump(stmt)
             (target,) = stmt.targets
-            kwargs = {}
+            kwargs = {"operator": operator}
             for kw in stmt.value.keywords:
                 if isinstance(kw.value, ast.Name):
                     kwargs[kw.arg] = {"name": kw.value.id, "value": constants[kw.value.id]}
                 else:
-                    kwargs[kw.arg] = literal_call(kw.value)
+                    kwargs[kw.arg] = value_of(kw.value)
             kwargs["__order__"] = [kw.arg for kw in stmt.value.keywords]
             variables[target.id] = kwargs["task_id"]
             tasks.append({"variable": target.id, **kwargs})

@@ -1,4 +1,4 @@
-import type { PipelineBlock, PipelineConfig, RenderInput, ResolvedPipeline } from "@xo-foundry/core";
+import type { KubernetesRunner, PipelineBlock, PipelineConfig, RenderInput, ResolvedPipeline, RunnerBlock } from "@xo-foundry/core";
 import { ingestTemplate } from "../index.js";
 
 /** What a golden case folder's `pipeline.json` holds: the inputs a real generate run would pass. */
@@ -15,6 +15,24 @@ export interface FixtureOptions {
   readonly sourceConnection?: string | undefined;
   readonly sinkConnection?: string | undefined;
   readonly command?: string;
+  /** Replaces the bash runner that `command` configures. */
+  readonly runner?: RunnerBlock;
+}
+
+/** A kubernetes runner with the schema's defaults filled in, as the core hands it over. */
+export function kubernetesRunner(options: Partial<Omit<KubernetesRunner, "type">> = {}): KubernetesRunner {
+  return {
+    type: "kubernetes",
+    image: "registry.example.com/data/pipelines:1.4.0",
+    namespace: "default",
+    command: ["xo-foundry"],
+    resources: { requests: {}, limits: {} },
+    env: {},
+    labels: {},
+    get_logs: true,
+    on_finish_action: "delete_pod",
+    ...options,
+  };
 }
 
 /** A complete, already-defaulted config, as the core hands it to templates. */
@@ -47,7 +65,7 @@ export function fixtureConfig(options: FixtureOptions = {}): PipelineConfig {
     },
     landing: { uri: "file://.xo-foundry/landing" },
     sink: { plugin: "duckdb", ...(options.sinkConnection !== undefined ? { connection: options.sinkConnection } : {}) },
-    runner: { type: "bash", command: options.command ?? "xo-foundry" },
+    runner: options.runner ?? { type: "bash", command: options.command ?? "xo-foundry" },
   };
 }
 

@@ -6,15 +6,54 @@ import { fileURLToPath } from "node:url";
 
 const INSPECT = fileURLToPath(new URL("./inspect_dag.py", import.meta.url));
 
-export interface DagTask {
+/** `literal(<value>)`, the one call `inspect_dag.py` accepts around a config value. */
+export interface Literal<T = string> {
+  readonly literal: T;
+}
+
+/** A task argument that names a module-level constant, with the constant's value. */
+export interface ConstantRef<T> {
+  readonly name: string;
+  readonly value: T;
+}
+
+interface TaskBase {
   readonly variable: string;
   readonly task_id: string;
-  /** `bash_command=literal("...")`: the one call `inspect_dag.py` accepts. */
-  readonly bash_command: { readonly literal: string };
-  readonly env: { readonly name: string; readonly value: Record<string, string> };
-  readonly append_env: boolean;
+  /** Keyword arguments in the order they were written. */
   readonly __order__: readonly string[];
 }
+
+export interface BashTask extends TaskBase {
+  readonly operator: "BashOperator";
+  readonly bash_command: Literal;
+  readonly env: ConstantRef<Record<string, string>>;
+  readonly append_env: boolean;
+}
+
+export interface PodTask extends TaskBase {
+  readonly operator: "KubernetesPodOperator";
+  readonly name: string;
+  readonly namespace: Literal;
+  readonly image: Literal;
+  readonly image_pull_policy?: string;
+  readonly cmds: readonly Literal[];
+  readonly arguments: readonly string[];
+  readonly env_vars: ConstantRef<Record<string, string | Literal>>;
+  readonly container_resources?: {
+    readonly "k8s.V1ResourceRequirements": Partial<Record<"limits" | "requests", Record<string, Literal>>>;
+  };
+  readonly labels?: Record<string, Literal>;
+  readonly service_account_name?: string;
+  readonly kubernetes_conn_id?: string;
+  readonly in_cluster?: boolean;
+  readonly config_file?: Literal;
+  readonly startup_timeout_seconds?: number;
+  readonly get_logs: boolean;
+  readonly on_finish_action: string;
+  readonly log_pod_spec_on_failure: boolean;
+}
+
 
 export interface PendulumDate {
   readonly ymd: readonly number[];
@@ -22,7 +61,7 @@ export interface PendulumDate {
 }
 
 /** What `inspect_dag.py` reads back out of a generated file, without executing it. */
-export interface InspectedDag {
+export interface InspectedDag<Task extends BashTask | PodTask = BashTask> {
   readonly docstring: string | null;
   readonly comments: readonly string[];
   readonly imports: readonly string[];
@@ -34,7 +73,7 @@ export interface InspectedDag {
     readonly default_args: Record<string, unknown>;
     readonly __order__: readonly string[];
   };
-  readonly tasks: readonly DagTask[];
+  readonly tasks: readonly Task[];
   readonly edges: readonly (readonly [string, string])[];
 }
 
@@ -52,9 +91,9 @@ export function scratch(): { write(name: string, content: string): string; dispo
 }
 
 /** One python3 process for all files keeps the suite fast. */
-export function inspectDags(files: readonly string[]): InspectedDag[] {
+export function inspectDags<Task extends BashTask | PodTask = BashTask>(files: readonly string[]): InspectedDag<Task>[] {
   const out = execFileSync("python3", [INSPECT, ...files], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  return JSON.parse(out) as InspectedDag[];
+  return JSON.parse(out) as InspectedDag<Task>[];
 }
 
 /** Parses each file with Python's own parser; returns the files that failed, with the error. */
