@@ -20,6 +20,7 @@ import {
   type StepContext,
   type TaskSpec,
   type LoadResult,
+  type Connection,
 } from "@xo-foundry/core";
 import { callHook } from "./driver.js";
 import { runExtract, stepContext } from "./extract.js";
@@ -73,7 +74,8 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   };
   const env = request.env ?? process.env;
   const landingRoot = resolveLandingUri(config.landing.uri, pipeline.projectDir, project.registry.landings().map((l) => l.scheme));
-  const landing = openLanding(landingRoot, project);
+  const landingConnection = config.landing.connection ? resolveConnection(config.landing.connection, env) : undefined;
+  const landing = openLanding(landingRoot, project, landingConnection);
 
   if (task.kind === "extract") {
     const source = project.registry.source(config.source.plugin)!;
@@ -106,9 +108,9 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   return { task: task.id, kind: "load", stream: stream.name, manifest, load };
 }
 
-function openLanding(root: string, project: Project): LandingStore {
+function openLanding(root: string, project: Project, connection: Connection | undefined): LandingStore {
   const scheme = root.slice(0, root.indexOf(":"));
   if (scheme === "file") return fileLanding();
   const definition = project.registry.landing(scheme)!;
-  return definition.open(root, undefined);
+  return definition.open(root, connection);
 }

@@ -143,7 +143,7 @@ function runTemplates(config: PipelineConfig): Record<string, string> {
 }
 
 function connectionIds(config: PipelineConfig): string[] {
-  const ids = [config.source.connection, config.sink.connection].filter((id): id is string => id !== undefined);
+  const ids = [config.source.connection, config.sink.connection, config.landing.connection].filter((id): id is string => id !== undefined);
   for (const id of ids) {
     // The id lands inside a Jinja expression, where only a plain name is inert.
     if (!SAFE_CONNECTION_ID.test(id)) throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "connection id", value: id, pattern: NAME_PATTERN });

@@ -49,6 +49,7 @@ export const pipelineBlock = z.strictObject({
 
 const landingBlock = z.strictObject({
   uri: z.string().min(1).default("file://.xo-foundry/landing").describe("file:// (relative to the project) or s3:// URI."),
+  connection: name().optional().describe("Connection with the object store's credentials and endpoint (for s3://)."),
 });
 
 const bashRunner = z.strictObject({

@@ -102,7 +102,7 @@ export interface PipelineConfig {
   readonly pipeline: PipelineBlock;
   readonly template: string;
   readonly source: SourceBlock;
-  readonly landing: { readonly uri: string };
+  readonly landing: { readonly uri: string; readonly connection?: string };
   readonly sink: SinkBlock;
   readonly runner: RunnerBlock;
 }
