@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Installs what the test suite needs beyond npm packages: python3, and the pinned
-// Apache Airflow 3 and 2 venvs under .venv/. Safe to run repeatedly: each step
+// Installs what the test suite needs beyond npm packages: python3, the pinned
+// Apache Airflow 3 and 2 venvs and the service stand-ins (moto, fakesnow) under .venv/. Safe to run repeatedly: each step
 // checks first and reuses what is already there.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -17,8 +17,13 @@ if (!has("python3")) {
   process.exit(1);
 }
 
-const airflow = spawnSync("bash", [path.join(root, "tools/airflow/setup.sh"), "all"], { cwd: root, stdio: "inherit" });
-if (airflow.status !== 0) {
-  process.stderr.write("setup: creating the Airflow venvs failed (see above); tools/airflow/README.md explains the setup\n");
-  process.exit(airflow.status ?? 1);
+for (const [script, args, what] of [
+  ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
+  ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],
+]) {
+  const r = spawnSync("bash", [path.join(root, script), ...args], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    process.stderr.write(`setup: creating ${what} failed (see above)\n`);
+    process.exit(r.status ?? 1);
+  }
 }
