@@ -68,6 +68,8 @@ export type ExtractBatch =
       readonly body: AsyncIterable<Uint8Array>;
       /** Row count when the source knows it without reading the body. */
       readonly rows?: number;
+      /** Facts about the origin (e.g. an object's size, last-modified, etag), kept in the manifest. */
+      readonly metadata?: Readonly<Record<string, string | number>>;
     };
 
 export interface ExtractContext<SourceOptions = Record<string, unknown>, StreamOptions = Record<string, unknown>>
@@ -101,6 +103,8 @@ export interface ManifestFile {
   readonly bytes: number;
   readonly sha256: string;
   readonly rows?: number;
+  /** What the source reported about the file's origin. */
+  readonly metadata?: Readonly<Record<string, string | number>>;
 }
 
 /** The small record that moves between steps (and through XCom) instead of data. */

@@ -99,7 +99,13 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
     } else {
       const uri = joinUri(paths.ingest, safeFileName(batch.name, part++));
       const written = await landing.write(uri, batch.body);
-      files.push({ uri, format: batch.format, ...written, ...(batch.rows !== undefined ? { rows: batch.rows } : {}) });
+      files.push({
+        uri,
+        format: batch.format,
+        ...written,
+        ...(batch.rows !== undefined ? { rows: batch.rows } : {}),
+        ...(batch.metadata ? { metadata: batch.metadata } : {}),
+      });
     }
     if (input.signal.aborted) throw input.signal.reason;
   }
