@@ -88,13 +88,18 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
     expect(await importErrors(version, dags)).toEqual([]);
     const bag = await dagBag(version, dags);
     expect(bag.import_errors).toEqual({});
-    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop"]);
+    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "warbyparker_timestamps_daily"]);
     expect(bag.tasks.sample_shop).toEqual({
       extract_customers: ["load_customers"],
       extract_orders: ["load_orders"],
       load_customers: [],
       load_orders: [],
     });
+    // The reference pipeline: one extract and one load per report, the reports in parallel.
+    const reports = ["agent_timestamps", "contact_timestamps", "conversation_timestamps", "work_sessions"];
+    expect(bag.tasks.warbyparker_timestamps_daily).toEqual(
+      Object.fromEntries(reports.flatMap((r) => [[`extract_${r}`, [`load_${r}`]], [`load_${r}`, []]]).sort(([a], [b]) => (a! < b! ? -1 : 1))),
+    );
   });
 
   it("reports a broken DAG file, so the check above can fail", async () => {
@@ -112,7 +117,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
     };
     const first = await hashes();
-    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop"]);
+    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "warbyparker_timestamps_daily"]);
     expect(await hashes()).toEqual(first);
   });
 });

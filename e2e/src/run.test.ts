@@ -117,9 +117,9 @@ describe("xo-foundry run on the sample shop", () => {
   it("names a missing connection and how to set it", async () => {
     const r = await runShop("2026-01-17", [], { XO_CONN_SAMPLE_SHOP: "" });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("✖ extract_customers");
-    expect(r.stdout).toContain("◌ load_customers");
-    expect(r.stderr).toContain('connection "sample_shop" is not defined');
+    // Checked before any task starts, and said once, not once per task.
+    expect(r.stdout).not.toContain("extract_customers");
+    expect(r.stderr.split('connection "sample_shop" is not defined').length - 1).toBe(1);
     expect(r.stderr).toContain("set XO_CONN_SAMPLE_SHOP");
   });
 

@@ -29,6 +29,7 @@ export function renderDag(pipeline: ResolvedPipeline, project: Project, options:
     project.registry.ownerOf("source", config.source.plugin),
     project.registry.ownerOf("sink", config.sink.plugin),
     project.registry.ownerOf("template", config.template),
+    project.registry.ownerOf("landing", config.landing.uri.slice(0, config.landing.uri.indexOf(":"))),
   ].filter((p) => p !== undefined);
   const plugins = [...new Set(owners.map((p) => `${p.name} ${p.version}`))].sort();
   const header = [

@@ -1,6 +1,6 @@
 import path from "node:path";
 import pc from "picocolors";
-import { addDays, parseDate, xoError, type Diagnostic } from "@xo-foundry/core";
+import { addDays, isXoError, parseDate, resolveConnection, xoError, type Diagnostic, type PipelineConfig } from "@xo-foundry/core";
 import { consoleLogger, runPipeline, runTask, type TaskReport } from "@xo-foundry/runtime";
 import { duration, output, symbols } from "../output.js";
 import { Projects } from "../projects.js";
@@ -28,10 +28,18 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     out.document({ ok: false, diagnostics });
     return 1;
   }
+  const missing = connectionProblems(pipeline.config);
+  if (missing.length) {
+    // Every task would fail the same way: say it once per connection, before starting.
+    out.diagnostics(missing);
+    out.document({ ok: false, diagnostics: missing });
+    return 1;
+  }
   const log = consoleLogger({ verbose: Boolean(options.verbose), write: options.json ? () => {} : undefined });
   const name = pipeline.config.pipeline.name;
   out.line(`${pc.bold(name)}  logical date ${logicalDate}  ${pc.dim(path.relative(process.cwd(), pipeline.file))}`);
 
+  const width = Math.max(...pipeline.config.source.streams.map((st) => `extract_${st.name}`.length)) + 2;
   const summary = await runPipeline({
     pipeline,
     project,
@@ -39,7 +47,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     ...(options.runId ? { runId: options.runId } : {}),
     log: options.verbose ? log : consoleLogger({ write: () => {} }),
     concurrency: options.concurrency ? Number(options.concurrency) : 4,
-    onTaskEnd: (r) => out.line(taskLine(r)),
+    onTaskEnd: (r) => out.line(taskLine(r, width)),
   });
 
   const failures = summary.tasks.filter((t) => t.state === "failed");
@@ -67,16 +75,31 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   return summary.ok ? 0 : 1;
 }
 
-function taskLine(r: TaskReport): string {
+/** Each connection the pipeline names, resolved now, so a missing one is reported once. */
+function connectionProblems(config: PipelineConfig): Diagnostic[] {
+  const ids = [...new Set([config.source.connection, config.landing.connection, config.sink.connection])].filter((id): id is string => Boolean(id));
+  const problems: Diagnostic[] = [];
+  for (const id of ids.sort()) {
+    try {
+      resolveConnection(id);
+    } catch (e) {
+      if (!isXoError(e)) throw e;
+      problems.push(...e.diagnostics);
+    }
+  }
+  return problems;
+}
+
+function taskLine(r: TaskReport, width: number): string {
   const time = pc.dim(duration(r.durationMs).padStart(7));
-  if (r.state === "upstream_failed") return `${symbols.skip} ${r.task.padEnd(28)} ${pc.yellow("skipped: upstream failed")}`;
-  if (r.state === "failed") return `${symbols.fail} ${r.task.padEnd(28)} ${pc.red("failed")} ${time}`;
+  if (r.state === "upstream_failed") return `${symbols.skip} ${r.task.padEnd(width)} ${pc.yellow("skipped: upstream failed")}`;
+  if (r.state === "failed") return `${symbols.fail} ${r.task.padEnd(width)} ${pc.red("failed")} ${time}`;
   const o = r.outcome!;
   const detail =
     o.kind === "extract"
       ? `${o.manifest.rows} rows, ${o.manifest.files.length} file(s) landed`
       : `${o.load.rowsLoaded} rows -> ${o.load.table}`;
-  return `${symbols.ok} ${r.task.padEnd(28)} ${detail.padEnd(40)} ${time}`;
+  return `${symbols.ok} ${r.task.padEnd(width)} ${detail.padEnd(40)} ${time}`;
 }
 
 interface StreamSummary {

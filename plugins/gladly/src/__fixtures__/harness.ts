@@ -1,0 +1,87 @@
+/**
+ * Builds an ExtractContext by hand (the runtime is not involved) and drains the
+ * source's batches, so tests see exactly what the runtime would land.
+ */
+import { stepContext } from "@xo-foundry/testkit";
+import type { Connection, ExtractBatch, ExtractContext, Logger } from "@xo-foundry/core";
+import { gladlySource } from "../source.js";
+import type { SourceOptions, StreamOptions } from "../options.js";
+import { EMAIL, TOKEN } from "./gladly-server.js";
+
+export interface ContextInput {
+  readonly source: Record<string, unknown>;
+  readonly stream: Record<string, unknown>;
+  readonly connection?: Connection;
+  readonly timezone?: string;
+  readonly logicalDate?: string;
+  readonly log?: Logger;
+}
+
+export function connection(overrides: Partial<Connection> = {}): Connection {
+  return { id: "gladly", login: EMAIL, password: TOKEN, extra: {}, ...overrides };
+}
+
+export function makeContext(input: ContextInput): ExtractContext<SourceOptions, StreamOptions> {
+  const base = stepContext({
+    timezone: input.timezone ?? "UTC",
+    logicalDate: input.logicalDate ?? "2026-01-15",
+    stream: { name: "gladly_stream" },
+  });
+  return {
+    ...base,
+    ...(input.log ? { log: input.log } : {}),
+    // Raw options on purpose: the source must apply its own defaults.
+    options: { backoff_ms: 10, ...input.source } as unknown as SourceOptions,
+    streamOptions: input.stream as unknown as StreamOptions,
+    connection: input.connection ?? connection(),
+  };
+}
+
+export interface LandedFile {
+  readonly name: string;
+  readonly format: string;
+  readonly rows: number | undefined;
+  readonly metadata: Readonly<Record<string, string | number>> | undefined;
+  readonly bytes: Buffer;
+}
+
+/** Runs the extract to the end, reading each file body before asking for the next batch (as the runtime does). */
+export async function extractFiles(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<LandedFile[]> {
+  const files: LandedFile[] = [];
+  for await (const batch of gladlySource.extract(ctx) as AsyncIterable<ExtractBatch>) {
+    if (batch.type !== "file") throw new Error(`unexpected batch type ${batch.type}`);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of batch.body) chunks.push(chunk);
+    files.push({ name: batch.name, format: batch.format, rows: batch.rows, metadata: batch.metadata, bytes: Buffer.concat(chunks) });
+  }
+  return files;
+}
+
+/** The error an extract fails with (fails the test if it succeeds). */
+export async function extractError(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Error> {
+  try {
+    await extractFiles(ctx);
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected the extract to fail");
+}
+
+export interface RecordingLogger extends Logger {
+  readonly warnings: string[];
+  readonly infos: string[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const warnings: string[] = [];
+  const infos: string[] = [];
+  const log: RecordingLogger = {
+    warnings,
+    infos,
+    info: (m) => void infos.push(m),
+    warn: (m) => void warnings.push(m),
+    debug: () => {},
+    child: () => log,
+  };
+  return log;
+}

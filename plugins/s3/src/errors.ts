@@ -1,0 +1,79 @@
+/**
+ * S3 failures, rephrased: which operation on which object failed, why, and what to
+ * change. The SDK's own messages ("Access Denied") name neither the object nor the
+ * connection, and may quote request details, so every message passes the redactor.
+ */
+import { connectionEnvVar, redact } from "@xo-foundry/core";
+import { formatS3Uri } from "./uri.js";
+
+export class S3OperationError extends Error {
+  override readonly name = "S3OperationError";
+  constructor(
+    message: string,
+    /** The S3 API operation, e.g. `PutObject`. */
+    readonly operation: string,
+    readonly bucket: string,
+    readonly key: string,
+    /** The S3 error code (`NoSuchBucket`, `AccessDenied`, ...) or the HTTP status. */
+    readonly code: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(redact(message), options);
+  }
+}
+
+/** Where the failing bucket came from, so the hint can name the YAML key to fix. */
+export interface ErrorScope {
+  /** e.g. `landing.uri` or `source.streams[].bucket`. */
+  readonly bucketOption: string;
+  /** The connection id, when one is configured. */
+  readonly connectionId: string | undefined;
+}
+
+const CREDENTIAL_CODES = new Set([
+  "AccessDenied",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+  "CredentialsProviderError",
+]);
+
+export function errorCode(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null) return undefined;
+  const err = e as { name?: unknown; Code?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (typeof err.Code === "string") return err.Code;
+  if (typeof err.name === "string" && err.name !== "Error" && err.name !== "S3ServiceException") return err.name;
+  const status = err.$metadata?.httpStatusCode;
+  return status ? String(status) : undefined;
+}
+
+export function isNotFound(e: unknown): boolean {
+  const code = errorCode(e);
+  if (code === "NoSuchBucket") return false;
+  return code === "NoSuchKey" || code === "NotFound" || code === "404";
+}
+
+export function hintFor(code: string | undefined, scope: ErrorScope): string | undefined {
+  if (code === "NoSuchBucket") return `Create the bucket or fix ${scope.bucketOption}`;
+  if (code && (CREDENTIAL_CODES.has(code) || code === "403")) {
+    return scope.connectionId
+      ? `Check connection ${scope.connectionId} (${connectionEnvVar(scope.connectionId)}): its keys, region and endpoint, and that they may access this bucket`
+      : "No connection is configured, so the SDK's default credential chain was used (AWS_* variables, profile, instance role); configure a connection or fix those credentials";
+  }
+  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "301") {
+    return "The bucket is in another region: set region_name in the connection's extra";
+  }
+  return undefined;
+}
+
+export function wrapS3Error(e: unknown, operation: string, bucket: string, key: string, scope: ErrorScope): S3OperationError {
+  if (e instanceof S3OperationError) return e;
+  const code = errorCode(e);
+  const detail = e instanceof Error ? e.message : String(e);
+  const hint = hintFor(code, scope);
+  const what = `S3 ${operation} on ${formatS3Uri(bucket, key)} failed`;
+  const message = `${what}: ${code && !detail.startsWith(code) ? `${code}: ` : ""}${detail || "no details"}${hint ? `. ${hint}` : ""}`;
+  return new S3OperationError(message, operation, bucket, key, code, { cause: e });
+}

@@ -1,0 +1,146 @@
+/**
+ * A loopback stand-in for the Snowflake service: the parts of its REST protocol that
+ * snowflake-sdk uses to log in, run statements with JSON result sets, PUT files and
+ * log out. The client is real; this server is the emulated part. Each test scripts
+ * replies by matching SQL text; every request is recorded.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gunzipSync } from "node:zlib";
+
+export interface ReceivedQuery {
+  readonly sql: string;
+  /** Bind values in position order, as text (the wire format). */
+  readonly binds: readonly string[];
+}
+
+export interface ResultSet {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly (string | null)[])[];
+}
+
+export type Reply = ResultSet | { readonly error: { readonly code: string; readonly message: string; readonly sqlState?: string } };
+
+export interface FakeSnowflake {
+  readonly port: number;
+  readonly queries: ReceivedQuery[];
+  readonly logins: Record<string, unknown>[];
+  /** The directory PUT copies files into (the LOCAL_FS stage location). */
+  readonly stageDir: string;
+  logouts: number;
+  /** The latest matching rule answers; unmatched statements get a one-row status result. */
+  reply(match: RegExp, reply: Reply): void;
+  close(): Promise<void>;
+}
+
+const COPY_COLUMNS = ["file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error", "first_error_line", "first_error_character", "first_error_column_name"];
+
+export async function startFakeSnowflake(): Promise<FakeSnowflake> {
+  const stageDir = await mkdtemp(path.join(tmpdir(), "xo-sf-stage-"));
+  const rules: { match: RegExp; reply: Reply }[] = [];
+  let seq = 0;
+  const state: FakeSnowflake = {
+    port: 0,
+    queries: [],
+    logins: [],
+    stageDir,
+    logouts: 0,
+    reply: (match, reply) => void rules.push({ match, reply }),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(stageDir, { recursive: true, force: true });
+    },
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const body = await readJson(req);
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const send = (payload: unknown) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(payload));
+    };
+    if (url.pathname === "/session/v1/login-request") {
+      state.logins.push(body);
+      return send({
+        success: true,
+        data: {
+          token: "session-token",
+          masterToken: "master-token",
+          validityInSeconds: 3600,
+          masterValidityInSeconds: 14400,
+          sessionId: 1,
+          parameters: [],
+          sessionInfo: { databaseName: "DB", schemaName: "PUBLIC", warehouseName: "WH", roleName: "R" },
+        },
+      });
+    }
+    if (url.pathname === "/session" && url.searchParams.get("delete") === "true") {
+      state.logouts += 1;
+      return send({ success: true, data: null });
+    }
+    if (url.pathname === "/queries/v1/query-request") {
+      const sql = String(body.sqlText ?? "");
+      const bindings = (body.bindings ?? {}) as Record<string, { value: string }>;
+      const binds = Object.keys(bindings)
+        .sort((a, b) => Number(a) - Number(b))
+        .map((k) => bindings[k]!.value);
+      state.queries.push({ sql, binds });
+      const queryId = `01b0-${++seq}`;
+      const rule = rules.findLast((r) => r.match.test(sql));
+      if (rule && "error" in rule.reply) {
+        return send({ success: false, code: rule.reply.error.code, message: rule.reply.error.message, data: { queryId, sqlState: rule.reply.error.sqlState ?? "42S02" } });
+      }
+      if (/^\s*PUT\s/i.test(sql)) {
+        // snowflake-sdk does PUT itself from this reply; LOCAL_FS makes it copy into stageDir.
+        const src = /^\s*PUT\s+'file:\/\/((?:[^']|'')+)'/i.exec(sql)?.[1]?.replaceAll("''", "'") ?? "";
+        return send({
+          success: true,
+          data: {
+            queryId,
+            command: "UPLOAD",
+            src_locations: [src],
+            autoCompress: false,
+            sourceCompression: "auto_detect",
+            parallel: 1,
+            overwrite: true,
+            stageInfo: { locationType: "LOCAL_FS", location: stageDir, path: "", region: null, creds: {} },
+            encryptionMaterial: null,
+          },
+        });
+      }
+      const result: ResultSet =
+        (rule?.reply as ResultSet | undefined) ??
+        (/^\s*COPY\s/i.test(sql)
+          ? { columns: COPY_COLUMNS, rows: [] }
+          : { columns: ["status"], rows: [["Statement executed successfully."]] });
+      return send({
+        success: true,
+        data: {
+          queryId,
+          queryResultFormat: "json",
+          rowtype: result.columns.map((name) => ({ name, type: "text", nullable: true, length: 16777216, precision: null, scale: null, byteLength: 16777216 })),
+          rowset: result.rows,
+          total: result.rows.length,
+          returned: result.rows.length,
+          parameters: [],
+          statementTypeId: 4096,
+        },
+      });
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return Object.assign(state, { port: (server.address() as AddressInfo).port });
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let raw = Buffer.concat(chunks);
+  if (req.headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
+  const text = raw.toString("utf8");
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}

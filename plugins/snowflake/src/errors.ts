@@ -1,0 +1,27 @@
+/**
+ * Failures a user can cause or fix. Each carries a stable code so the core catalog
+ * can adopt it later; until then the message itself says what to do.
+ */
+import { redact } from "@xo-foundry/core";
+
+export type SnowflakeErrorCode =
+  | "XO_SNOWFLAKE_INVALID_OPTIONS"
+  | "XO_SNOWFLAKE_MERGE_KEYS_MISSING"
+  | "XO_SNOWFLAKE_DATE_COLUMN_MISSING"
+  | "XO_SNOWFLAKE_CONNECTION_INVALID"
+  | "XO_SNOWFLAKE_CONNECT_FAILED"
+  | "XO_SNOWFLAKE_STATEMENT_FAILED"
+  | "XO_SNOWFLAKE_FILES_INVALID";
+
+export class SnowflakeSinkError extends Error {
+  readonly code: SnowflakeErrorCode;
+  readonly hint: string;
+
+  constructor(code: SnowflakeErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
+    // Messages may quote driver text, which may quote connection settings: mask every registered secret.
+    super(redact(`${message}\n  hint: ${hint}`), options);
+    this.name = "SnowflakeSinkError";
+    this.code = code;
+    this.hint = redact(hint);
+  }
+}

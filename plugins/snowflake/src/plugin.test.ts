@@ -1,0 +1,51 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PLUGIN_API_VERSION, PLUGIN_KIND } from "@xo-foundry/core";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { snowflake } from "./index.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+describe("plugin", () => {
+  it("is a branded plugin with one sink named snowflake", () => {
+    const plugin = snowflake();
+    expect(plugin).toMatchObject({ kind: PLUGIN_KIND, apiVersion: PLUGIN_API_VERSION, name: "@xo-foundry/plugin-snowflake" });
+    expect(plugin.sinks?.map((s) => [s.id, s.connection])).toEqual([["snowflake", "required"]]);
+  });
+
+  it("is declared for discovery in package.json", () => {
+    const pkg = JSON.parse(readFileSync(path.join(here, "../package.json"), "utf8")) as Record<string, unknown>;
+    expect(pkg["xo-foundry"]).toEqual({ factory: "snowflake" });
+  });
+
+  it("does not load snowflake-sdk until the first load", () => {
+    // Static imports reachable from index.ts; the driver may appear only as a type import or a dynamic import.
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = readFileSync(path.join(here, file), "utf8");
+      expect(source, file).not.toMatch(/^import (?!type)[^;]*from "snowflake-sdk"/m);
+      for (const [, dep] of source.matchAll(/^(?:import|export) (?!type)[^;]*?from "\.\/([^"]+)\.js"/gm)) visit(`${dep}.ts`);
+    };
+    visit("index.ts");
+    expect([...seen].sort()).toEqual(["errors.ts", "index.ts", "options.ts", "plan.ts", "sql.ts"]);
+  });
+
+  it("turns its option schemas into JSON Schema for editors", () => {
+    const sink = snowflake().sinks![0]!;
+    const options = z.toJSONSchema(sink.options, { io: "input" }) as { properties: Record<string, unknown> };
+    expect(Object.keys(options.properties).sort()).toEqual(["account", "database", "file_format", "on_error", "query_tag", "role", "schema", "stage", "warehouse"]);
+    const target = z.toJSONSchema(sink.target, { io: "input" }) as { properties: Record<string, unknown> };
+    expect(Object.keys(target.properties).sort()).toEqual(["create", "date_column", "keys", "mode", "table"]);
+  });
+
+  it("validates the external stage block", () => {
+    const sink = snowflake().sinks![0]!;
+    expect(sink.options.safeParse({ stage: { type: "external", name: "ext" } }).success).toBe(false);
+    expect(sink.options.safeParse({ stage: { type: "external", name: "ext", url_prefix: "s3://b/p" } }).success).toBe(true);
+    expect(sink.options.parse({})).toMatchObject({ stage: { type: "internal" }, on_error: "ABORT_STATEMENT" });
+  });
+});
