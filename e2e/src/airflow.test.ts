@@ -9,6 +9,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { startGladlyEmulator, EMAIL, TOKEN as GLADLY_TOKEN, type GladlyEmulator } from "../../plugins/gladly/src/__fixtures__/gladly-server.js";
+import { startMoto, type Moto } from "../../plugins/s3/src/__fixtures__/moto.js";
+import { startFakeSnowflake, type FakeSnowflake } from "../../plugins/snowflake/src/__fixtures__/snowflake_server.js";
 import { cliBin, repo, run, sandbox, xo } from "./helpers.js";
 
 const airflowEnv = path.join(repo, "tools/airflow/airflow-env.sh");
@@ -221,5 +225,103 @@ describe("airflow dags test on Airflow 3", () => {
     });
     expect(result.log).toContain("DagRun failed");
     expect(result.log).toMatch(/task "extract_customers" failed in @xo-foundry\/plugin-api@[\d.]+ \(extract\): GET http:\/\/127\.0\.0\.1:\d+\/v1\/customers\?limit=100&offset=0 failed with HTTP 401/);
+  });
+});
+
+/**
+ * The reference DAG under `airflow dags test`, every task a real BashOperator running
+ * the CLI. Real: Airflow 3, the CLI, the AWS SDK against moto_server's S3 API,
+ * snowflake-sdk. Emulated: Gladly and the Snowflake service (loopback servers); the
+ * Snowflake SQL these statements run is checked on fakesnow in plugins/snowflake.
+ */
+describe("the reference DAG warbyparker_timestamps_daily under airflow dags test", () => {
+  let gladly: GladlyEmulator;
+  let moto: Moto;
+  let snowflake: FakeSnowflake;
+  let dags: string;
+  const REPORTS = ["agent_timestamps", "contact_timestamps", "conversation_timestamps", "work_sessions"];
+
+  beforeAll(async () => {
+    [gladly, moto, snowflake] = await Promise.all([startGladlyEmulator(), startMoto(), startFakeSnowflake()]);
+    await moto.createBucket("xo-landing");
+    snowflake.reply(/INFORMATION_SCHEMA\.COLUMNS/, { columns: ["COLUMN_NAME"], rows: [["CONTACT_ID"], ["TIMESTAMP"], ["_XO_LOGICAL_DATE"], ["_XO_RUN_ID"]] });
+    snowflake.reply(/^COPY INTO/, { columns: ["file", "status", "rows_parsed", "rows_loaded"], rows: [["part.csv", "LOADED", "144", "144"]] });
+    const file = path.join(project.dir, "warbyparker-timestamps.yaml");
+    await writeFile(
+      file,
+      (await readFile(file, "utf8")).replace("  organization: warbyparker\n", "").replace("  retries: 3\n", "  retries: 0\n"),
+    );
+    dags = await generate(3, "dags-reference", [file]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gladly?.close(), moto?.stop(), snowflake?.close()]);
+  });
+
+  async function dagsTest(date: string) {
+    const log = path.join(scratch, `reference-${date}-${Date.now()}.log`);
+    const aws = moto.connection("aws_landing");
+    const r = await run(path.join(repo, "tools/airflow/dags-test.sh"), ["3", dags, "warbyparker_timestamps_daily", date, log], {
+      env: {
+        ...quiet,
+        AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO",
+        PATH: `${shim}:${process.env.PATH}`,
+        XO_FOUNDRY_PROJECT_DIR: project.dir,
+        // Credentials come from Airflow connections only; the tasks get them through get_uri().
+        AIRFLOW_CONN_GLADLY_WARBYPARKER: JSON.stringify({ conn_type: "http", host: "127.0.0.1", port: Number(new URL(gladly.url).port), login: EMAIL, password: GLADLY_TOKEN }),
+        AIRFLOW_CONN_AWS_LANDING: JSON.stringify({ conn_type: "aws", login: aws.login, password: aws.password, extra: aws.extra }),
+        AIRFLOW_CONN_SNOWFLAKE_RAW: JSON.stringify({ conn_type: "snowflake", login: "loader", password: "snowflake-pw-4471", host: "127.0.0.1", port: snowflake.port, extra: { account: "xo-test", protocol: "http" } }),
+      },
+    });
+    expect(r.stderr).toBe("");
+    return { ...(JSON.parse(r.stdout.trim()) as { exit_code: number; tasks: Record<string, string> }), log: await readFile(log, "utf8") };
+  }
+
+  async function stagedRows(date: string): Promise<Record<string, number>> {
+    const client = moto.client();
+    const rows: Record<string, number> = {};
+    for (const report of REPORTS) {
+      const prefix = `gladly/stage/warbyparker_timestamps_daily/${report}/incremental/date=${date}/`;
+      const objects = (await client.send(new ListObjectsV2Command({ Bucket: "xo-landing", Prefix: prefix }))).Contents ?? [];
+      expect(objects.map((o) => o.Key!.slice(prefix.length)).filter((k) => !k.endsWith(".csv"))).toEqual(["_SUCCESS", "_manifest.json"]);
+      const manifest = JSON.parse(
+        await (await client.send(new (await import("@aws-sdk/client-s3")).GetObjectCommand({ Bucket: "xo-landing", Key: `${prefix}_manifest.json` }))).Body!.transformToString(),
+      ) as { rows: number; files: unknown[] };
+      expect(manifest.files).toHaveLength(1);
+      rows[report] = manifest.rows;
+    }
+    client.destroy();
+    return rows;
+  }
+
+  it("extracts four reports in parallel, lands them in S3 and loads each into its own table; a re-run changes nothing", async () => {
+    const first = await dagsTest("2026-01-15");
+    const expected = Object.fromEntries(REPORTS.flatMap((r) => [[`extract_${r}`, "success"], [`load_${r}`, "success"]]));
+    expect(first.tasks).toEqual(expected);
+    expect(first.exit_code).toBe(0);
+    const rows = await stagedRows("2026-01-15");
+    expect(Object.values(rows).every((n) => n > 100)).toBe(true);
+
+    const loads = snowflake.queries.filter((q) => /^(DELETE|INSERT|COPY) /.test(q.sql));
+    for (const table of ["AGENT_TIMESTAMPS", "CONTACT_TIMESTAMPS", "CONVERSATION_TIMESTAMPS", "WORK_SESSIONS"]) {
+      // incremental without keys appends idempotently: the run's date is deleted, then inserted.
+      const del = loads.find((q) => q.sql.startsWith(`DELETE FROM "RAW"."GLADLY"."${table}"`));
+      expect(del?.binds).toContain("2026-01-15");
+      expect(loads.some((q) => q.sql.startsWith(`INSERT INTO "RAW"."GLADLY"."${table}"`))).toBe(true);
+    }
+    // COPY from the external stage over the landing bucket, naming exactly the staged file.
+    const copies = loads.filter((q) => q.sql.startsWith("COPY INTO"));
+    expect(copies).toHaveLength(4);
+    for (const copy of copies) {
+      expect(copy.sql).toMatch(/ FROM @"?RAW"?\."?GLADLY"?\."?XO_LANDING"? FILES = \('stage\/warbyparker_timestamps_daily\/[a-z_]+\/incremental\/date=2026-01-15\/[^']+\.csv'\) /);
+    }
+
+    const before = snowflake.queries.length;
+    const second = await dagsTest("2026-01-15");
+    expect(second.tasks).toEqual(expected);
+    expect(await stagedRows("2026-01-15")).toEqual(rows);
+    // The same statements again; only the per-run staging table names differ.
+    const shape = (sql: string) => sql.split(" ").slice(0, 3).join(" ").replace(/__XO_STAGE_[0-9A-F]+/g, "__XO_STAGE_*");
+    expect(snowflake.queries.slice(before).map((q) => shape(q.sql)).sort()).toEqual(snowflake.queries.slice(0, before).map((q) => shape(q.sql)).sort());
   });
 });

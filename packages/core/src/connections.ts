@@ -71,15 +71,19 @@ function fromJson(id: string, envVar: string, raw: string): Connection {
   });
 }
 
+/**
+ * Airflow's URI form (`get_uri()`), split the way Airflow's own parser does. WHATWG
+ * URL parsing cannot be used: Airflow writes connections without a host, such as
+ * `aws://KEY:SECRET@/?region_name=...`, which it rejects.
+ */
+const AIRFLOW_URI = /^([a-z][a-z0-9+.-]*):\/\/(?:([^:@/?#]*)(?::([^@/?#]*))?@)?([^:/?#]*)(?::(\d+))?(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i;
+
 function fromUri(id: string, envVar: string, raw: string): Connection {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "not a URI or JSON object" });
-  }
+  const match = AIRFLOW_URI.exec(raw);
+  if (!match) throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "not a URI or JSON object" });
+  const [, scheme, user, pass, host, port, pathname, query] = match;
   const extra: Record<string, unknown> = {};
-  for (const [key, value] of url.searchParams) {
+  for (const [key, value] of new URLSearchParams(query ?? "")) {
     if (key === "__extra__") {
       try {
         Object.assign(extra, JSON.parse(value));
@@ -90,16 +94,22 @@ function fromUri(id: string, envVar: string, raw: string): Connection {
       extra[key] = value;
     }
   }
-  const type = url.protocol.replace(/:$/, "").replace(/-/g, "_");
-  const decode = (s: string) => (s ? decodeURIComponent(s) : undefined);
+  const decode = (s: string | undefined) => {
+    if (!s) return undefined;
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw xoError("XO_CONNECTION_INVALID", { id, envVar, detail: "a part of the URI is not valid percent-encoding" });
+    }
+  };
   return compact({
     id,
-    type,
-    host: decode(url.hostname),
-    port: url.port ? Number(url.port) : undefined,
-    login: decode(url.username),
-    password: decode(url.password),
-    schema: decode(url.pathname.replace(/^\//, "")),
+    type: scheme!.toLowerCase().replace(/-/g, "_"),
+    host: decode(host),
+    port: port ? Number(port) : undefined,
+    login: decode(user),
+    password: decode(pass),
+    schema: decode(pathname?.replace(/^\//, "")),
     extra,
   });
 }

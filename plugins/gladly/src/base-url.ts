@@ -13,7 +13,9 @@ export function resolveBaseUrl(
     throw new Error(`no Gladly URL: set \`organization\` (e.g. \`acme\` for acme.gladly.com) or \`base_url\` in the source block, or a host in ${connectionHint}`);
   }
   // Airflow HTTP connections hold either a full URL or a bare host name.
-  const withScheme = /^https?:\/\//i.test(host) ? host : `https://${host}`;
+  // Airflow's http/https connection types carry the scheme; Gladly itself is always https.
+  const scheme = connection?.type && /^https?$/i.test(connection.type) ? connection.type.toLowerCase() : "https";
+  const withScheme = /^https?:\/\//i.test(host) ? host : `${scheme}://${host}`;
   let url: URL;
   try {
     url = new URL(withScheme);

@@ -45,6 +45,11 @@ describe("base URL", () => {
     expect(resolveBaseUrl({}, connection({ host: "acme.gladly.qa" }), where).href).toBe("https://acme.gladly.qa/");
   });
 
+  it("takes the scheme from an Airflow http connection's type, as get_uri() writes it", () => {
+    expect(resolveBaseUrl({}, connection({ type: "http", host: "127.0.0.1", port: 8080 }), where).href).toBe("http://127.0.0.1:8080/");
+    expect(resolveBaseUrl({}, connection({ type: "gladly", host: "acme.gladly.com" }), where).href).toBe("https://acme.gladly.com/");
+  });
+
   it("says where to set it when nothing names a host", () => {
     expect(() => resolveBaseUrl({}, connection(), where)).toThrow(/set `organization`.*or a host in connection "gladly" \(XO_CONN_GLADLY\)/);
   });

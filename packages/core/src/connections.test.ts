@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConnection } from "./connections.js";
+import { clearSecrets, redact } from "./redact.js";
+
+afterEach(clearSecrets);
+
+const resolve = (value: string) => resolveConnection("c", { XO_CONN_C: value });
+
+describe("resolveConnection", () => {
+  it("reads the URIs Airflow's get_uri() writes, including ones without a host", () => {
+    expect(resolve("aws://AKIA:s3%2Fcr%2Bt@/?region_name=us-east-1&endpoint_url=http%3A%2F%2F127.0.0.1%3A5000")).toEqual({
+      id: "c",
+      type: "aws",
+      login: "AKIA",
+      password: "s3/cr+t",
+      extra: { region_name: "us-east-1", endpoint_url: "http://127.0.0.1:5000" },
+    });
+    expect(resolve("snowflake://loader:p%40ss@127.0.0.1:4444/?account=xo-test&protocol=http")).toMatchObject({
+      type: "snowflake",
+      host: "127.0.0.1",
+      port: 4444,
+      login: "loader",
+      password: "p@ss",
+      extra: { account: "xo-test", protocol: "http" },
+    });
+    expect(resolve("http://agent%40acme.com:tok-123@127.0.0.1:5555/v1")).toMatchObject({ login: "agent@acme.com", host: "127.0.0.1", port: 5555, schema: "v1" });
+    expect(resolve('google-cloud-platform://?__extra__=%7B%22project%22%3A+%22p%22%7D')).toMatchObject({ type: "google_cloud_platform", extra: { project: "p" } });
+  });
+
+  it("reads Airflow's JSON connection format", () => {
+    expect(resolve('{"conn_type": "http", "host": "https://api.example.com", "port": 443, "password": "tok-9999", "extra": "{\\"a\\": 1}"}')).toEqual({
+      id: "c",
+      type: "http",
+      host: "https://api.example.com",
+      port: 443,
+      password: "tok-9999",
+      extra: { a: 1 },
+    });
+  });
+
+  it("registers the password so that it is masked everywhere", () => {
+    resolve("http://u:hunter2-long@h");
+    expect(redact("failed with hunter2-long")).toBe("failed with ***");
+  });
+
+  it("names the variable and never echoes the value when it is missing or malformed", () => {
+    expect(() => resolveConnection("c", {})).toThrow(/connection "c" is not defined/);
+    try {
+      resolve('{"password": "leak-me-please"');
+      throw new Error("accepted");
+    } catch (e) {
+      expect((e as Error).message).toContain("XO_CONN_C is invalid: not valid JSON");
+      expect((e as Error).message).not.toContain("leak-me-please");
+    }
+    expect(() => resolve("not a uri at all")).toThrow(/not a URI or JSON object/);
+  });
+});
