@@ -267,6 +267,7 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
         AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO",
         PATH: `${shim}:${process.env.PATH}`,
         XO_FOUNDRY_PROJECT_DIR: project.dir,
+        XO_AIRFLOW_POOLS: "gladly_warbyparker=1",
         // Credentials come from Airflow connections only; the tasks get them through get_uri().
         AIRFLOW_CONN_GLADLY_WARBYPARKER: JSON.stringify({ conn_type: "http", host: "127.0.0.1", port: Number(new URL(gladly.url).port), login: EMAIL, password: GLADLY_TOKEN }),
         AIRFLOW_CONN_AWS_LANDING: JSON.stringify({ conn_type: "aws", login: aws.login, password: aws.password, extra: aws.extra }),
@@ -294,13 +295,16 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     return rows;
   }
 
-  it("extracts four reports in parallel, lands them in S3 and loads each into its own table; a re-run changes nothing", async () => {
+  it("extracts and loads each report in its own tasks, lands them in S3 and loads each into its own table; a re-run changes nothing", async () => {
     const first = await dagsTest("2026-01-15");
     const expected = Object.fromEntries(REPORTS.flatMap((r) => [[`extract_${r}`, "success"], [`load_${r}`, "success"]]));
     expect(first.tasks).toEqual(expected);
     expect(first.exit_code).toBe(0);
     const rows = await stagedRows("2026-01-15");
     expect(Object.values(rows).every((n) => n > 100)).toBe(true);
+    // Gladly never served two reports at once, and the extracts sit in its one-slot pool.
+    expect(gladly.maxConcurrentReports).toBe(1);
+    expect(await readFile(path.join(dags, "warbyparker_timestamps_daily.py"), "utf8")).toContain('pool="gladly_warbyparker"');
 
     const loads = snowflake.queries.filter((q) => /^(DELETE|INSERT|COPY) /.test(q.sql));
     for (const table of ["AGENT_TIMESTAMPS", "CONTACT_TIMESTAMPS", "CONVERSATION_TIMESTAMPS", "WORK_SESSIONS"]) {

@@ -12,6 +12,10 @@ version="$1" dags="$2" dag_id="$3" date="$4" log="$5"
 # shellcheck source=airflow-env.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/airflow-env.sh" "$version" "$dags" || exit 1
 trap xo_airflow_env_cleanup EXIT
+# Pools the DAG uses, as "name=slots name=slots" (tasks in a missing pool never run).
+for pool in ${XO_AIRFLOW_POOLS:-}; do
+  airflow pools set "${pool%%=*}" "${pool#*=}" "created by dags-test.sh" >/dev/null 2>&1 || { echo "cannot create pool $pool" >&2; exit 1; }
+done
 # A failing task with retries would keep `dags test` waiting out the retry delay.
 timeout "${XO_DAGS_TEST_TIMEOUT:-600}" airflow dags test "$dag_id" "$date" >"$log" 2>&1
 rc=$?

@@ -248,3 +248,17 @@ describe("jinjaInert", () => {
     expect(jinjaInert("xo-foundry")).toBe("xo-foundry");
   });
 });
+
+describe("pools", () => {
+  it("puts extracts in source.pool and loads in sink.pool, for both runners", () => {
+    const base = fixtureConfig();
+    for (const runner of [base.runner, { type: "kubernetes" as const, image: "i:1", namespace: "default", command: ["xo-foundry"], resources: { requests: {}, limits: {} }, env: {}, labels: {}, get_logs: true, on_finish_action: "delete_pod" as const }]) {
+      const config = { ...base, runner, source: { ...base.source, pool: "shop_api" }, sink: { ...base.sink, pool: "warehouse" } };
+      const [dag] = inspectDags([tmp.write(`pools-${runner.type}.py`, renderIngestDag(renderInput(resolved(config))))]);
+      const pools = Object.fromEntries(dag!.tasks.map((t) => [t.task_id, (t as unknown as { pool?: string }).pool]));
+      expect(pools).toEqual({ extract_customers: "shop_api", load_customers: "warehouse", extract_orders: "shop_api", load_orders: "warehouse" });
+    }
+    const [plain] = inspectDags([tmp.write("no-pools.py", renderIngestDag(renderInput(resolved(base))))]);
+    expect(plain!.tasks.every((t) => !("pool" in t))).toBe(true);
+  });
+});

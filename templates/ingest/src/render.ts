@@ -183,6 +183,7 @@ function bashRunner(runner: BashRunner, airflowVersion: AirflowVersion, config: 
         ["env", ENV_VAR],
         // Without it the task would see only XO_ENV and lose PATH and the worker's settings.
         ["append_env", "True"],
+        ...poolArg(config, task),
       ]);
     },
   };
@@ -264,6 +265,7 @@ function kubernetesRunner(
       if (runner.in_cluster !== undefined) args.push(["in_cluster", pyLiteral(runner.in_cluster)]);
       if (runner.config_file !== undefined) args.push(["config_file", text(runner.config_file)]);
       if (runner.startup_timeout_seconds !== undefined) args.push(["startup_timeout_seconds", pyLiteral(runner.startup_timeout_seconds)]);
+      args.push(...poolArg(config, task));
       args.push(
         ["get_logs", pyLiteral(runner.get_logs)],
         ["on_finish_action", pyLiteral(runner.on_finish_action)],
@@ -273,6 +275,16 @@ function kubernetesRunner(
       return callCode(variable, "KubernetesPodOperator", args);
     },
   };
+}
+
+/**
+ * The Airflow pool of a task: `source.pool` for extracts, `sink.pool` for loads. A pool
+ * is how Airflow keeps tasks of different DAG runs and DAGs from calling a rate-limited
+ * API at the same time; pool names are safe names, and `pool` is not a templated field.
+ */
+function poolArg(config: PipelineConfig, task: TaskSpec): [string, string][] {
+  const pool = task.kind === "extract" ? config.source.pool : config.sink.pool;
+  return pool === undefined ? [] : [["pool", pyLiteral(pool)]];
 }
 
 /**

@@ -162,12 +162,18 @@ function sourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema
     ...options.shape,
     plugin: z.literal(id),
     connection: name().optional(),
+    pool: name().optional().describe("Airflow pool for the extract tasks (create it with `airflow pools set <name> <slots> <description>`); one slot runs one extract at a time."),
     streams: z.array(streamSchema(stream, target)).min(1),
   });
 }
 
 function sinkVariant(id: string, options: OptionsSchema) {
-  return z.strictObject({ ...options.shape, plugin: z.literal(id), connection: name().optional() });
+  return z.strictObject({
+    ...options.shape,
+    plugin: z.literal(id),
+    connection: name().optional(),
+    pool: name().optional().describe("Airflow pool for the load tasks."),
+  });
 }
 
 /** Placeholder for a block whose plugin is unknown: its plugin error is reported on its own. */

@@ -35,6 +35,8 @@ export interface StreamConfig {
 export interface SourceBlock {
   readonly plugin: string;
   readonly connection?: string;
+  /** Airflow pool the extract tasks run in, e.g. to keep a rate-limited API to one request at a time. */
+  readonly pool?: string;
   readonly streams: readonly StreamConfig[];
   readonly [option: string]: unknown;
 }
@@ -42,6 +44,8 @@ export interface SourceBlock {
 export interface SinkBlock {
   readonly plugin: string;
   readonly connection?: string;
+  /** Airflow pool the load tasks run in. */
+  readonly pool?: string;
   readonly [option: string]: unknown;
 }
 
@@ -108,9 +112,9 @@ export interface PipelineConfig {
 }
 
 /** Keys the core owns in blocks that plugins extend; plugins may not declare them. */
-export const RESERVED_SOURCE_KEYS = ["plugin", "connection", "streams"] as const;
+export const RESERVED_SOURCE_KEYS = ["plugin", "connection", "pool", "streams"] as const;
 export const RESERVED_STREAM_KEYS = ["name", "target"] as const;
-export const RESERVED_SINK_KEYS = ["plugin", "connection"] as const;
+export const RESERVED_SINK_KEYS = ["plugin", "connection", "pool"] as const;
 
 /** Splits plugin options from the keys the core owns. */
 export function pluginOptions(block: Readonly<Record<string, unknown>>, reserved: readonly string[]): Record<string, unknown> {
