@@ -14,3 +14,4 @@ export * from "./discovery.js";
 export * from "./dates.js";
 export * from "./paths.js";
 export * from "./python.js";
+export * from "./retry.js";

@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { AxiosInstance } from "axios";
-import { redact, type Logger } from "@xo-foundry/core";
+import { redact, type Logger, backoffDelay as coreBackoffDelay, lowerCaseHeaders, parseRetryAfter, sleep } from "@xo-foundry/core";
 import type { RequestAuth } from "./auth.js";
 import { printableUrl, withParams } from "./urls.js";
 
@@ -146,14 +146,6 @@ async function attemptGet(instance: AxiosInstance, url: URL, timeoutMs: number, 
   }
 }
 
-function lowerCaseHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
-    if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
-  }
-  return out;
-}
-
 function isRetryable(outcome: Outcome): boolean {
   if (outcome.kind === "timeout") return true;
   if (outcome.kind === "network") return !outcome.permanent;
@@ -164,40 +156,6 @@ function retryAfterMs(outcome: Outcome): number | undefined {
   if (outcome.kind !== "response" || (outcome.status !== 429 && outcome.status !== 503)) return undefined;
   const ms = parseRetryAfter(outcome.headers["retry-after"]);
   return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
-}
-
-/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 section 10.2.3). */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * Exponential backoff with "equal jitter": half the delay is fixed so a retry never
- * fires immediately at a struggling server, half is random so parallel tasks that
- * failed together do not retry together.
- */
-export function backoffDelay(retry: number, initialMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, initialMs * 2 ** retry);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function parseJson(text: string, shown: string, status: number, attempts: number): unknown {
@@ -254,4 +212,11 @@ function snippet(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   if (!flat) return "(empty body)";
   return flat.length > BODY_SNIPPET_CHARS ? `${flat.slice(0, BODY_SNIPPET_CHARS)}...` : flat;
+}
+
+export { parseRetryAfter };
+
+/** Core's backoff, capped at MAX_BACKOFF_MS. */
+export function backoffDelay(retry: number, initialMs: number, random: () => number = Math.random): number {
+  return coreBackoffDelay(retry, initialMs, MAX_BACKOFF_MS, random);
 }

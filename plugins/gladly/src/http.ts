@@ -8,7 +8,7 @@
 import { STATUS_CODES } from "node:http";
 import { Readable, Transform } from "node:stream";
 import type { AxiosInstance } from "axios";
-import { redact, registerSecret, type Logger } from "@xo-foundry/core";
+import { redact, registerSecret, type Logger, backoffDelay as coreBackoffDelay, lowerCaseHeaders, parseRetryAfter, sleep } from "@xo-foundry/core";
 
 /** Longest wait between two attempts computed from `backoff_ms`. */
 export const MAX_BACKOFF_MS = 60_000;
@@ -298,14 +298,6 @@ async function readText(body: Readable, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function lowerCaseHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
-    if (v !== undefined && v !== null) out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
-  }
-  return out;
-}
-
 function isRetryable(failure: Failure): boolean {
   if (failure.kind === "timeout") return true;
   if (failure.kind === "network") return !failure.permanent;
@@ -316,40 +308,6 @@ function retryAfterMs(failure: Failure): number | undefined {
   if (failure.kind !== "error-response" || (failure.status !== 429 && failure.status !== 503)) return undefined;
   const ms = parseRetryAfter(failure.headers["retry-after"]);
   return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
-}
-
-/** `Retry-After` is either delay-seconds or an HTTP date (RFC 9110 section 10.2.3). */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * Exponential backoff with "equal jitter": half the delay is fixed so a retry never
- * fires immediately at a struggling server, half is random so parallel tasks that
- * failed together do not retry together.
- */
-export function backoffDelay(retry: number, initialMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, initialMs * 2 ** retry);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function describe(failure: Failure, timeoutMs: number): string {
@@ -436,4 +394,11 @@ function snippet(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   if (!flat) return "(empty body)";
   return flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}...` : flat;
+}
+
+export { parseRetryAfter };
+
+/** Core's backoff, capped at MAX_BACKOFF_MS. */
+export function backoffDelay(retry: number, initialMs: number, random: () => number = Math.random): number {
+  return coreBackoffDelay(retry, initialMs, MAX_BACKOFF_MS, random);
 }
