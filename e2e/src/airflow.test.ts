@@ -9,10 +9,10 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { startGladlyEmulator, EMAIL, TOKEN as GLADLY_TOKEN, type GladlyEmulator } from "../../plugins/gladly/src/__fixtures__/gladly-server.js";
 import { startMoto, type Moto } from "../../plugins/s3/src/__fixtures__/moto.js";
-import { startFakeSnowflake, type FakeSnowflake } from "../../plugins/snowflake/src/__fixtures__/snowflake_server.js";
+import { startStatefulSnowflake, type StatefulSnowflake } from "../../plugins/snowflake/src/__fixtures__/stateful_snowflake.js";
 import { cliBin, repo, run, sandbox, xo } from "./helpers.js";
 
 const airflowEnv = path.join(repo, "tools/airflow/airflow-env.sh");
@@ -230,22 +230,44 @@ describe("airflow dags test on Airflow 3", () => {
 
 /**
  * The reference DAG under `airflow dags test`, every task a real BashOperator running
- * the CLI. Real: Airflow 3, the CLI, the AWS SDK against moto_server's S3 API,
- * snowflake-sdk. Emulated: Gladly and the Snowflake service (loopback servers); the
- * Snowflake SQL these statements run is checked on fakesnow in plugins/snowflake.
+ * the CLI, with the warehouse side stateful so row counts in the target tables are real.
+ *
+ * Real: Airflow 3, the CLI, the AWS SDK against moto_server's S3 API (the landed files
+ * are read back from moto's bucket), snowflake-sdk, and the SQL engine: every statement
+ * fakesnow supports (ADD COLUMN, UPDATE, INFORMATION_SCHEMA, CREATE TABLE ... LIKE,
+ * BEGIN/DELETE/INSERT/COMMIT, DROP TABLE) runs as generated, with its binds, on fakesnow
+ * (Snowflake's dialect on DuckDB) in one Python process whose tables outlive each run.
+ *
+ * Emulated: Gladly (loopback server) and the Snowflake service protocol (loopback server,
+ * plugins/snowflake/src/__fixtures__/stateful_snowflake.ts), which also stands in for what
+ * fakesnow cannot run: ALTER SESSION / CREATE FILE FORMAT / CREATE STAGE / DROP STAGE get a
+ * status reply; CREATE TABLE ... USING TEMPLATE (INFER_SCHEMA) becomes a CREATE TABLE of the
+ * staged CSV's header columns (all VARCHAR); COPY INTO ... FROM @stage FILES = (...) reads
+ * each named file from moto's bucket (`xo-landing`, key `gladly/` + the stage-relative path),
+ * parses the CSV and INSERTs its rows by column name with the INCLUDE_METADATA columns filled;
+ * ALTER TABLE ... SWAP WITH (not used by this append load) would be three renames.
  */
 describe("the reference DAG warbyparker_timestamps_daily under airflow dags test", () => {
   let gladly: GladlyEmulator;
   let moto: Moto;
-  let snowflake: FakeSnowflake;
+  let snowflake: StatefulSnowflake;
   let dags: string;
   const REPORTS = ["agent_timestamps", "contact_timestamps", "conversation_timestamps", "work_sessions"];
 
   beforeAll(async () => {
-    [gladly, moto, snowflake] = await Promise.all([startGladlyEmulator(), startMoto(), startFakeSnowflake()]);
+    [gladly, moto] = await Promise.all([startGladlyEmulator(), startMoto()]);
+    // The external stage RAW.GLADLY.XO_LANDING has url_prefix s3://xo-landing/gladly: COPY reads the files from moto.
+    snowflake = await startStatefulSnowflake({
+      readStagedFile: async (relativePath) => {
+        const client = moto.client();
+        try {
+          return await (await client.send(new GetObjectCommand({ Bucket: "xo-landing", Key: `gladly/${relativePath}` }))).Body!.transformToString();
+        } finally {
+          client.destroy();
+        }
+      },
+    });
     await moto.createBucket("xo-landing");
-    snowflake.reply(/INFORMATION_SCHEMA\.COLUMNS/, { columns: ["COLUMN_NAME"], rows: [["CONTACT_ID"], ["TIMESTAMP"], ["_XO_LOGICAL_DATE"], ["_XO_RUN_ID"]] });
-    snowflake.reply(/^COPY INTO/, { columns: ["file", "status", "rows_parsed", "rows_loaded"], rows: [["part.csv", "LOADED", "144", "144"]] });
     const file = path.join(project.dir, "warbyparker-timestamps.yaml");
     await writeFile(
       file,
@@ -286,13 +308,37 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
       const objects = (await client.send(new ListObjectsV2Command({ Bucket: "xo-landing", Prefix: prefix }))).Contents ?? [];
       expect(objects.map((o) => o.Key!.slice(prefix.length)).filter((k) => !k.endsWith(".csv"))).toEqual(["_SUCCESS", "_manifest.json"]);
       const manifest = JSON.parse(
-        await (await client.send(new (await import("@aws-sdk/client-s3")).GetObjectCommand({ Bucket: "xo-landing", Key: `${prefix}_manifest.json` }))).Body!.transformToString(),
+        await (await client.send(new GetObjectCommand({ Bucket: "xo-landing", Key: `${prefix}_manifest.json` }))).Body!.transformToString(),
       ) as { rows: number; files: unknown[] };
       expect(manifest.files).toHaveLength(1);
       rows[report] = manifest.rows;
     }
     client.destroy();
     return rows;
+  }
+
+  const TABLES: Record<string, string> = {
+    agent_timestamps: "AGENT_TIMESTAMPS",
+    contact_timestamps: "CONTACT_TIMESTAMPS",
+    conversation_timestamps: "CONVERSATION_TIMESTAMPS",
+    work_sessions: "WORK_SESSIONS",
+  };
+
+  /** Rows in each target table, and rows of each distinct (file, row) origin, asked of the engine directly. */
+  async function tableRows(date: string): Promise<{ rows: Record<string, number>; distinctOrigins: Record<string, number>; ofDate: Record<string, number> }> {
+    const out = { rows: {} as Record<string, number>, distinctOrigins: {} as Record<string, number>, ofDate: {} as Record<string, number> };
+    for (const report of REPORTS) {
+      const t = `"RAW"."GLADLY"."${TABLES[report]}"`;
+      const r = await snowflake.query(
+        `SELECT count(*), count(DISTINCT "_XO_SOURCE_FILE" || '#' || CAST("_XO_SOURCE_ROW" AS VARCHAR)), count_if("_XO_LOGICAL_DATE" = CAST(? AS DATE)) FROM ${t}`,
+        [date],
+      );
+      const [rows, distinct, ofDate] = r.rows[0]!.map(Number);
+      out.rows[report] = rows!;
+      out.distinctOrigins[report] = distinct!;
+      out.ofDate[report] = ofDate!;
+    }
+    return out;
   }
 
   it("extracts and loads each report in its own tasks, lands them in S3 and loads each into its own table; a re-run changes nothing", async () => {
@@ -306,6 +352,13 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     expect(gladly.maxConcurrentReports).toBe(1);
     expect(await readFile(path.join(dags, "warbyparker_timestamps_daily.py"), "utf8")).toContain('pool="gladly_warbyparker"');
 
+    // Each target table holds exactly the rows the manifest counted, each staged row once, all of the run's date.
+    const afterFirst = await tableRows("2026-01-15");
+    expect(afterFirst).toEqual({ rows, distinctOrigins: rows, ofDate: rows });
+    // No staging table is left behind.
+    const leftover = await snowflake.query(`SELECT count(*) FROM "RAW".INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME LIKE '%__XO_STAGE_%'`);
+    expect(leftover.rows[0]![0]).toBe("0");
+
     const loads = snowflake.queries.filter((q) => /^(DELETE|INSERT|COPY) /.test(q.sql));
     for (const table of ["AGENT_TIMESTAMPS", "CONTACT_TIMESTAMPS", "CONVERSATION_TIMESTAMPS", "WORK_SESSIONS"]) {
       // incremental without keys appends idempotently: the run's date is deleted, then inserted.
@@ -316,6 +369,9 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     // COPY from the external stage over the landing bucket, naming exactly the staged file.
     const copies = loads.filter((q) => q.sql.startsWith("COPY INTO"));
     expect(copies).toHaveLength(4);
+    // DELETE and INSERT ran on the engine as generated; COPY (stage files) was emulated.
+    expect(loads.filter((q) => !q.sql.startsWith("COPY")).every((q) => q.how === "ran")).toBe(true);
+    expect(copies.every((q) => q.how === "emulated")).toBe(true);
     for (const copy of copies) {
       expect(copy.sql).toMatch(/ FROM @"?RAW"?\."?GLADLY"?\."?XO_LANDING"? FILES = \('stage\/warbyparker_timestamps_daily\/[a-z_]+\/incremental\/date=2026-01-15\/[^']+\.csv'\) /);
     }
@@ -324,6 +380,8 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     const second = await dagsTest("2026-01-15");
     expect(second.tasks).toEqual(expected);
     expect(await stagedRows("2026-01-15")).toEqual(rows);
+    // A re-run of the same date deletes that date's rows and inserts them again: the same counts, no duplicates.
+    expect(await tableRows("2026-01-15")).toEqual(afterFirst);
     // The same statements again; only the per-run staging table names differ.
     const shape = (sql: string) => sql.split(" ").slice(0, 3).join(" ").replace(/__XO_STAGE_[0-9A-F]+/g, "__XO_STAGE_*");
     expect(snowflake.queries.slice(before).map((q) => shape(q.sql)).sort()).toEqual(snowflake.queries.slice(0, before).map((q) => shape(q.sql)).sort());

@@ -1,0 +1,58 @@
+"""A long-lived fakesnow session for stateful_snowflake.ts: Snowflake's SQL dialect executed by DuckDB.
+
+Real: snowflake-connector-python's cursor API (qmark binds) and fakesnow's translation of each
+statement to DuckDB. The Node server in stateful_snowflake.ts sends here every statement fakesnow
+can run, and emulates the rest (stages, COPY, INFER_SCHEMA, SWAP, session settings) with statements
+it sends here too.
+
+stdin:  one JSON object per line: {"sql": str, "binds": [values] | null}
+stdout: one JSON object per line: {"columns": [str], "rows": [[str | null]]} or {"error": {"code", "message"}}
+Values are returned as text (the JSON result-set wire format); NULL stays null.
+Database RAW with schema GLADLY exists from the start; others may be created by statements.
+"""
+import json
+import sys
+
+import fakesnow
+import snowflake.connector
+
+
+def text(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def main():
+    out = sys.stdout
+    with fakesnow.patch():
+        conn = snowflake.connector.connect(paramstyle="qmark")
+        cur = conn.cursor()
+        cur.execute('CREATE DATABASE IF NOT EXISTS "RAW"')
+        cur.execute('CREATE SCHEMA IF NOT EXISTS "RAW"."GLADLY"')
+        out.write(json.dumps({"ready": True}) + "\n")
+        out.flush()
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            req = json.loads(line)
+            try:
+                binds = req.get("binds") or None
+                cur.execute(req["sql"], binds)
+                columns = [d[0] for d in cur.description] if cur.description else ["status"]
+                try:
+                    rows = [[text(v) for v in r] for r in cur.fetchall()] if cur.description else [["Statement executed successfully."]]
+                except Exception:  # statements without a result set
+                    rows = [["Statement executed successfully."]]
+                reply = {"columns": columns, "rows": rows}
+            except Exception as e:  # the error goes back to the client as Snowflake's would
+                code = str(getattr(e, "errno", "") or "002003")
+                reply = {"error": {"code": code, "message": f"{type(e).__name__}: {e}"}}
+            out.write(json.dumps(reply, default=str) + "\n")
+            out.flush()
+
+
+if __name__ == "__main__":
+    main()
