@@ -1,8 +1,9 @@
 /**
  * The options a user writes in YAML. The core spreads each schema's `shape` into a
  * strict object, so the stream schema has to be a flat object: `kind` is an enum
- * and the per-kind keys are optional here. `parseStream` re-reads the same block
- * through a discriminated union at extract time, so a report without `metric_set`
+ * and the per-kind keys are optional in its shape; a refinement, which the core
+ * applies after the shape, requires them per kind. `parseStream` re-reads the same
+ * block through a discriminated union at extract time, so a report without `metric_set`
  * (or an export without `file`) still fails with a message naming the key.
  */
 import { z } from "zod";
@@ -59,13 +60,27 @@ const exportShape = {
   job_id: z.string().regex(FILE_NAME, "a Gladly export job id").optional().describe("`kind: export`: read this job instead of the newest one covering the window."),
 };
 
-export const streamOptions = z.object({
-  kind: z.enum(["report", "export"]).describe("`report` runs a Reports API metric set (CSV); `export` reads a file of an Export API job (NDJSON)."),
-  metric_set: reportShape.metric_set.optional(),
-  filters: reportShape.filters,
-  file: exportShape.file.optional(),
-  job_id: exportShape.job_id,
-});
+const KIND_KEYS = { report: { required: ["metric_set"], allowed: ["metric_set", "filters"] }, export: { required: ["file"], allowed: ["file", "job_id"] } } as const;
+
+export const streamOptions = z
+  .object({
+    kind: z.enum(["report", "export"]).describe("`report` runs a Reports API metric set (CSV); `export` reads a file of an Export API job (NDJSON)."),
+    metric_set: reportShape.metric_set.optional(),
+    filters: reportShape.filters,
+    file: exportShape.file.optional(),
+    job_id: exportShape.job_id,
+  })
+  // The core checks this after the flat shape, so validate-config reports it with the key's line.
+  .superRefine((stream, ctx) => {
+    const rules = KIND_KEYS[stream.kind];
+    for (const key of rules.required) {
+      if (stream[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `\`${key}\` is required for kind: ${stream.kind}` });
+    }
+    const other = stream.kind === "report" ? KIND_KEYS.export : KIND_KEYS.report;
+    for (const key of other.allowed) {
+      if (stream[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `\`${key}\` belongs to kind: ${stream.kind === "report" ? "export" : "report"}, not ${stream.kind}` });
+    }
+  });
 
 const reportStream = z.strictObject({ kind: z.literal("report"), ...reportShape });
 const exportStream = z.strictObject({ kind: z.literal("export"), ...exportShape });

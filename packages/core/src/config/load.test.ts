@@ -147,3 +147,36 @@ source:
     expect(diagnostics[1]!.hint).toBe('did you mean "incremental"?');
   });
 });
+
+describe("plugin refinements", () => {
+  it("applies a plugin's object-level checks after the composed shape, located at the key", async () => {
+    const { z } = await import("zod");
+    const { definePlugin } = await import("../plugin.js");
+    const picky = definePlugin({
+      name: "picky",
+      version: "1.0.0",
+      sources: [
+        {
+          id: "picky",
+          description: "",
+          options: z.object({}),
+          stream: z
+            .object({ kind: z.enum(["a", "b"]), a_only: z.string().optional() })
+            .superRefine((s, ctx) => {
+              if (s.kind === "a" && s.a_only === undefined) ctx.addIssue({ code: "custom", path: ["a_only"], message: "`a_only` is required for kind: a" });
+            }),
+          async *extract() {},
+        },
+      ],
+    });
+    const dir = await mkdtemp(path.join(os.tmpdir(), "xo-core-"));
+    dirs.push(dir);
+    const file = path.join(dir, "p.yaml");
+    await writeFile(file, "pipeline:\n  name: p\n  start_date: 2026-01-01\nsource:\n  plugin: picky\n  streams:\n    - name: s\n      kind: a\n");
+    const project = await openProject(dir, { discover: false, plugins: [picky, fixturePlugins()[1]!] });
+    const { diagnostics } = await loadPipeline(file, project);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ code: "XO_CONFIG_INVALID_VALUE", path: "source.streams[0].a_only", message: "`a_only` is required for kind: a", line: 7, column: 7 }),
+    ]);
+  });
+});

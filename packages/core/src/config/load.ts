@@ -12,7 +12,7 @@ import { diagnostic, type Diagnostic, type Location } from "../errors.js";
 import type { ResolvedPipeline } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
 import { pipelineSchema, NAME_RULE, NAME_PATTERN } from "./schema.js";
-import type { PipelineConfig } from "./types.js";
+import { pluginOptions, RESERVED_SINK_KEYS, RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, type PipelineConfig } from "./types.js";
 import { hasPath, locate, parseYaml, type ParsedYaml, type PathSegment } from "./yaml.js";
 import type { Project } from "./project.js";
 
@@ -71,6 +71,7 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
     for (const issue of result.error.issues) diagnostics.push(issueToDiagnostic(issue, merged, schema, where));
   }
   const config = result.success ? (result.data as unknown as PipelineConfig) : undefined;
+  if (config) diagnostics.push(...pluginRefinements(config, registry, merged, where));
 
   // Checks zod cannot express.
   const streams = (merged.source as { streams?: unknown } | undefined)?.streams;
@@ -104,6 +105,35 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
     pipeline: { config: normalized, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(normalized) },
     diagnostics: errors,
   };
+}
+
+/**
+ * The composed schema merges plugin option shapes, which drops a plugin's
+ * object-level checks (e.g. "`metric_set` is required when `kind: report`").
+ * Once the shapes pass, each block is checked again with the plugin's own schema.
+ */
+function pluginRefinements(
+  config: PipelineConfig,
+  registry: Registry,
+  merged: Record<string, unknown>,
+  where: (p: readonly PathSegment[], mode?: "key" | "value") => Location,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const check = (schema: z.ZodType | undefined, value: Record<string, unknown>, at: PathSegment[]) => {
+    if (!schema) return;
+    const result = schema.safeParse(value);
+    if (result.success) return;
+    for (const issue of result.error.issues) {
+      if (issue.code === "unrecognized_keys") continue; // the core's keys; already checked by the composed schema
+      const prefixed = { ...issue, path: [...at, ...issue.path] } as Issue;
+      out.push(issueToDiagnostic(prefixed, merged, schema, where));
+    }
+  };
+  const source = registry.source(config.source.plugin);
+  check(source?.options, pluginOptions(config.source, RESERVED_SOURCE_KEYS), ["source"]);
+  config.source.streams.forEach((stream, i) => check(source?.stream, pluginOptions(stream, RESERVED_STREAM_KEYS), ["source", "streams", i]));
+  check(registry.sink(config.sink.plugin)?.options, pluginOptions(config.sink, RESERVED_SINK_KEYS), ["sink"]);
+  return out;
 }
 
 /** Fills the derived defaults that depend on other values. */
