@@ -24,35 +24,57 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
+// One formatter per zone: building an Intl.DateTimeFormat costs far more than using one.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The wall clock in `timeZone` at the instant `utcMs`, as `YYYY-MM-DDTHH:mm:ss`. */
+export function wallClock(utcMs: number, timeZone: string): string {
+  const parts = formatter(timeZone).formatToParts(new Date(utcMs));
+  const get = (t: string) => parts.find((p) => p.type === t)!.value;
+  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
+}
+
 /** Offset of `timeZone` from UTC at the instant `utcMs`, in minutes. */
 function offsetMinutes(utcMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(utcMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
-  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
-  return Math.round((asUtc - utcMs) / 60_000);
+  return Math.round((Date.parse(`${wallClock(utcMs, timeZone)}Z`) - utcMs) / 60_000);
+}
+
+/** The instant a wall-clock time (`YYYY-MM-DDTHH:mm:ss`) in `timeZone` names; two passes settle the offset across DST. */
+export function zonedToUtc(local: string, timeZone: string): number {
+  const guess = Date.parse(`${local}Z`);
+  let offset = offsetMinutes(guess, timeZone);
+  offset = offsetMinutes(guess - offset * 60_000, timeZone);
+  return guess - offset * 60_000;
 }
 
 /** Local midnight of `date` in `timeZone`, as ISO 8601 with the zone's offset. */
 export function zonedMidnight(date: string, timeZone: string): string {
-  const { y, m, d } = parseDate(date);
-  const guess = Date.UTC(y, m - 1, d);
-  // Two passes settle the offset across a DST change.
-  let offset = offsetMinutes(guess, timeZone);
-  offset = offsetMinutes(guess - offset * 60_000, timeZone);
+  parseDate(date);
+  const local = `${date}T00:00:00`;
+  const offset = Math.round((Date.parse(`${local}Z`) - zonedToUtc(local, timeZone)) / 60_000);
   const sign = offset < 0 ? "-" : "+";
   const abs = Math.abs(offset);
   const hh = String(Math.floor(abs / 60)).padStart(2, "0");
   const mm = String(abs % 60).padStart(2, "0");
-  return `${date}T00:00:00${sign}${hh}:${mm}`;
+  return `${local}${sign}${hh}:${mm}`;
 }
 
 export function dataWindow(logicalDate: string, strategy: LoadStrategy, timeZone: string, lookbackDays = 7): DataWindow {

@@ -5,6 +5,8 @@
  * so the halves share their boundary string exactly: no gap and no overlap, even
  * on a day when the clocks change.
  */
+import { wallClock } from "@xo-foundry/core";
+
 const HOUR_MS = 3_600_000;
 
 /** The smallest window a capped report is split down to. */
@@ -21,18 +23,7 @@ export interface LocalWindow {
 export function toLocalTime(iso: string, timeZone: string): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new Error(`invalid window boundary ${JSON.stringify(iso)}: expected ISO 8601 with an offset`);
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
+  return wallClock(ms, timeZone);
 }
 
 export function localWindow(window: { start: string; end: string; timezone: string }): LocalWindow {

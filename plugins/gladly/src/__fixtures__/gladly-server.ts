@@ -15,6 +15,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { wallClock, zonedToUtc } from "@xo-foundry/core";
 
 export const EMAIL = "agent@acme.com";
 export const TOKEN = "tok-s3cr3t-0123456789";
@@ -257,35 +258,7 @@ export function reportCsv(request: ReportRequest): { csv: string; rows: number; 
     const id = `${request.metricSet}-${new Date(t).toISOString()}`;
     ids.push(id);
     const note = n % 3 === 0 ? '"said ""hi"", then left"' : n % 4 === 0 ? '"line one\nline two, with a comma"' : "plain";
-    lines.push(`${id},${utcToLocal(t, request.timezone)},"Agent ${n % 5}, Team ${n % 2}",${note}`);
+    lines.push(`${id},${wallClock(t, request.timezone)},"Agent ${n % 5}, Team ${n % 2}",${note}`);
   }
   return { csv: `${lines.join("\r\n")}\r\n`, rows: ids.length, ids };
-}
-
-function offsetMinutes(utcMs: number, timeZone: string): number {
-  const local = utcToLocal(utcMs, timeZone);
-  return Math.round((Date.parse(`${local}Z`) - utcMs) / 60_000);
-}
-
-function utcToLocal(utcMs: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-  }).formatToParts(new Date(utcMs));
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
-}
-
-/** A wall-clock time in `timeZone` as a UTC instant (two passes settle the offset across DST). */
-export function zonedToUtc(local: string, timeZone: string): number {
-  const guess = Date.parse(`${local}Z`);
-  let offset = offsetMinutes(guess, timeZone);
-  offset = offsetMinutes(guess - offset * 60_000, timeZone);
-  return guess - offset * 60_000;
 }
