@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { resolveConnection } from "./connections.js";
+import { connectionBaseUrl, resolveConnection } from "./connections.js";
 import { clearSecrets, redact } from "./redact.js";
 
 afterEach(clearSecrets);
@@ -53,5 +53,23 @@ describe("resolveConnection", () => {
       expect((e as Error).message).not.toContain("leak-me-please");
     }
     expect(() => resolve("not a uri at all")).toThrow(/not a URI or JSON object/);
+  });
+});
+
+describe("connectionBaseUrl", () => {
+  const conn = { id: "c", extra: {} };
+  it("completes a bare host with port and a scheme from extra, schema or the connection type", () => {
+    expect(connectionBaseUrl({ ...conn, host: "http://127.0.0.1:8080/v1" })?.href).toBe("http://127.0.0.1:8080/v1");
+    expect(connectionBaseUrl({ ...conn, host: "https://h", port: 8443 })?.href).toBe("https://h:8443/");
+    expect(connectionBaseUrl({ ...conn, host: "api.example.com" })?.href).toBe("https://api.example.com/");
+    expect(connectionBaseUrl({ ...conn, host: "h", port: 81, extra: { scheme: "http" } })?.href).toBe("http://h:81/");
+    expect(connectionBaseUrl({ ...conn, host: "h", schema: "http" })?.href).toBe("http://h/");
+    expect(connectionBaseUrl({ ...conn, type: "http", host: "127.0.0.1", port: 5555, schema: "v1" })?.href).toBe("http://127.0.0.1:5555/v1");
+    expect(connectionBaseUrl(conn)).toBeUndefined();
+  });
+
+  it("refuses other schemes, naming the connection's variable", () => {
+    expect(() => connectionBaseUrl({ ...conn, host: "h", extra: { scheme: "ftp" } })).toThrow('connection "c" in XO_CONN_C is invalid: unsupported scheme "ftp": use http or https');
+    expect(() => connectionBaseUrl({ ...conn, host: "bad host name" })).toThrow(/the host is not a URL or host name/);
   });
 });

@@ -114,6 +114,41 @@ function fromUri(id: string, envVar: string, raw: string): Connection {
   });
 }
 
+const HTTP_SCHEMES = ["http", "https"];
+
+/**
+ * The base URL of an HTTP(S) connection, or undefined when it names no host. The host
+ * is a full URL, or a bare host completed by `port` and a scheme: `extra.scheme`, else
+ * `schema` when it is http/https (Airflow HTTP connections keep the scheme there), else
+ * the connection type when it is http/https (what Airflow's get_uri() writes), else
+ * https. Otherwise `schema` is the base path, as URI-style connections put it.
+ */
+export function connectionBaseUrl(connection: Connection): URL | undefined {
+  const { host } = connection;
+  if (!host) return undefined;
+  const invalid = (detail: string) => xoError("XO_CONNECTION_INVALID", { id: connection.id, envVar: connectionEnvVar(connection.id), detail });
+  const lower = (v: unknown) => (typeof v === "string" ? v.toLowerCase() : undefined);
+  let url: URL;
+  try {
+    if (/^https?:\/\//i.test(host)) {
+      url = new URL(host);
+      if (!url.port && connection.port) url.port = String(connection.port);
+      return url;
+    }
+    const schemaIsScheme = HTTP_SCHEMES.includes(lower(connection.schema) ?? "");
+    const typeScheme = HTTP_SCHEMES.includes(lower(connection.type) ?? "") ? lower(connection.type) : undefined;
+    const scheme = lower(connection.extra.scheme) ?? (schemaIsScheme ? lower(connection.schema) : undefined) ?? typeScheme ?? "https";
+    if (!HTTP_SCHEMES.includes(scheme)) throw invalid(`unsupported scheme ${JSON.stringify(scheme)}: use http or https`);
+    const port = connection.port ? `:${connection.port}` : "";
+    const path = connection.schema && !schemaIsScheme ? `/${connection.schema.replace(/^\/+/, "")}` : "";
+    url = new URL(`${scheme}://${host}${port}${path}`);
+  } catch (e) {
+    if (e instanceof Error && e.name === "XoError") throw e;
+    throw invalid("the host is not a URL or host name");
+  }
+  return url;
+}
+
 function compact(c: Record<string, unknown>): Connection {
   return Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as Connection;
 }

@@ -1,39 +1,18 @@
 /** Where requests go: the base URL from options or connection, the stream's path and its query. */
-import type { Connection, DataWindow } from "@xo-foundry/core";
+import { connectionBaseUrl, type Connection, type DataWindow } from "@xo-foundry/core";
 import { describeConnection } from "./auth.js";
 
-const HTTP_SCHEMES = ["http", "https"];
-
-/**
- * `base_url` wins. Otherwise the connection's host is either a full URL or a bare
- * host completed by `port` and a scheme. Airflow HTTP connections keep the scheme in
- * `schema`; URI-style connections (`https://:token@host/v1`) put the path there, so
- * `schema` is a scheme only when it looks like one.
- */
+/** `base_url` wins; otherwise the connection's base URL (see core's connectionBaseUrl). */
 export function resolveBaseUrl(baseUrl: string | undefined, connection: Connection | undefined, connectionId: string | undefined): URL {
   if (baseUrl) return new URL(baseUrl);
-  const host = connection?.host;
-  if (!host) {
+  const url = connection && connectionBaseUrl(connection);
+  if (!url) {
     throw new Error(
       `no base URL: set \`base_url\` in the source block, or the host of ${describeConnection(connection?.id ?? connectionId)} ` +
         `(a full URL like https://api.example.com/v1, or a host with port and extra.scheme)`,
     );
   }
-  if (/^https?:\/\//i.test(host)) {
-    const url = new URL(host);
-    if (!url.port && connection.port) url.port = String(connection.port);
-    return url;
-  }
-  const extraScheme = typeof connection.extra.scheme === "string" ? connection.extra.scheme.toLowerCase() : undefined;
-  const schemaIsScheme = connection.schema !== undefined && HTTP_SCHEMES.includes(connection.schema.toLowerCase());
-  const typeScheme = connection.type && HTTP_SCHEMES.includes(connection.type.toLowerCase()) ? connection.type.toLowerCase() : undefined;
-  const scheme = extraScheme ?? (schemaIsScheme ? connection.schema!.toLowerCase() : undefined) ?? typeScheme ?? "https";
-  if (!HTTP_SCHEMES.includes(scheme)) {
-    throw new Error(`unsupported scheme ${JSON.stringify(scheme)} in ${describeConnection(connection.id)}: use http or https`);
-  }
-  const port = connection.port ? `:${connection.port}` : "";
-  const path = connection.schema && !schemaIsScheme ? `/${connection.schema.replace(/^\/+/, "")}` : "";
-  return new URL(`${scheme}://${host}${port}${path}`);
+  return url;
 }
 
 /**
