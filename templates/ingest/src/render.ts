@@ -11,6 +11,7 @@ import {
   connectionEnvVar,
   isReservedRunnerEnv,
   parseDate,
+  pipelineConnections,
   pyComment,
   pyLiteral,
   uniqueIdentifiers,
@@ -143,12 +144,12 @@ function runTemplates(config: PipelineConfig): Record<string, string> {
 }
 
 function connectionIds(config: PipelineConfig): string[] {
-  const ids = [config.source.connection, config.sink.connection, config.landing.connection].filter((id): id is string => id !== undefined);
+  const ids = pipelineConnections(config);
   for (const id of ids) {
     // The id lands inside a Jinja expression, where only a plain name is inert.
     if (!SAFE_CONNECTION_ID.test(id)) throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "connection id", value: id, pattern: NAME_PATTERN });
   }
-  return [...new Set(ids)].sort(compareCodePoints);
+  return ids;
 }
 
 /** The parts of the file that depend on how tasks run. */

@@ -1,6 +1,6 @@
 import path from "node:path";
 import pc from "picocolors";
-import { addDays, isXoError, parseDate, resolveConnection, xoError, type Diagnostic, type PipelineConfig } from "@xo-foundry/core";
+import { addDays, isXoError, parseDate, pipelineConnections, resolveConnection, xoError, type Diagnostic, type PipelineConfig } from "@xo-foundry/core";
 import { consoleLogger, runPipeline, runTask, type TaskReport } from "@xo-foundry/runtime";
 import { duration, output, symbols } from "../output.js";
 import { Projects } from "../projects.js";
@@ -77,9 +77,8 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
 
 /** Each connection the pipeline names, resolved now, so a missing one is reported once. */
 function connectionProblems(config: PipelineConfig): Diagnostic[] {
-  const ids = [...new Set([config.source.connection, config.landing.connection, config.sink.connection])].filter((id): id is string => Boolean(id));
   const problems: Diagnostic[] = [];
-  for (const id of ids.sort()) {
+  for (const id of pipelineConnections(config)) {
     try {
       resolveConnection(id);
     } catch (e) {

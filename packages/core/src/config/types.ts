@@ -120,3 +120,9 @@ export const RESERVED_SINK_KEYS = ["plugin", "connection", "pool"] as const;
 export function pluginOptions(block: Readonly<Record<string, unknown>>, reserved: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(block).filter(([k]) => !reserved.includes(k)));
 }
+
+/** Every connection a pipeline names (source, landing, sink), each once, in code-point order. */
+export function pipelineConnections(config: PipelineConfig): string[] {
+  const ids = [config.source.connection, config.landing.connection, config.sink.connection].filter((id): id is string => id !== undefined);
+  return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
