@@ -1,8 +1,11 @@
 /**
  * A loopback stand-in for the Snowflake service: the parts of its REST protocol that
  * snowflake-sdk uses to log in, run statements with JSON result sets, PUT files and
- * log out. The client is real; this server is the emulated part. Each test scripts
- * replies by matching SQL text; every request is recorded.
+ * log out. The client is real; this server is the emulated part.
+ *
+ * `serveSnowflakeProtocol` is the protocol alone and asks a function for each answer;
+ * `startFakeSnowflake` answers from scripted rules and records every statement, and
+ * stateful_snowflake.ts answers by running the statements.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -24,31 +27,43 @@ export interface ResultSet {
 
 export type Reply = ResultSet | { readonly error: { readonly code: string; readonly message: string; readonly sqlState?: string } };
 
-export interface FakeSnowflake {
-  readonly port: number;
+export interface FakeSnowflake extends ProtocolServer {
   readonly queries: ReceivedQuery[];
+  /** The latest matching rule answers; unmatched statements get a one-row status result. */
+  reply(match: RegExp, reply: Reply): void;
+}
+
+export const COPY_COLUMNS = ["file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error", "first_error_line", "first_error_character", "first_error_column_name"];
+export const STATUS_OK: ResultSet = { columns: ["status"], rows: [["Statement executed successfully."]] };
+
+export interface ProtocolServer {
+  readonly port: number;
   readonly logins: Record<string, unknown>[];
   /** The directory PUT copies files into (the LOCAL_FS stage location). */
   readonly stageDir: string;
   logouts: number;
-  /** The latest matching rule answers; unmatched statements get a one-row status result. */
-  reply(match: RegExp, reply: Reply): void;
   close(): Promise<void>;
 }
 
-const COPY_COLUMNS = ["file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error", "first_error_line", "first_error_character", "first_error_column_name"];
+export interface ProtocolOptions {
+  /** Answers every statement but PUT, which the protocol answers itself. */
+  answer(query: ReceivedQuery): Promise<Reply>;
+  /** Told of each PUT before its upload reply. */
+  onPut?(query: ReceivedQuery): void;
+  /** What the login reply says the session is using. */
+  readonly session?: { readonly database: string; readonly schema: string };
+}
 
-export async function startFakeSnowflake(): Promise<FakeSnowflake> {
+/** Login, logout, PUT to LOCAL_FS and query-request framing with JSON result sets. */
+export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<ProtocolServer> {
   const stageDir = await mkdtemp(path.join(tmpdir(), "xo-sf-stage-"));
-  const rules: { match: RegExp; reply: Reply }[] = [];
+  const session = options.session ?? { database: "DB", schema: "PUBLIC" };
   let seq = 0;
-  const state: FakeSnowflake = {
+  const state: ProtocolServer = {
     port: 0,
-    queries: [],
     logins: [],
     stageDir,
     logouts: 0,
-    reply: (match, reply) => void rules.push({ match, reply }),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(stageDir, { recursive: true, force: true });
@@ -73,7 +88,7 @@ export async function startFakeSnowflake(): Promise<FakeSnowflake> {
           masterValidityInSeconds: 14400,
           sessionId: 1,
           parameters: [],
-          sessionInfo: { databaseName: "DB", schemaName: "PUBLIC", warehouseName: "WH", roleName: "R" },
+          sessionInfo: { databaseName: session.database, schemaName: session.schema, warehouseName: "WH", roleName: "R" },
         },
       });
     }
@@ -87,13 +102,9 @@ export async function startFakeSnowflake(): Promise<FakeSnowflake> {
       const binds = Object.keys(bindings)
         .sort((a, b) => Number(a) - Number(b))
         .map((k) => bindings[k]!.value);
-      state.queries.push({ sql, binds });
       const queryId = `01b0-${++seq}`;
-      const rule = rules.findLast((r) => r.match.test(sql));
-      if (rule && "error" in rule.reply) {
-        return send({ success: false, code: rule.reply.error.code, message: rule.reply.error.message, data: { queryId, sqlState: rule.reply.error.sqlState ?? "42S02" } });
-      }
       if (/^\s*PUT\s/i.test(sql)) {
+        options.onPut?.({ sql, binds });
         // snowflake-sdk does PUT itself from this reply; LOCAL_FS makes it copy into stageDir.
         const src = /^\s*PUT\s+'file:\/\/((?:[^']|'')+)'/i.exec(sql)?.[1]?.replaceAll("''", "'") ?? "";
         return send({
@@ -111,20 +122,19 @@ export async function startFakeSnowflake(): Promise<FakeSnowflake> {
           },
         });
       }
-      const result: ResultSet =
-        (rule?.reply as ResultSet | undefined) ??
-        (/^\s*COPY\s/i.test(sql)
-          ? { columns: COPY_COLUMNS, rows: [] }
-          : { columns: ["status"], rows: [["Statement executed successfully."]] });
+      const reply = await options.answer({ sql, binds });
+      if ("error" in reply) {
+        return send({ success: false, code: reply.error.code, message: reply.error.message, data: { queryId, sqlState: reply.error.sqlState ?? "42S02" } });
+      }
       return send({
         success: true,
         data: {
           queryId,
           queryResultFormat: "json",
-          rowtype: result.columns.map((name) => ({ name, type: "text", nullable: true, length: 16777216, precision: null, scale: null, byteLength: 16777216 })),
-          rowset: result.rows,
-          total: result.rows.length,
-          returned: result.rows.length,
+          rowtype: reply.columns.map((name) => ({ name, type: "text", nullable: true, length: 16777216, precision: null, scale: null, byteLength: 16777216 })),
+          rowset: reply.rows,
+          total: reply.rows.length,
+          returned: reply.rows.length,
           parameters: [],
           statementTypeId: 4096,
         },
@@ -134,6 +144,22 @@ export async function startFakeSnowflake(): Promise<FakeSnowflake> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return Object.assign(state, { port: (server.address() as AddressInfo).port });
+}
+
+/** Scripted replies by SQL text; every statement, PUT included, is recorded. */
+export async function startFakeSnowflake(): Promise<FakeSnowflake> {
+  const rules: { match: RegExp; reply: Reply }[] = [];
+  const queries: ReceivedQuery[] = [];
+  const protocol = await serveSnowflakeProtocol({
+    onPut: (q) => void queries.push(q),
+    answer: async (q) => {
+      queries.push(q);
+      const rule = rules.findLast((r) => r.match.test(q.sql));
+      return rule?.reply ?? (/^\s*COPY\s/i.test(q.sql) ? { columns: COPY_COLUMNS, rows: [] } : STATUS_OK);
+    },
+  });
+  // The same object, so `logouts` and `port` stay live.
+  return Object.assign(protocol, { queries, reply: (match: RegExp, reply: Reply) => void rules.push({ match, reply }) });
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {

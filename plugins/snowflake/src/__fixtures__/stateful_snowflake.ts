@@ -1,8 +1,8 @@
 /**
- * A stateful loopback stand-in for the Snowflake service. It speaks the same parts of
- * Snowflake's REST protocol as snowflake_server.ts (login, query-request with JSON result
- * sets, PUT to LOCAL_FS, logout; the protocol handling is copied from there), but instead of
- * scripted replies it EXECUTES the statements:
+ * A stateful loopback stand-in for the Snowflake service. It speaks Snowflake's REST
+ * protocol through snowflake_server.ts's serveSnowflakeProtocol (login, query-request with
+ * JSON result sets, PUT to LOCAL_FS, logout), but instead of scripted replies it EXECUTES
+ * the statements:
  *
  * Real: the SQL engine. Every statement fakesnow can run is forwarded unchanged (SQL text and
  * bind values) to one long-lived Python process (fakesnow_server.py: fakesnow 0.12.1, i.e.
@@ -22,14 +22,10 @@
  *   - ALTER TABLE a SWAP WITH b: three renames.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { COPY_COLUMNS, STATUS_OK as OK, serveSnowflakeProtocol, type ProtocolServer, type ResultSet } from "./snowflake_server.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, "../../../..");
@@ -44,11 +40,6 @@ export interface ReceivedQuery {
   readonly how: "ran" | "emulated";
 }
 
-export interface ResultSet {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly (string | null)[])[];
-}
-
 type EngineReply = ResultSet | { readonly error: { readonly code: string; readonly message: string } };
 
 export interface StatefulSnowflakeOptions {
@@ -56,18 +47,11 @@ export interface StatefulSnowflakeOptions {
   readStagedFile(relativePath: string): Promise<string>;
 }
 
-export interface StatefulSnowflake {
-  readonly port: number;
+export interface StatefulSnowflake extends ProtocolServer {
   readonly queries: ReceivedQuery[];
-  readonly logins: Record<string, unknown>[];
-  logouts: number;
   /** Runs a statement directly on the engine (no emulation); throws on an engine error. */
   query(sql: string, binds?: readonly (string | number | null)[]): Promise<ResultSet>;
-  close(): Promise<void>;
 }
-
-const COPY_COLUMNS = ["file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen", "first_error", "first_error_line", "first_error_character", "first_error_column_name"];
-const OK: ResultSet = { columns: ["status"], rows: [["Statement executed successfully."]] };
 /** Rows per emulated INSERT (one statement with qmark binds per chunk). */
 const INSERT_CHUNK = 200;
 
@@ -78,7 +62,6 @@ const LITERALS = String.raw`\(\s*((?:'(?:[^'\\]|''|\\.)*'\s*,?\s*)+)\)`;
 
 export async function startStatefulSnowflake(options: StatefulSnowflakeOptions): Promise<StatefulSnowflake> {
   const engine = await startEngine();
-  const stageDir = await mkdtemp(path.join(tmpdir(), "xo-sf-stage-"));
   let seq = 0;
   // One statement at a time: an emulated COPY is several engine calls that must not interleave with another session's.
   let lock: Promise<unknown> = Promise.resolve();
@@ -167,99 +150,33 @@ export async function startStatefulSnowflake(options: StatefulSnowflakeOptions):
     return { how: "ran", result: await run(sql, binds) };
   }
 
-  const state: StatefulSnowflake = {
-    port: 0,
-    queries: [],
-    logins: [],
-    logouts: 0,
-    query: (sql, binds) => serialized(() => run(sql, binds)),
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await engine.stop();
-      await rm(stageDir, { recursive: true, force: true });
-    },
-  };
-
-  const server: Server = createServer(async (req, res) => {
-    const body = await readJson(req);
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const send = (payload: unknown) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(payload));
-    };
-    if (url.pathname === "/session/v1/login-request") {
-      state.logins.push(body);
-      return send({
-        success: true,
-        data: {
-          token: "session-token",
-          masterToken: "master-token",
-          validityInSeconds: 3600,
-          masterValidityInSeconds: 14400,
-          sessionId: 1,
-          parameters: [],
-          sessionInfo: { databaseName: "RAW", schemaName: "GLADLY", warehouseName: "WH", roleName: "R" },
-        },
-      });
-    }
-    if (url.pathname === "/session" && url.searchParams.get("delete") === "true") {
-      state.logouts += 1;
-      return send({ success: true, data: null });
-    }
-    if (url.pathname === "/queries/v1/query-request") {
-      const sql = String(body.sqlText ?? "");
-      const bindings = (body.bindings ?? {}) as Record<string, { value: string }>;
-      const binds = Object.keys(bindings)
-        .sort((a, b) => Number(a) - Number(b))
-        .map((k) => bindings[k]!.value);
-      const queryId = `01b0-${++seq}`;
-      if (/^\s*PUT\s/i.test(sql)) {
-        // EMULATED: PUT, as in snowflake_server.ts; snowflake-sdk uploads itself from this reply (LOCAL_FS: into stageDir).
-        state.queries.push({ sql, binds, how: "emulated" });
-        const src = /^\s*PUT\s+'file:\/\/((?:[^']|'')+)'/i.exec(sql)?.[1]?.replaceAll("''", "'") ?? "";
-        return send({
-          success: true,
-          data: {
-            queryId,
-            command: "UPLOAD",
-            src_locations: [src],
-            autoCompress: false,
-            sourceCompression: "auto_detect",
-            parallel: 1,
-            overwrite: true,
-            stageInfo: { locationType: "LOCAL_FS", location: stageDir, path: "", region: null, creds: {} },
-            encryptionMaterial: null,
-          },
-        });
-      }
-      let answer: { how: "ran" | "emulated"; result: ResultSet };
+  const queries: ReceivedQuery[] = [];
+  const protocol = await serveSnowflakeProtocol({
+    session: { database: "RAW", schema: "GLADLY" },
+    // EMULATED: PUT; snowflake-sdk uploads itself from the protocol's LOCAL_FS reply.
+    onPut: (q) => void queries.push({ ...q, how: "emulated" }),
+    answer: async (q) => {
       try {
-        answer = await serialized(() => execute(sql, binds));
+        const { how, result } = await serialized(() => execute(q.sql, q.binds));
+        queries.push({ ...q, how });
+        return result;
       } catch (e) {
-        state.queries.push({ sql, binds, how: "ran" });
+        queries.push({ ...q, how: "ran" });
         const err = e instanceof EngineError ? e : new EngineError("002003", String(e));
-        return send({ success: false, code: err.code, message: err.message, data: { queryId, sqlState: "42000" } });
+        return { error: { code: err.code, message: err.message, sqlState: "42000" } };
       }
-      state.queries.push({ sql, binds, how: answer.how });
-      const result = answer.result;
-      return send({
-        success: true,
-        data: {
-          queryId,
-          queryResultFormat: "json",
-          rowtype: result.columns.map((name) => ({ name, type: "text", nullable: true, length: 16777216, precision: null, scale: null, byteLength: 16777216 })),
-          rowset: result.rows,
-          total: result.rows.length,
-          returned: result.rows.length,
-          parameters: [],
-          statementTypeId: 4096,
-        },
-      });
-    }
-    res.writeHead(404).end();
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return Object.assign(state, { port: (server.address() as AddressInfo).port });
+  const close = protocol.close;
+  // The same object, so `logouts` and `port` stay live.
+  return Object.assign(protocol, {
+    queries,
+    query: (sql: string, binds?: readonly (string | number | null)[]) => serialized(() => run(sql, binds)),
+    close: async () => {
+      await close();
+      await engine.stop();
+    },
+  });
 }
 
 class EngineError extends Error {
@@ -361,11 +278,3 @@ function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  let raw = Buffer.concat(chunks);
-  if (req.headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
-  const text = raw.toString("utf8");
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
