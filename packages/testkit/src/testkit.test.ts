@@ -23,3 +23,16 @@ describe("stepContext", () => {
     expect(ctx.signal.aborted).toBe(false);
   });
 });
+
+describe("recordingLogger and rejectionOf", () => {
+  it("keeps warnings and infos, and returns the error a run fails with", async () => {
+    const { recordingLogger, rejectionOf } = await import("./log.js");
+    const log = recordingLogger();
+    log.child("x").warn("retry 1");
+    log.info("done");
+    expect(log.warnings).toEqual(["retry 1"]);
+    expect(log.infos).toEqual(["done"]);
+    expect((await rejectionOf(async () => Promise.reject(new Error("boom")))).message).toBe("boom");
+    await expect(rejectionOf(async () => "fine")).rejects.toThrow("expected a failure");
+  });
+});

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { silentLogger, type Connection, type DataWindow, type ExtractBatch, type ExtractContext, type Logger, type PipelineConfig } from "@xo-foundry/core";
+import { rejectionOf } from "@xo-foundry/testkit";
 import { apiSource } from "../source.js";
 import type { SourceOptions, StreamOptions } from "../options.js";
 
@@ -111,30 +112,8 @@ export async function extractPages(ctx: ExtractContext<SourceOptions, StreamOpti
 }
 
 /** The error an extract fails with (fails the test if it succeeds). */
-export async function extractError(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Error> {
-  try {
-    await extractPages(ctx);
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the extract to fail");
+export function extractError(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Error> {
+  return rejectionOf(() => extractPages(ctx));
 }
 
-export interface RecordingLogger extends Logger {
-  readonly warnings: string[];
-  readonly infos: string[];
-}
-
-export function recordingLogger(): RecordingLogger {
-  const warnings: string[] = [];
-  const infos: string[] = [];
-  const log: RecordingLogger = {
-    warnings,
-    infos,
-    info: (m) => void infos.push(m),
-    warn: (m) => void warnings.push(m),
-    debug: () => {},
-    child: () => log,
-  };
-  return log;
-}
+export { recordingLogger, type RecordingLogger } from "@xo-foundry/testkit";

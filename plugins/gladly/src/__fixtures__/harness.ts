@@ -2,7 +2,7 @@
  * Builds an ExtractContext by hand (the runtime is not involved) and drains the
  * source's batches, so tests see exactly what the runtime would land.
  */
-import { stepContext } from "@xo-foundry/testkit";
+import { rejectionOf, stepContext } from "@xo-foundry/testkit";
 import type { Connection, ExtractBatch, ExtractContext, Logger } from "@xo-foundry/core";
 import { gladlySource } from "../source.js";
 import type { SourceOptions, StreamOptions } from "../options.js";
@@ -58,30 +58,8 @@ export async function extractFiles(ctx: ExtractContext<SourceOptions, StreamOpti
 }
 
 /** The error an extract fails with (fails the test if it succeeds). */
-export async function extractError(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Error> {
-  try {
-    await extractFiles(ctx);
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the extract to fail");
+export function extractError(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Error> {
+  return rejectionOf(() => extractFiles(ctx));
 }
 
-export interface RecordingLogger extends Logger {
-  readonly warnings: string[];
-  readonly infos: string[];
-}
-
-export function recordingLogger(): RecordingLogger {
-  const warnings: string[] = [];
-  const infos: string[] = [];
-  const log: RecordingLogger = {
-    warnings,
-    infos,
-    info: (m) => void infos.push(m),
-    warn: (m) => void warnings.push(m),
-    debug: () => {},
-    child: () => log,
-  };
-  return log;
-}
+export { recordingLogger, type RecordingLogger } from "@xo-foundry/testkit";
