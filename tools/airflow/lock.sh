@@ -7,10 +7,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PYTHON="${PYTHON:-python3}"
-# Same pip as setup.sh uses (single source of truth there).
-PIP_VERSION="$(sed -n 's/^PIP_VERSION="\(.*\)"$/\1/p' "$HERE/setup.sh")"
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+# The same interpreter and pip that setup.sh builds the venvs with.
+# shellcheck source=../lib/venv.sh
+source "$HERE/../lib/venv.sh"
 
 usage() { echo "usage: $0 <3|2|all>" >&2; exit 2; }
 [[ $# -eq 1 ]] || usage
@@ -28,8 +27,7 @@ lock_one() {
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'" RETURN
   echo "[lock airflow$v] resolving $in in a scratch venv ..."
-  "$PYTHON" -m venv "$tmp/venv"
-  "$tmp/venv/bin/python" -m pip install -q "pip==$PIP_VERSION"
+  make_venv "$tmp/venv"
   "$tmp/venv/bin/python" -m pip install -q -r "$in"
   "$tmp/venv/bin/python" -m pip check
   local pyver
