@@ -1,21 +1,42 @@
-import { definePlugin, type XoPlugin } from "@xo-foundry/core";
-import { s3LandingDefinition } from "./landing.js";
-import { s3Source } from "./source.js";
+import { definePlugin, type Connection, type LandingDefinition, type LandingStore, type SourceDefinition, type XoPlugin } from "@xo-foundry/core";
+import { S3_LANDING, S3_SOURCE, type SourceOptions, type StreamOptions } from "./options.js";
+import { parseS3Uri } from "./uri.js";
 import { VERSION } from "./version.js";
 
-export { s3Landing, s3LandingDefinition, DEFAULT_PART_SIZE, MIN_PART_SIZE, type S3LandingOptions } from "./landing.js";
-export { s3Source, createS3Source, type S3SourceTuning } from "./source.js";
-export { createS3Client, clientSettings, type ClientSettings } from "./client.js";
-export { S3OperationError } from "./errors.js";
 export { sourceOptions, streamOptions, FORMATS, type SourceOptions, type StreamOptions } from "./options.js";
 export { parseS3Uri, formatS3Uri } from "./uri.js";
 
+// Every CLI command discovers plugins and most never touch S3, so the AWS SDK loads
+// with the first S3 call, not with this module.
+
+const source: SourceDefinition<SourceOptions, StreamOptions> = {
+  ...S3_SOURCE,
+  async *extract(ctx) {
+    const { s3Source } = await import("./source.js");
+    yield* s3Source.extract(ctx);
+  },
+};
+
+const landing: LandingDefinition = { ...S3_LANDING, open: lazyLanding };
+
+function lazyLanding(uri: string, connection: Connection | undefined): LandingStore {
+  parseS3Uri(uri); // a malformed root fails at open time, as the SDK-backed store does
+  let store: Promise<LandingStore> | undefined;
+  const get = () => (store ??= import("./landing.js").then((m) => m.s3Landing(uri, connection)));
+  return {
+    write: async (u, body) => (await get()).write(u, body),
+    async *read(u) {
+      yield* (await get()).read(u);
+    },
+    readText: async (u) => (await get()).readText(u),
+    writeText: async (u, text) => (await get()).writeText(u, text),
+    list: async (prefix) => (await get()).list(prefix),
+    deletePrefix: async (prefix) => (await get()).deletePrefix(prefix),
+    localPath: async (u) => (await get()).localPath(u),
+  };
+}
+
 /** The S3 plugin: the `s3://` landing zone and the `s3` file source. */
 export function s3(): XoPlugin {
-  return definePlugin({
-    name: "@xo-foundry/plugin-s3",
-    version: VERSION,
-    sources: [s3Source],
-    landings: [s3LandingDefinition],
-  });
+  return definePlugin({ name: "@xo-foundry/plugin-s3", version: VERSION, sources: [source], landings: [landing] });
 }

@@ -22,6 +22,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { Connection, LandingDefinition, LandingObject, LandingStore } from "@xo-foundry/core";
 import { byKey, createS3Client, listObjects } from "./client.js";
 import { isNotFound, wrapS3Error, type ErrorScope } from "./errors.js";
+import { S3_LANDING } from "./options.js";
 import { folderPrefix, formatS3Uri, parseS3Uri } from "./uri.js";
 
 /** S3's smallest part size (except the last part). */
@@ -44,11 +45,7 @@ export interface S3LandingOptions {
   readonly client?: S3Client;
 }
 
-export const s3LandingDefinition: LandingDefinition = {
-  scheme: "s3",
-  description: "Amazon S3 or an S3-compatible store (MinIO, moto): streaming multipart uploads, credentials from an Airflow aws connection.",
-  open: (uri, connection) => s3Landing(uri, connection),
-};
+export const s3LandingDefinition: LandingDefinition = { ...S3_LANDING, open: (uri, connection) => s3Landing(uri, connection) };
 
 export function s3Landing(rootUri: string, connection: Connection | undefined, options: S3LandingOptions = {}): LandingStore {
   parseS3Uri(rootUri); // fail at open time on a malformed root, not at the first write

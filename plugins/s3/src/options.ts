@@ -52,3 +52,17 @@ export const streamOptions = z.object({
 
 export type SourceOptions = z.infer<typeof sourceOptions>;
 export type StreamOptions = z.infer<typeof streamOptions>;
+
+/** What the `s3` source is, apart from how it extracts (shared by the lazy plugin entry and createS3Source). */
+export const S3_SOURCE = {
+  id: "s3",
+  description: "Copies objects (csv, json, ndjson, parquet) from an S3 bucket, selected by prefix, glob and last-modified time.",
+  options: sourceOptions,
+  stream: streamOptions,
+  connection: "optional",
+} as const;
+
+export const S3_LANDING = {
+  scheme: "s3",
+  description: "Amazon S3 or an S3-compatible store (MinIO, moto): streaming multipart uploads, credentials from an Airflow aws connection.",
+} as const;

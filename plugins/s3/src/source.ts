@@ -9,7 +9,7 @@ import picomatch from "picomatch";
 import type { ExtractBatch, ExtractContext, FileFormat, SourceDefinition } from "@xo-foundry/core";
 import { byKey, createS3Client, listObjects } from "./client.js";
 import { wrapS3Error, type ErrorScope } from "./errors.js";
-import { EXTENSION_FORMATS, sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
+import { EXTENSION_FORMATS, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { folderPrefix } from "./uri.js";
 
 export interface S3SourceTuning {
@@ -20,14 +20,7 @@ export interface S3SourceTuning {
 }
 
 export function createS3Source(tuning: S3SourceTuning = {}): SourceDefinition<SourceOptions, StreamOptions> {
-  return {
-    id: "s3",
-    description: "Copies objects (csv, json, ndjson, parquet) from an S3 bucket, selected by prefix, glob and last-modified time.",
-    options: sourceOptions,
-    stream: streamOptions,
-    connection: "optional",
-    extract: (ctx) => extract(ctx, tuning),
-  };
+  return { ...S3_SOURCE, extract: (ctx) => extract(ctx, tuning) };
 }
 
 export const s3Source = createS3Source();
