@@ -15,6 +15,11 @@ export interface LandingStore {
   /** Whole small objects (manifests). Returns undefined when the object is missing. */
   readText(uri: string): Promise<string | undefined>;
   writeText(uri: string, text: string): Promise<void>;
+  /**
+   * Copies an object within the store without passing its bytes through this process
+   * (S3 CopyObject, a file copy). Optional: without it, callers stream read into write.
+   */
+  copy?(fromUri: string, toUri: string): Promise<void>;
   list(prefixUri: string): Promise<readonly LandingObject[]>;
   /** Removes every object under the prefix. */
   deletePrefix(prefixUri: string): Promise<void>;

@@ -45,3 +45,14 @@ describe("fileLanding", () => {
     expect(await store.list(root)).toEqual([]);
   });
 });
+
+describe("fileLanding copy", () => {
+  it("copies a file into place, creating parents", async () => {
+    dir = await testdir({ "a/x.ndjson": '{"a":1}\n' });
+    const store = fileLanding();
+    const to = pathToFileURL(dir.path("b/c/x.ndjson")).href;
+    await store.copy!(pathToFileURL(dir.path("a/x.ndjson")).href, to);
+    expect(await store.readText(to)).toBe('{"a":1}\n');
+    expect(await readdir(dir.path("b/c"))).toEqual(["x.ndjson"]);
+  });
+});

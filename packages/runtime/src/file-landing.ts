@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable, Transform } from "node:stream";
@@ -56,6 +56,19 @@ export function fileLanding(): LandingStore {
       const tmp = `${target}.${randomUUID()}.tmp`;
       await writeFile(tmp, text);
       await rename(tmp, target);
+    },
+
+    async copy(fromUri, toUri) {
+      const target = fileURLToPath(toUri);
+      await mkdir(path.dirname(target), { recursive: true });
+      const tmp = `${target}.${randomUUID()}.tmp`;
+      try {
+        await copyFile(fileURLToPath(fromUri), tmp);
+        await rename(tmp, target);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
     },
 
     async list(prefixUri) {

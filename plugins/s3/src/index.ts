@@ -30,6 +30,7 @@ function lazyLanding(uri: string, connection: Connection | undefined): LandingSt
     },
     readText: async (u) => (await get()).readText(u),
     writeText: async (u, text) => (await get()).writeText(u, text),
+    copy: async (from, to) => (await get()).copy!(from, to),
     list: async (prefix) => (await get()).list(prefix),
     deletePrefix: async (prefix) => (await get()).deletePrefix(prefix),
     localPath: async (u) => (await get()).localPath(u),

@@ -228,3 +228,13 @@ describe("connection settings", () => {
     expect(noConnection.message).toMatch(/default credential chain/);
   });
 });
+
+describe("copy", () => {
+  it("copies an object server-side, keys with spaces and all, leaving the source", async () => {
+    const store = s3Landing("s3://landing/xo", moto.connection());
+    await store.writeText("s3://landing/xo/ingest/run=a b/part 1.csv", "id\n1\n");
+    await store.copy!("s3://landing/xo/ingest/run=a b/part 1.csv", "s3://landing/xo/stage/part 1.csv");
+    expect(await store.readText("s3://landing/xo/stage/part 1.csv")).toBe("id\n1\n");
+    expect(await store.readText("s3://landing/xo/ingest/run=a b/part 1.csv")).toBe("id\n1\n");
+  });
+});

@@ -12,6 +12,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -28,6 +29,8 @@ import { folderPrefix, formatS3Uri, parseS3Uri } from "./uri.js";
 /** S3's smallest part size (except the last part). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** The largest object CopyObject copies in one request. */
+const MAX_COPY_BYTES = 5 * 1024 ** 3;
 /** Parts in flight at once; with the part being filled, memory stays near 3 parts. */
 export const DEFAULT_QUEUE_SIZE = 2;
 /** S3's own maximum for ListObjectsV2 and DeleteObjects. */
@@ -139,6 +142,26 @@ export function s3Landing(rootUri: string, connection: Connection | undefined, o
         client.send(
           // An explicit length: the SDK cannot tell it for an empty body (the `_SUCCESS` marker) and warns.
           new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType(key) }),
+        ),
+      );
+    },
+
+    async copy(fromUri, toUri) {
+      const from = parseS3Uri(fromUri);
+      const to = parseS3Uri(toUri);
+      // CopyObject copies server-side up to 5 GiB; bigger objects take the streaming path.
+      const head = await call("HeadObject", from.bucket, from.key, () => client.send(new HeadObjectCommand({ Bucket: from.bucket, Key: from.key })));
+      if ((head.ContentLength ?? 0) > MAX_COPY_BYTES) {
+        await store.write(toUri, store.read(fromUri));
+        return;
+      }
+      await call("CopyObject", to.bucket, to.key, () =>
+        client.send(
+          new CopyObjectCommand({
+            Bucket: to.bucket,
+            Key: to.key,
+            CopySource: `${from.bucket}/${from.key.split("/").map(encodeURIComponent).join("/")}`,
+          }),
         ),
       );
     },
