@@ -1,37 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { openProject } from "./project.js";
-import { loadPipeline } from "./load.js";
+import { fixtureProject, loadFixture as load, PIPELINE as VALID, removeFixtureProjects } from "../__fixtures__/load.js";
 import { fixturePlugins } from "../__fixtures__/plugins.js";
 
-const VALID = `pipeline:
-  name: shop
-  start_date: 2026-01-01
-source:
-  plugin: api
-  streams:
-    - name: orders
-      path: /orders
-`;
-
-let dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  dirs = [];
-});
-
-async function load(yaml: string, projectYaml?: string) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "xo-core-"));
-  dirs.push(dir);
-  if (projectYaml !== undefined) await writeFile(path.join(dir, "xo-foundry.yaml"), projectYaml);
-  const file = path.join(dir, "pipeline.yaml");
-  await writeFile(file, yaml);
-  const project = await openProject(dir, { discover: false, plugins: fixturePlugins() });
-  const result = await loadPipeline(file, project);
-  return { ...result, project, codes: result.diagnostics.map((d) => d.code) };
-}
+afterEach(removeFixtureProjects);
 
 describe("loadPipeline", () => {
   it("applies built-in defaults to a minimal pipeline", async () => {
@@ -169,12 +140,11 @@ describe("plugin refinements", () => {
         },
       ],
     });
-    const dir = await mkdtemp(path.join(os.tmpdir(), "xo-core-"));
-    dirs.push(dir);
-    const file = path.join(dir, "p.yaml");
-    await writeFile(file, "pipeline:\n  name: p\n  start_date: 2026-01-01\nsource:\n  plugin: picky\n  streams:\n    - name: s\n      kind: a\n");
-    const project = await openProject(dir, { discover: false, plugins: [picky, fixturePlugins()[1]!] });
-    const { diagnostics } = await loadPipeline(file, project);
+    const fixture = await fixtureProject(
+      { "p.yaml": "pipeline:\n  name: p\n  start_date: 2026-01-01\nsource:\n  plugin: picky\n  streams:\n    - name: s\n      kind: a\n" },
+      [picky, fixturePlugins()[1]!],
+    );
+    const { diagnostics } = await fixture.load("p.yaml");
     expect(diagnostics).toEqual([
       expect.objectContaining({ code: "XO_CONFIG_INVALID_VALUE", path: "source.streams[0].a_only", message: "`a_only` is required for kind: a", line: 7, column: 7 }),
     ]);

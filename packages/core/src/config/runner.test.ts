@@ -1,35 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { openProject } from "./project.js";
-import { loadPipeline } from "./load.js";
-import { fixturePlugins } from "../__fixtures__/plugins.js";
+import { fixtureProject, loadFixture, PIPELINE as BASE, removeFixtureProjects } from "../__fixtures__/load.js";
 
-const BASE = `pipeline:
-  name: shop
-  start_date: 2026-01-01
-source:
-  plugin: api
-  streams:
-    - name: orders
-      path: /orders
-`;
+afterEach(removeFixtureProjects);
 
-let dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  dirs = [];
-});
-
-async function load(runnerYaml: string) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "xo-core-runner-"));
-  dirs.push(dir);
-  const file = path.join(dir, "pipeline.yaml");
-  await writeFile(file, BASE + runnerYaml);
-  const project = await openProject(dir, { discover: false, plugins: fixturePlugins() });
-  return loadPipeline(file, project);
-}
+const load = (runnerYaml: string) => loadFixture(BASE + runnerYaml);
 
 describe("runner", () => {
   it("is a BashOperator running xo-foundry unless the file says otherwise", async () => {
@@ -165,15 +139,14 @@ describe("runner diagnostics and defaults", () => {
   });
 
   it("drops project runner defaults of another runner type", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "xo-core-runner-"));
-    dirs.push(dir);
-    await writeFile(path.join(dir, "xo-foundry.yaml"), "defaults:\n  runner:\n    type: kubernetes\n    image: registry.example.com/p:1\n");
-    await writeFile(path.join(dir, "k8s.yaml"), BASE);
-    await writeFile(path.join(dir, "bash.yaml"), `${BASE}runner:\n  type: bash\n  command: xo\n`);
-    const project = await openProject(dir, { discover: false, plugins: fixturePlugins() });
-    const k8s = await loadPipeline(path.join(dir, "k8s.yaml"), project);
+    const fixture = await fixtureProject({
+      "xo-foundry.yaml": "defaults:\n  runner:\n    type: kubernetes\n    image: registry.example.com/p:1\n",
+      "k8s.yaml": BASE,
+      "bash.yaml": `${BASE}runner:\n  type: bash\n  command: xo\n`,
+    });
+    const k8s = await fixture.load("k8s.yaml");
     expect(k8s.pipeline!.config.runner).toMatchObject({ type: "kubernetes", image: "registry.example.com/p:1" });
-    const bash = await loadPipeline(path.join(dir, "bash.yaml"), project);
+    const bash = await fixture.load("bash.yaml");
     expect(bash.diagnostics).toEqual([]);
     expect(bash.pipeline!.config.runner).toEqual({ type: "bash", command: "xo" });
   });
