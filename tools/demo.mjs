@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run demo`: build, generate the DAGs of every example, then run the sample
 // shop pipeline end to end on the embedded defaults (landing folder + DuckDB)
-// against the bundled sample API, started on 127.0.0.1 for the length of the run.
+// against the bundled sample API, started on 127.0.0.1 for the length of the run,
+// and the hybrid example on a Thursday and the Monday after (its copy step runs
+// only on Mondays; orders come in incrementally from the saved cursor).
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +36,15 @@ try {
   await step(`xo-foundry run examples/sample-shop.yaml --date ${date}`, process.execPath, [cli, "run", "examples/sample-shop.yaml", "--date", date], {
     XO_CONN_SAMPLE_SHOP: connection,
   });
+  for (const day of ["2026-01-15", "2026-01-19"]) {
+    await step(`xo-foundry run examples/shop-daily.yaml --date ${day}`, process.execPath, [cli, "run", "examples/shop-daily.yaml", "--date", day], {
+      XO_CONN_SAMPLE_SHOP: connection,
+    });
+  }
 } finally {
   await api.close();
 }
-process.stdout.write(`\nDAG files: out/dags/   landing: examples/.xo-foundry/landing/   warehouse: examples/.xo-foundry/warehouse.duckdb\n`);
+process.stdout.write(
+  "\nDAG files: out/dags/   landing: examples/.xo-foundry/landing/   warehouses: examples/.xo-foundry/*.duckdb\n" +
+    "saved cursors: npx xo-foundry state show examples/shop-daily.yaml\n",
+);

@@ -92,7 +92,16 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
     expect(await importErrors(version, dags)).toEqual([]);
     const bag = await dagBag(version, dags);
     expect(bag.import_errors).toEqual({});
-    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "warbyparker_timestamps_daily"]);
+    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "shop_daily", "warbyparker_timestamps_daily"]);
+    // The hybrid example: a task group per source, a step after the loads, a conditional copy after it.
+    expect(bag.tasks.shop_daily).toEqual({
+      archive_orders: [],
+      "rates.extract_fx_rates": ["rates.load_fx_rates"],
+      "rates.load_fx_rates": ["revenue_eur"],
+      revenue_eur: ["archive_orders"],
+      "shop.extract_shop_orders": ["shop.load_shop_orders"],
+      "shop.load_shop_orders": ["revenue_eur"],
+    });
     expect(bag.tasks.sample_shop).toEqual({
       extract_customers: ["load_customers"],
       extract_orders: ["load_orders"],
@@ -121,7 +130,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
     };
     const first = await hashes();
-    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "warbyparker_timestamps_daily"]);
+    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "shop_daily", "warbyparker_timestamps_daily"]);
     expect(await hashes()).toEqual(first);
   });
 });
@@ -225,6 +234,84 @@ describe("airflow dags test on Airflow 3", () => {
     });
     expect(result.log).toContain("DagRun failed");
     expect(result.log).toMatch(/task "extract_customers" failed in @xo-foundry\/plugin-api@[\d.]+ \(extract\): GET http:\/\/127\.0\.0\.1:\d+\/v1\/customers\?limit=100&offset=0 failed with HTTP 401/);
+  });
+});
+
+/**
+ * The hybrid example under `airflow dags test`: two sources in task groups, SQL after the
+ * loads, and a copy that runs only on Mondays. Skipping is Airflow's own: the task exits
+ * with skip_on_exit_code and Airflow marks it skipped.
+ */
+describe("the hybrid DAG shop_daily under airflow dags test", () => {
+  let dags: string;
+
+  beforeAll(async () => {
+    const file = path.join(project.dir, "shop-daily.yaml");
+    await writeFile(file, (await readFile(file, "utf8")).replace("  load_strategy: incremental", "  load_strategy: incremental\n  retries: 0"));
+    dags = await generate(3, "dags-hybrid", [file]);
+  });
+
+  async function dagsTest(date: string) {
+    const log = path.join(scratch, `dags-test-hybrid-${date}.log`);
+    const r = await run(path.join(repo, "tools/airflow/dags-test.sh"), ["3", dags, "shop_daily", date, log], {
+      env: {
+        ...quiet,
+        AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO",
+        PATH: `${shim}:${process.env.PATH}`,
+        XO_FOUNDRY_PROJECT_DIR: project.dir,
+        AIRFLOW_CONN_SAMPLE_SHOP: JSON.stringify({ conn_type: "http", host: "127.0.0.1", port: Number(new URL(api.url).port), schema: "v1", password: TOKEN }),
+        XO_CONN_SAMPLE_SHOP: "",
+      },
+    });
+    expect(r.stderr).toBe("");
+    return { ...(JSON.parse(r.stdout.trim()) as { exit_code: number; tasks: Record<string, string> }), log: await readFile(log, "utf8") };
+  }
+
+  async function count(database: string, table: string): Promise<number> {
+    const instance = await DuckDBInstance.create(path.join(project.dir, ".xo-foundry", database), { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    try {
+      const rows = (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM ${table}`)).getRowObjects();
+      expect(rows[0]!.n).toBe(rows[0]!.ids);
+      return rows[0]!.n as number;
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  }
+
+  const ordersBefore = async (iso: string) =>
+    (JSON.parse(await readFile(path.join(repo, "examples/sample-api/data/orders.json"), "utf8")) as { updated_at: string }[]).filter(
+      (o) => Date.parse(o.updated_at) < Date.parse(iso),
+    );
+
+  it("skips the Monday copy on Thursday 2026-01-15 and runs every other task", async () => {
+    const result = await dagsTest("2026-01-15");
+    expect(result.tasks).toEqual({
+      archive_orders: "skipped",
+      "rates.extract_fx_rates": "success",
+      "rates.load_fx_rates": "success",
+      revenue_eur: "success",
+      "shop.extract_shop_orders": "success",
+      "shop.load_shop_orders": "success",
+    });
+    expect(result.exit_code).toBe(0);
+    expect(await count("shop-daily.duckdb", "shop_orders")).toBe((await ordersBefore("2026-01-16T00:00:00Z")).length);
+  });
+
+  it("runs the copy on Monday 2026-01-19, with only the orders that changed since the last load", async () => {
+    const saved = JSON.parse(await readFile(path.join(project.dir, ".xo-foundry/landing/state/shop_daily/shop_orders.json"), "utf8")) as {
+      value: { cursor: string };
+      runId: string;
+    };
+    // The cursor was saved by the Airflow run of the 15th.
+    expect(saved.runId).toMatch(/^manual__/);
+    const result = await dagsTest("2026-01-19");
+    expect(result.tasks).toMatchObject({ archive_orders: "success", revenue_eur: "success", "shop.load_shop_orders": "success" });
+    expect(result.exit_code).toBe(0);
+    const changed = (await ordersBefore("2026-01-20T00:00:00Z")).filter((o) => o.updated_at >= saved.value.cursor);
+    expect(await count("shop-daily.duckdb", "shop_orders")).toBe((await ordersBefore("2026-01-20T00:00:00Z")).length);
+    expect(await count("archive.duckdb", "shop_orders")).toBe(changed.length);
   });
 });
 

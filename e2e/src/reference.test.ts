@@ -52,10 +52,10 @@ describe("the reference pipeline warbyparker_timestamps_daily", () => {
     const r = await task("extract_contact_timestamps", "2026-01-15");
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    const manifest = JSON.parse(r.stdout.trim().split("\n").pop()!) as { partition: string; rows: number; files: { uri: string; sha256: string }[] };
+    const xcom = JSON.parse(r.stdout.trim().split("\n").pop()!) as { summary: { partition: string; rows: number }; files: { uri: string; sha256: string }[] };
     const partition = "s3://xo-landing/gladly/stage/warbyparker_timestamps_daily/contact_timestamps/incremental/date=2026-01-15";
-    expect(manifest.partition).toBe(partition);
-    expect(manifest.rows).toBeGreaterThan(100); // one row per 10 minutes of the New York day
+    expect(xcom.summary.partition).toBe(partition);
+    expect(xcom.summary.rows).toBeGreaterThan(100); // one row per 10 minutes of the New York day
     const client = moto.client();
     const keys = (await client.send(new ListObjectsV2Command({ Bucket: "xo-landing", Prefix: "gladly/stage/" }))).Contents!.map((o) => o.Key);
     expect(keys.filter((k) => k!.includes("contact_timestamps")).map((k) => k!.split("/").pop())).toEqual([
@@ -63,7 +63,7 @@ describe("the reference pipeline warbyparker_timestamps_daily", () => {
       "_SUCCESS",
       "_manifest.json",
     ]);
-    const csv = await (await client.send(new GetObjectCommand({ Bucket: "xo-landing", Key: manifest.files[0]!.uri.slice("s3://xo-landing/".length) }))).Body!.transformToString();
+    const csv = await (await client.send(new GetObjectCommand({ Bucket: "xo-landing", Key: xcom.files[0]!.uri.slice("s3://xo-landing/".length) }))).Body!.transformToString();
     expect(csv.split("\n")[0]).toContain("\"Contact ID\""); // the report's header row
     // The report asked Gladly for the New York day.
     const report = gladly.requests.find((q) => q.path === "/api/v1/reports")!;

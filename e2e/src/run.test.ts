@@ -96,12 +96,16 @@ describe("xo-foundry run on the sample shop", () => {
     const args = ["--logical-date", "2026-01-20", "--run-id", "manual__2026-01-20T00:00:00+00:00", "--project-dir", project.dir];
     const extract = await xo(["task", "sample-shop.yaml", "extract_orders", ...args], { env, cwd: repo });
     expect(extract.code).toBe(0);
-    const manifest = JSON.parse(extract.stdout.trim().split("\n").pop()!) as { rows: number; partition: string; files: { sha256: string }[] };
-    expect(manifest.partition).toContain("/stage/sample_shop/orders/incremental/date=2026-01-20");
+    const manifest = JSON.parse(extract.stdout.trim().split("\n").pop()!) as { summary: { rows: number; partition: string }; files: { sha256: string }[] };
+    expect(manifest.summary.partition).toContain("/stage/sample_shop/orders/incremental/date=2026-01-20");
     expect(manifest.files[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     const load = await xo(["task", "sample-shop.yaml", "load_orders", ...args], { env, cwd: repo });
     expect(load.code).toBe(0);
-    expect(JSON.parse(load.stdout.trim().split("\n").pop()!)).toMatchObject({ table: "main.orders", rows_loaded: manifest.rows });
+    expect(JSON.parse(load.stdout.trim().split("\n").pop()!)).toMatchObject({
+      task: "load_orders",
+      state: "success",
+      summary: { table: "main.orders", rowsLoaded: manifest.summary.rows },
+    });
     // The raw files of this run are kept under its own run folder.
     const ingest = path.join(project.dir, ".xo-foundry/landing/ingest/sample_shop/orders/incremental/date=2026-01-20");
     expect(await readdir(ingest)).toEqual([expect.stringMatching(/^run=manual__2026-01-20T00_00_00_00_00-[0-9a-f]{8}$/)]);

@@ -10,10 +10,20 @@ import { generateCommand } from "./commands/generate.js";
 import { pluginsCommand } from "./commands/plugins.js";
 import { runCommand, taskCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
+import { stateCommand } from "./commands/state.js";
 import { validateCommand } from "./commands/validate.js";
 import { CLI_VERSION } from "./version.js";
 
-export { renderDag, writeDags, GENERATED_MARKER, type GeneratedDag } from "./generate.js";
+export {
+  renderDag,
+  writeDags,
+  GENERATED_MARKER,
+  type DagConflict,
+  type GeneratedDag,
+  type WriteOptions,
+  type WriteResult,
+} from "./generate.js";
+export { projectName } from "./ownership.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
@@ -37,23 +47,25 @@ export async function main(argv: readonly string[]): Promise<number> {
   const airflow = new Option("--airflow-version <version>", "target Airflow major version (overrides the config)").choices(["2", "3"]);
   program
     .command("generate-dag")
-    .description("generate the Airflow DAG file of one pipeline")
+    .description("generate the Airflow DAG file of one pipeline; removes no file")
     .argument("<file>", "pipeline file")
     .requiredOption("-o, --out <dir>", "output directory")
     .option("--check", "exit 1 if the file on disk is missing or stale, write nothing")
     .addOption(airflow)
     .addOption(json)
-    .action(async (file: string, o) => set(await generateCommand([file], o)));
+    .action(async (file: string, o) => set(await generateCommand([file], { ...o, removeOrphans: false })));
 
   program
     .command("generate-dags")
-    .description("generate one Airflow DAG file per pipeline found in the directories")
+    .description(
+      "generate one Airflow DAG file per pipeline found in the directories; removes the files these projects generated for pipelines that are gone",
+    )
     .argument("<dirs...>", "directories (or files) with pipeline YAML")
     .requiredOption("-o, --out <dir>", "output directory")
-    .option("--check", "exit 1 if any file on disk is missing, stale or orphaned, write nothing")
+    .option("--check", "exit 1 if any of these projects' DAG files is missing, stale or orphaned, write nothing")
     .addOption(airflow)
     .addOption(json)
-    .action(async (dirs: string[], o) => set(await generateCommand(dirs, o)));
+    .action(async (dirs: string[], o) => set(await generateCommand(dirs, { ...o, removeOrphans: true })));
 
   program
     .command("run")
@@ -76,6 +88,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--project-dir <dir>", "project directory (default: $XO_FOUNDRY_PROJECT_DIR or the current directory)")
     .option("-v, --verbose", "show debug logs")
     .action(async (file: string, taskId: string, o) => set(await taskCommand(file, taskId, o)));
+
+  const state = program.command("state").description("show or change the saved state (cursors) of a pipeline's incremental streams");
+  state
+    .command("show")
+    .description("print the saved state of every stream, or of one")
+    .argument("<file>", "pipeline file")
+    .argument("[stream]", "stream name")
+    .addOption(json)
+    .action(async (file: string, stream: string | undefined, o) => set(await stateCommand("show", file, stream, undefined, o)));
+  state
+    .command("set")
+    .description("replace a stream's saved state, e.g. to replay from an earlier cursor")
+    .argument("<file>", "pipeline file")
+    .argument("<stream>", "stream name")
+    .argument("<json>", "the new state, a JSON object such as '{\"cursor\": \"2026-01-01T00:00:00Z\"}'")
+    .addOption(json)
+    .action(async (file: string, stream: string, value: string, o) => set(await stateCommand("set", file, stream, value, o)));
+  state
+    .command("reset")
+    .description("forget a stream's saved state: its next extract starts from its initial value")
+    .argument("<file>", "pipeline file")
+    .argument("[stream]", "stream name")
+    .option("--all", "reset every stream of the pipeline")
+    .addOption(json)
+    .action(async (file: string, stream: string | undefined, o) => set(await stateCommand("reset", file, stream, undefined, o)));
 
   program
     .command("plugins")

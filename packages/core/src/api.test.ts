@@ -9,7 +9,7 @@ describe("the public API of @xo-foundry/core", () => {
     await expect(`${names.join("\n")}\n`).toMatchFileSnapshot("../api.golden.txt");
   });
 
-  it("speaks plugin API version 1", () => {
-    expect(core.PLUGIN_API_VERSION).toBe(1);
+  it("speaks plugin API version 2", () => {
+    expect(core.PLUGIN_API_VERSION).toBe(2);
   });
 });

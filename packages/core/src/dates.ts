@@ -1,13 +1,20 @@
 /**
- * Data windows. A run for logical date D covers [D 00:00, D+1 00:00) in the
- * pipeline's time zone (the historical strategy widens the start by
- * `lookback_days - 1`). Offsets come from Intl, so DST days are 23 or 25 hours.
+ * Data windows. A run for logical date D covers [start of D, start of the next day) in
+ * the pipeline's time zone (the historical strategy widens the start by
+ * `lookback_days - 1`). Zone rules come from the Temporal polyfill, whose "start of day"
+ * is the first instant of the calendar day: local midnight, or the first wall time after
+ * the gap when clocks jump over midnight (America/Santiago), or the next day that exists
+ * when a whole day is skipped (Pacific/Apia, 2011-12-30). So DST days are 23 or 25 hours
+ * and a window is never empty.
  */
+import { Temporal } from "temporal-polyfill";
 import { xoError } from "./errors.js";
 import type { DataWindow } from "./plugin.js";
 import type { LoadStrategy } from "./config/types.js";
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// A wall-clock time without offset; Temporal would otherwise ignore an offset silently.
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
 
 export function parseDate(value: string): { y: number; m: number; d: number } {
   const match = DATE.exec(value);
@@ -19,62 +26,36 @@ export function parseDate(value: string): { y: number; m: number; d: number } {
   throw xoError("XO_DATE_INVALID", { value });
 }
 
-export function addDays(date: string, days: number): string {
+function plainDate(date: string): Temporal.PlainDate {
   const { y, m, d } = parseDate(date);
-  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+  return new Temporal.PlainDate(y, m, d);
 }
 
-// One formatter per zone: building an Intl.DateTimeFormat costs far more than using one.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
+export function addDays(date: string, days: number): string {
+  return plainDate(date).add({ days }).toString();
 }
 
 /** The wall clock in `timeZone` at the instant `utcMs`, as `YYYY-MM-DDTHH:mm:ss`. */
 export function wallClock(utcMs: number, timeZone: string): string {
-  const parts = formatter(timeZone).formatToParts(new Date(utcMs));
-  const get = (t: string) => parts.find((p) => p.type === t)!.value;
-  return `${get("year")}-${get("month")}-${get("day")}T${get("hour")}:${get("minute")}:${get("second")}`;
+  return Temporal.Instant.fromEpochMilliseconds(utcMs)
+    .toZonedDateTimeISO(timeZone)
+    .toPlainDateTime()
+    .toString({ smallestUnit: "second" });
 }
 
-/** Offset of `timeZone` from UTC at the instant `utcMs`, in minutes. */
-function offsetMinutes(utcMs: number, timeZone: string): number {
-  return Math.round((Date.parse(`${wallClock(utcMs, timeZone)}Z`) - utcMs) / 60_000);
-}
-
-/** The instant a wall-clock time (`YYYY-MM-DDTHH:mm:ss`) in `timeZone` names; two passes settle the offset across DST. */
+/**
+ * The instant (epoch ms) a wall-clock time (`YYYY-MM-DDTHH:mm:ss`) in `timeZone` names.
+ * A time repeated when clocks go back means its first occurrence; a time skipped when
+ * they jump forward is moved forward by the gap (Temporal's "compatible", as in RFC 5545).
+ */
 export function zonedToUtc(local: string, timeZone: string): number {
-  const guess = Date.parse(`${local}Z`);
-  let offset = offsetMinutes(guess, timeZone);
-  offset = offsetMinutes(guess - offset * 60_000, timeZone);
-  return guess - offset * 60_000;
+  if (!LOCAL_TIME.test(local)) throw new RangeError(`invalid wall-clock time ${JSON.stringify(local)}: expected YYYY-MM-DDTHH:mm:ss without offset`);
+  return Temporal.PlainDateTime.from(local).toZonedDateTime(timeZone, { disambiguation: "compatible" }).epochMilliseconds;
 }
 
-/** Local midnight of `date` in `timeZone`, as ISO 8601 with the zone's offset. */
+/** The first instant of `date` in `timeZone` as ISO 8601 with the zone's offset (`YYYY-MM-DDTHH:mm:ss+HH:MM`). */
 export function zonedMidnight(date: string, timeZone: string): string {
-  parseDate(date);
-  const local = `${date}T00:00:00`;
-  const offset = Math.round((Date.parse(`${local}Z`) - zonedToUtc(local, timeZone)) / 60_000);
-  const sign = offset < 0 ? "-" : "+";
-  const abs = Math.abs(offset);
-  const hh = String(Math.floor(abs / 60)).padStart(2, "0");
-  const mm = String(abs % 60).padStart(2, "0");
-  return `${local}${sign}${hh}:${mm}`;
+  return plainDate(date).toZonedDateTime({ timeZone }).toString({ timeZoneName: "never", smallestUnit: "second" });
 }
 
 export function dataWindow(logicalDate: string, strategy: LoadStrategy, timeZone: string, lookbackDays = 7): DataWindow {

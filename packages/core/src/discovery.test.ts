@@ -18,12 +18,12 @@ async function pkg(name: string, meta: Record<string, unknown>, source: string) 
 }
 
 const plugin = (name: string, apiVersion = PLUGIN_API_VERSION) =>
-  `export function make() { return { kind: "xo-foundry/plugin", apiVersion: ${apiVersion}, name: ${JSON.stringify(name)}, version: "3.1.4", templates: [{ id: "t_${name.replace(/\W/g, "_")}", description: "", tasks: () => [], render: () => "" }] }; }\n`;
+  `export function make() { return { kind: "xo-foundry/plugin", apiVersion: ${apiVersion}, name: ${JSON.stringify(name)}, version: "3.1.4", templates: [{ id: "t_${name.replace(/\W/g, "_")}", description: "", tasks: () => [] }] }; }\n`;
 
 describe("discoverPlugins", () => {
   it("loads the project's dependencies that declare an xo-foundry field, under any npm name", async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "xo-disc-"));
-    await writeFile(path.join(dir, "package.json"), JSON.stringify({ dependencies: { "@acme/extractor": "*", "left-pad": "*" }, devDependencies: { "not-installed": "*" } }));
+    await writeFile(path.join(dir, "package.json"), JSON.stringify({ dependencies: { "@acme/extractor": "*", "left-pad": "*" } }));
     await pkg("@acme/extractor", { "xo-foundry": { factory: "make" } }, plugin("@acme/extractor"));
     await pkg("left-pad", {}, "export const leftPad = 1;\n");
     // Installed but not a dependency of the project: never loaded.
@@ -31,6 +31,38 @@ describe("discoverPlugins", () => {
     const found = await discoverPlugins(dir);
     expect(found.diagnostics).toEqual([]);
     expect(found.plugins.map((p) => [p.packageName, p.packageVersion])).toEqual([["@acme/extractor", "3.1.4"]]);
+  });
+
+  it("warns about dependencies that are not installed and plugins only under devDependencies", async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "xo-disc-"));
+    await writeFile(
+      path.join(dir, "package.json"),
+      JSON.stringify({
+        dependencies: { good: "*", "@acme/missing": "*", "hidden-manifest": "*" },
+        // Missing dev tools are normal on workers (npm ci --omit=dev): no message.
+        devDependencies: { "dev-missing": "*", "dev-plugin": "*" },
+        optionalDependencies: { "fsevents-like": "*" },
+      }),
+    );
+    await pkg("good", { "xo-foundry": { factory: "make" } }, plugin("good"));
+    await pkg("dev-plugin", { "xo-foundry": { factory: "make" } }, plugin("dev-plugin"));
+    // Installed, not a plugin, and its exports hide package.json: still no message.
+    await pkg("hidden-manifest", { exports: { ".": "./index.js" } }, "export const x = 1;\n");
+    const found = await discoverPlugins(dir);
+    expect(found.plugins.map((p) => p.packageName)).toEqual(["dev-plugin", "good"]);
+    expect(found.diagnostics).toHaveLength(2);
+    expect(found.diagnostics[0]).toMatchObject({
+      code: "XO_PLUGIN_LOAD_FAILED",
+      severity: "warning",
+      file: expect.stringMatching(/package\.json$/),
+      message: 'could not load plugin "@acme/missing": it is in dependencies but not installed, so it was skipped; run `npm install` (or `npm ci`)',
+    });
+    expect(found.diagnostics[1]).toMatchObject({
+      code: "XO_PLUGIN_DEV_DEPENDENCY",
+      severity: "warning",
+      message: 'plugin "dev-plugin" is listed under devDependencies, which `npm ci --omit=dev` leaves out on Airflow workers',
+      hint: "move it to dependencies: npm install dev-plugin",
+    });
   });
 
   it("reports a broken plugin package without stopping the others", async () => {

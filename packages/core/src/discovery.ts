@@ -29,6 +29,9 @@ export interface Discovery {
   readonly packageJson?: string;
 }
 
+// Where discovery reads the project's dependencies, in the order a name is attributed to one.
+const DEPENDENCY_FIELDS = ["dependencies", "devDependencies", "optionalDependencies"] as const;
+
 export function findPackageJson(dir: string): string | undefined {
   let current = path.resolve(dir);
   for (;;) {
@@ -51,18 +54,24 @@ export async function discoverPlugins(projectDir: string, explicit?: readonly st
     return { plugins, diagnostics };
   }
   const own = JSON.parse(readFileSync(packageJson, "utf8")) as Record<string, Record<string, string> | undefined>;
-  const names =
-    explicit ?? [...new Set([own.dependencies, own.devDependencies, own.optionalDependencies].flatMap((d) => Object.keys(d ?? {})))].sort();
+  const names = explicit ?? [...new Set(DEPENDENCY_FIELDS.flatMap((field) => Object.keys(own[field] ?? {})))].sort();
   const require = createRequire(packageJson);
 
   for (const name of names) {
+    const metaPath = installedPackageJson(require, name);
+    if (!metaPath) {
+      if (explicit) diagnostics.push(diagnostic("XO_PLUGIN_LOAD_FAILED", { plugin: name, detail: "the package is not installed" }));
+      else {
+        const missing = notInstalled(own, name);
+        if (missing) diagnostics.push(diagnostic("XO_PLUGIN_LOAD_FAILED", missing, { file: displayPath(packageJson) }, "warning"));
+      }
+      continue;
+    }
     let meta: Record<string, unknown>;
-    let metaPath: string;
     try {
-      metaPath = require.resolve(`${name}/package.json`);
       meta = JSON.parse(readFileSync(metaPath, "utf8")) as Record<string, unknown>;
     } catch {
-      if (explicit) diagnostics.push(diagnostic("XO_PLUGIN_LOAD_FAILED", { plugin: name, detail: "the package is not installed" }));
+      if (explicit) diagnostics.push(diagnostic("XO_PLUGIN_LOAD_FAILED", { plugin: name, detail: `its package.json (${metaPath}) is not valid JSON` }));
       continue;
     }
     const field = meta["xo-foundry"] as Partial<PluginManifestField> | undefined;
@@ -80,11 +89,52 @@ export async function discoverPlugins(projectDir: string, explicit?: readonly st
       const factory = mod[field.factory];
       if (typeof factory !== "function") throw new Error(`it does not export a function named ${JSON.stringify(field.factory)}`);
       plugins.push({ packageName: name, packageVersion: String(meta.version ?? "0.0.0"), plugin: (factory as () => unknown)() });
+      if (!explicit && devOnly(own, name)) {
+        diagnostics.push(diagnostic("XO_PLUGIN_DEV_DEPENDENCY", { plugin: name }, { file: displayPath(packageJson) }, "warning"));
+      }
     } catch (e) {
       diagnostics.push(diagnostic("XO_PLUGIN_LOAD_FAILED", { plugin: name, detail: firstLine((e as Error).message) }));
     }
   }
   return { plugins, diagnostics, packageJson };
+}
+
+/**
+ * The package.json of an installed package, found where Node looks for a bare import from
+ * the project, also when the package's `exports` do not expose `./package.json`.
+ */
+function installedPackageJson(require: NodeJS.Require, name: string): string | undefined {
+  try {
+    return require.resolve(`${name}/package.json`);
+  } catch {
+    // Not installed, or installed with an `exports` map that hides its package.json.
+  }
+  for (const dir of require.resolve.paths(name) ?? []) {
+    const candidate = path.join(dir, name, "package.json");
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Why a declared dependency that is not installed is worth a warning: it may be a plugin,
+ * and nothing else would tell the user it was skipped. Only `dependencies` count:
+ * optional ones are left out by npm when they do not fit the platform, and dev ones by
+ * `npm ci --omit=dev` on every worker (a plugin among them is reported when it is
+ * installed, see `devOnly`).
+ */
+function notInstalled(own: Record<string, Record<string, string> | undefined>, name: string): { plugin: string; detail: string } | undefined {
+  if (own.dependencies?.[name] === undefined) return undefined;
+  return { plugin: name, detail: "it is in dependencies but not installed, so it was skipped; run `npm install` (or `npm ci`)" };
+}
+
+/** A plugin listed only under devDependencies works here and is missing on workers that install with --omit=dev. */
+function devOnly(own: Record<string, Record<string, string> | undefined>, name: string): boolean {
+  return own.devDependencies?.[name] !== undefined && own.dependencies?.[name] === undefined;
+}
+
+function displayPath(file: string): string {
+  return path.relative(process.cwd(), file) || file;
 }
 
 function firstLine(s: string): string {

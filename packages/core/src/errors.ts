@@ -16,18 +16,35 @@ export interface ErrorProps {
   XO_CONFIG_UNSAFE_NAME: { what: string; value: string; pattern: string };
   XO_CONFIG_DUPLICATE_NAME: { what: string; value: string; firstPath: string };
   XO_CONFIG_UNSAFE_PATH: { value: string };
-  XO_PLUGIN_UNKNOWN: { what: "source" | "sink" | "template" | "landing"; id: string; suggestion?: string | undefined; available: readonly string[] };
+  XO_CONFIG_CONFLICT: { first: string; second: string };
+  XO_CONFIG_NO_DEFAULT: { what: "template" | "sink"; available: readonly string[] };
+  XO_CONNECTION_REQUIRED: { what: string; plugin: string };
+  XO_SINK_AMBIGUOUS: { source: string; sinks: readonly string[] };
+  XO_TEMPLATE_SHAPE: { template: string; detail: string };
+  XO_GRAPH_UNMATCHED: { pattern: string; available: readonly string[] };
+  XO_GRAPH_CYCLE: { cycle: readonly string[] };
+  XO_GRAPH_NOT_UPSTREAM: { task: string; needs: string; why: string };
+  XO_PLUGIN_UNKNOWN: {
+    what: "source" | "sink" | "template" | "landing" | "step" | "observer";
+    id: string;
+    suggestion?: string | undefined;
+    available: readonly string[];
+  };
   XO_PLUGIN_API_VERSION: { plugin: string; found: number; expected: number };
   XO_PLUGIN_INVALID: { plugin: string; detail: string };
   XO_PLUGIN_DUPLICATE: { plugin: string; what: string };
   XO_PLUGIN_LOAD_FAILED: { plugin: string; detail: string };
+  XO_PLUGIN_DEV_DEPENDENCY: { plugin: string };
   XO_CONNECTION_MISSING: { id: string; envVar: string };
   XO_CONNECTION_INVALID: { id: string; envVar: string; detail: string };
   XO_TASK_UNKNOWN: { task: string; available: readonly string[] };
   XO_DATE_INVALID: { value: string };
   XO_MANIFEST_MISSING: { uri: string; stream: string };
   XO_STEP_FAILED: { plugin: string; hook: string; task: string; detail: string };
+  XO_WAREHOUSE_UNAVAILABLE: { sink: string; plugin: string; available: readonly string[] };
+  XO_STATE_INVALID: { stream: string; detail: string };
   XO_DAG_STALE: { files: readonly string[] };
+  XO_DAG_NOT_OURS: { file: string; pipeline: string; project: string; owner?: string | undefined };
   XO_PATH_INVALID: { value: string; detail: string };
 }
 
@@ -84,6 +101,40 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `pipeline file path ${quote(p.value)} cannot be passed to Airflow tasks safely`,
     hint: "rename it to use only letters, digits, `.`, `_`, `-` and `/`",
   }),
+  XO_CONFIG_CONFLICT: (p) => ({
+    message: `\`${p.first}\` and \`${p.second}\` cannot both be set`,
+    hint: `keep one: \`${p.first}\` is the shorthand for one entry of \`${p.second}\` (named "main")`,
+  }),
+  XO_CONFIG_NO_DEFAULT: (p) => ({
+    message: `no ${p.what} is named and no installed ${p.what} is the default`,
+    hint: p.available.length
+      ? `set \`${p.what}:\` to one of ${list(p.available)} (here or in xo-foundry.yaml \`defaults:\`)`
+      : `no ${p.what} is installed: npm install ${p.what === "template" ? "@xo-foundry/template-ingest" : "@xo-foundry/plugin-duckdb"} (or another ${p.what} plugin) and keep it in your project's dependencies`,
+  }),
+  XO_CONNECTION_REQUIRED: (p) => ({
+    message: `${p.what} needs a connection (${p.plugin} requires one)`,
+    hint: "add `connection: <id>` and define it (XO_CONN_<ID> locally, an Airflow connection in Airflow)",
+  }),
+  XO_SINK_AMBIGUOUS: (p) => ({
+    message: `source ${quote(p.source)} does not say which sink its streams load into`,
+    hint: `add \`sink:\` with one of ${list(p.sinks)} to the source block`,
+  }),
+  XO_TEMPLATE_SHAPE: (p) => ({
+    message: `the ${quote(p.template)} template cannot build this pipeline: ${p.detail}`,
+    hint: "change the pipeline, or pick a template that fits it (`template: hybrid` takes many sources and sinks)",
+  }),
+  XO_GRAPH_UNMATCHED: (p) => ({
+    message: `${quote(p.pattern)} matches no task`,
+    hint: `tasks: ${list(p.available)}; \`*\` matches any run of characters, e.g. "load_*"`,
+  }),
+  XO_GRAPH_CYCLE: (p) => ({
+    message: `tasks depend on each other in a cycle: ${p.cycle.join(" -> ")}`,
+    hint: "remove one of these `after:` entries",
+  }),
+  XO_GRAPH_NOT_UPSTREAM: (p) => ({
+    message: `task ${quote(p.task)} does not run after ${quote(p.needs)}: ${p.why}`,
+    hint: `add ${quote(p.needs)} to its \`after:\``,
+  }),
   XO_PLUGIN_UNKNOWN: (p) => ({
     message: `unknown ${p.what} plugin ${quote(p.id)}`,
     hint:
@@ -109,6 +160,10 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `could not load plugin ${quote(p.plugin)}: ${p.detail}`,
     hint: "run `npm install` in the project, then `xo-foundry plugins` to check what is discovered",
   }),
+  XO_PLUGIN_DEV_DEPENDENCY: (p) => ({
+    message: `plugin ${quote(p.plugin)} is listed under devDependencies, which \`npm ci --omit=dev\` leaves out on Airflow workers`,
+    hint: `move it to dependencies: npm install ${p.plugin}`,
+  }),
   XO_CONNECTION_MISSING: (p) => ({
     message: `connection ${quote(p.id)} is not defined`,
     hint: `set ${p.envVar} to a JSON object or a URI (in Airflow, define the connection ${quote(p.id)})`,
@@ -133,9 +188,27 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `task ${quote(p.task)} failed in ${p.plugin} (${p.hook}): ${p.detail}`,
     hint: "fix the cause above and re-run the task; landed data of earlier runs is kept",
   }),
+  XO_WAREHOUSE_UNAVAILABLE: (p) => ({
+    message: `sink ${quote(p.sink)} (${p.plugin}) offers no warehouse to steps`,
+    hint: p.available.length ? `use one of these sinks, which do: ${list(p.available)}` : "install a sink plugin that offers a warehouse (e.g. @xo-foundry/plugin-duckdb)",
+  }),
+  XO_STATE_INVALID: (p) => ({
+    message: `invalid state for stream ${quote(p.stream)}: ${p.detail}`,
+    hint: "state is a JSON object, e.g. '{\"cursor\": \"2026-01-01T00:00:00Z\"}'",
+  }),
   XO_DAG_STALE: (p) => ({
     message: `${p.files.length} generated DAG file(s) are out of date: ${p.files.join(", ")}`,
     hint: "run `xo-foundry generate-dags` and commit the result",
+  }),
+  XO_DAG_NOT_OURS: (p) => ({
+    message:
+      p.owner === undefined
+        ? `${p.file} exists and was not written by xo-foundry; refusing to overwrite it with the DAG of ${p.pipeline}`
+        : `${p.file} was generated by project ${quote(p.owner)}, not ${quote(p.project)}; refusing to overwrite it with the DAG of ${p.pipeline}`,
+    hint:
+      p.owner === undefined
+        ? `move or delete ${p.file} if it is no longer needed, or set \`pipeline.dag_id\` in ${p.pipeline} to another value`
+        : "give one of the two DAGs another `pipeline.dag_id` (Airflow needs unique dag_ids), or generate each project into its own folder",
   }),
   XO_PATH_INVALID: (p) => ({
     message: `invalid landing location ${quote(p.value)}: ${p.detail}`,
@@ -150,7 +223,8 @@ export type Severity = "error" | "warning";
 
 /** One problem, located as precisely as we can. Serializes as-is for `--json`. */
 export interface Diagnostic {
-  readonly code: ErrorCode;
+  /** A code of this catalog, or a plugin's own code (then `plugin` names the plugin). */
+  readonly code: ErrorCode | (string & {});
   readonly severity: Severity;
   readonly message: string;
   readonly hint?: string;
@@ -159,6 +233,10 @@ export interface Diagnostic {
   readonly column?: number;
   /** Dotted path into the config, e.g. `source.streams[0].name`. */
   readonly path?: string;
+  /** The plugin (`name@version`) whose code this is, for plugin codes. */
+  readonly plugin?: string;
+  /** The task that failed, for failures at run time. */
+  readonly task?: string;
   readonly docs: string;
 }
 
@@ -198,7 +276,7 @@ export class XoError extends Error {
     this.diagnostics = all;
   }
 
-  get code(): ErrorCode | undefined {
+  get code(): Diagnostic["code"] | undefined {
     return this.diagnostics[0]?.code;
   }
 }
@@ -217,4 +295,17 @@ export function formatDiagnostic(d: Diagnostic): string {
   const head = [where, `${d.severity} ${d.code}`].filter(Boolean).join(" ");
   const path = d.path ? `${d.path}: ` : "";
   return `${head}\n  ${path}${d.message}${d.hint ? `\n  hint: ${d.hint}` : ""}`;
+}
+
+/**
+ * A failure a plugin reported with its own code (one it lists in `errors`, or any
+ * `XO_` code): the code survives, and the plugin and task are named.
+ */
+export function pluginDiagnostic(p: { code: string; message: string; hint?: string | undefined; plugin: string; task?: string | undefined }): Diagnostic {
+  const d: Record<string, unknown> = { code: p.code, severity: "error", message: p.message };
+  if (p.hint) d.hint = p.hint;
+  d.plugin = p.plugin;
+  if (p.task !== undefined) d.task = p.task;
+  d.docs = `${DOCS_BASE}#plugin-codes`;
+  return d as unknown as Diagnostic;
 }

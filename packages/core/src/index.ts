@@ -5,6 +5,8 @@ export * from "./redact.js";
 export * from "./connections.js";
 export * from "./landing.js";
 export * from "./registry.js";
+export * from "./graph.js";
+export * from "./airflow.js";
 export * from "./config/types.js";
 export * from "./config/schema.js";
 export * from "./config/yaml.js";

@@ -1,22 +1,31 @@
 /**
- * The plugin contract. Every source, sink, landing zone and DAG template is
- * provided by a plugin: a plain object made by a factory function, branded with
- * `kind` and versioned with `apiVersion` so the core can refuse plugins written
+ * The plugin contract. Every source, sink, landing zone, DAG template, step type and
+ * observer is provided by a plugin: a plain object made by a factory function, branded
+ * with `kind` and versioned with `apiVersion` so the core can refuse plugins written
  * against another contract with a clear message instead of failing later.
+ *
+ * Plugin API 2 (docs/adr/0006): a pipeline is a task graph of steps. `extract` and
+ * `load` are the built-in step types that run sources and sinks; everything else
+ * (SQL, dbt, checks, exports, notifications) is a step type a plugin contributes and
+ * the core runs without knowing it.
  */
 import type { z } from "zod";
 import type { Logger } from "./log.js";
 import type { LandingStore } from "./landing.js";
 import type { Connection } from "./connections.js";
-import type { LoadStrategy, PipelineConfig, StreamConfig } from "./config/types.js";
+import type { Diagnostic } from "./errors.js";
+import type { LoadStrategy, PipelineConfig, StreamConfig, TriggerRule, WhenCondition } from "./config/types.js";
 
 /** Bumped on every breaking change to the interfaces in this file. */
-export const PLUGIN_API_VERSION = 1;
+export const PLUGIN_API_VERSION = 2;
 
 export const PLUGIN_KIND = "xo-foundry/plugin";
 
 /** Any zod object schema; plugin options are always objects so they can be merged into the config. */
 export type OptionsSchema = z.ZodObject<z.ZodRawShape>;
+
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonObject = { readonly [key: string]: JsonValue };
 
 export interface XoPlugin {
   readonly kind: typeof PLUGIN_KIND;
@@ -28,6 +37,14 @@ export interface XoPlugin {
   readonly sinks?: readonly SinkDefinition[];
   readonly templates?: readonly TemplateDefinition[];
   readonly landings?: readonly LandingDefinition[];
+  readonly steps?: readonly StepType[];
+  readonly observers?: readonly Observer[];
+  /**
+   * The error codes this plugin throws, each with what it means and how to fix it
+   * (shown by `xo-foundry plugins`). An error whose `code` is listed here, or starts
+   * with `XO_`, reaches the user with that code instead of XO_STEP_FAILED.
+   */
+  readonly errors?: Readonly<Record<string, string>>;
 }
 
 /** The time window a task run covers, derived from the logical date and the load strategy. */
@@ -41,7 +58,8 @@ export interface DataWindow {
   readonly timezone: string;
 }
 
-export interface StepContext {
+/** What every hook that moves one stream gets: the pipeline, the stream and the run. */
+export interface StreamContext {
   readonly pipeline: PipelineConfig;
   /** The project root; relative paths in options (e.g. a database file) resolve against it. */
   readonly projectDir: string;
@@ -57,7 +75,12 @@ export interface StepContext {
 
 export type FileFormat = "ndjson" | "csv" | "json" | "parquet";
 
-/** What a source yields: pages of records (written to NDJSON by the runtime) or whole files. */
+/**
+ * What a source yields: pages of records (written to NDJSON by the runtime), whole
+ * files, or the stream's new state (a cursor or watermark). State is kept with the
+ * landed files and saved only after the load of those files has succeeded, so a
+ * failed or killed run never skips data; the last state batch wins.
+ */
 export type ExtractBatch =
   | { readonly type: "records"; readonly records: readonly Record<string, unknown>[] }
   | {
@@ -70,24 +93,31 @@ export type ExtractBatch =
       readonly rows?: number;
       /** Facts about the origin (e.g. an object's size, last-modified, etag), kept in the manifest. */
       readonly metadata?: Readonly<Record<string, string | number>>;
-    };
+    }
+  | { readonly type: "state"; readonly state: JsonObject };
 
 export interface ExtractContext<SourceOptions = Record<string, unknown>, StreamOptions = Record<string, unknown>>
-  extends StepContext {
-  /** Source-level options (the `source:` block minus the keys the core owns). */
+  extends StreamContext {
+  /** The name of the source block (`main` for the `source:` shorthand). */
+  readonly source: string;
+  /** Source-level options (the source block minus the keys the core owns). */
   readonly options: SourceOptions;
   /** This stream's plugin options (the stream entry minus the keys the core owns). */
   readonly streamOptions: StreamOptions;
   readonly connection: Connection | undefined;
+  /** The stream's saved state from the last successful load, if any. */
+  readonly state: JsonObject | undefined;
 }
 
+// `any` by default: the registry holds definitions of every option type side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface SourceDefinition<SourceOptions = any, StreamOptions = any> {
-  /** Referenced from the config as `source.plugin`. */
+  /** Referenced from the config as `plugin:` of a source block. */
   readonly id: string;
   readonly description: string;
-  /** Keys accepted in the `source:` block next to `plugin`, `connection` and `streams`. */
+  /** Keys accepted in the source block next to `plugin`, `connection`, `pool`, `sink` and `streams`. */
   readonly options: OptionsSchema;
-  /** Keys accepted in each `source.streams[]` entry next to `name` and `target`. */
+  /** Keys accepted in each `streams[]` entry next to `name` and `target`. */
   readonly stream: OptionsSchema;
   /** Whether a connection is required (the config must then name one). */
   readonly connection?: "required" | "optional";
@@ -120,10 +150,14 @@ export interface Manifest {
   readonly files: readonly ManifestFile[];
   readonly rows: number;
   readonly bytes: number;
+  /** The stream state the source reported; saved once these files are loaded. */
+  readonly state?: JsonObject;
 }
 
 export interface LoadContext<SinkOptions = Record<string, unknown>, TargetOptions = Record<string, unknown>>
-  extends StepContext {
+  extends StreamContext {
+  /** The name of the sink block (`main` for the `sink:` shorthand). */
+  readonly sink: string;
   readonly options: SinkOptions;
   /** This stream's `target:` block, validated by the sink's `target` schema. */
   readonly target: TargetOptions;
@@ -141,16 +175,55 @@ export interface LoadResult {
   readonly rowsInTable?: number;
 }
 
+// `any` by default: the registry holds definitions of every option type side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface SinkDefinition<SinkOptions = any, TargetOptions = any> {
-  /** Referenced from the config as `sink.plugin`. */
+  /** Referenced from the config as `plugin:` of a sink block. */
   readonly id: string;
   readonly description: string;
-  /** Keys accepted in the `sink:` block next to `plugin` and `connection`. */
+  /** Keys accepted in the sink block next to `plugin`, `connection` and `pool`. */
   readonly options: OptionsSchema;
   /** Keys accepted in each stream's `target:` block. */
   readonly target: OptionsSchema;
   readonly connection?: "required" | "optional";
+  /** The sink a pipeline gets when it names none (the embedded default warehouse); one per project. */
+  readonly isDefault?: boolean;
   load(ctx: LoadContext<SinkOptions, TargetOptions>): Promise<LoadResult>;
+  /**
+   * The `warehouse` service this sink offers to steps of any plugin (SQL, checks,
+   * exports), so they work on every warehouse without knowing which one it is.
+   */
+  warehouse?(ctx: WarehouseContext<SinkOptions>): Warehouse;
+}
+
+export interface WarehouseContext<SinkOptions = Record<string, unknown>> {
+  readonly sink: string;
+  readonly options: SinkOptions;
+  readonly connection: Connection | undefined;
+  readonly projectDir: string;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+export interface TableDescription {
+  /** Fully qualified, as the warehouse spells it. */
+  readonly table: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows?: number;
+}
+
+/** A warehouse as steps see it. Every call opens what it needs and releases it before returning. */
+export interface Warehouse {
+  /** The SQL dialect, e.g. `duckdb` or `snowflake`, for steps that write dialect-specific SQL. */
+  readonly dialect: string;
+  /** Runs one statement; named parameters are written `$name`. Returns the rows as JSON values. */
+  query(sql: string, params?: Readonly<Record<string, string | number | boolean | null>>): Promise<readonly JsonObject[]>;
+  /** Runs several statements in one transaction: all take effect or none. */
+  execute(statements: readonly string[]): Promise<void>;
+  /** Writes the result of a query to `dir` (a local directory) as files of `format`, without holding it in memory. */
+  exportQuery(sql: string, dir: string, format: "ndjson" | "csv" | "parquet"): Promise<readonly { path: string; rows: number }[]>;
+  /** The table's columns and row count, or undefined when there is no such table. */
+  describe(table: string): Promise<TableDescription | undefined>;
 }
 
 // ---------------------------------------------------------------- landing zones
@@ -159,38 +232,154 @@ export interface LandingDefinition {
   /** URI scheme served, e.g. `s3`. `file` is built in. */
   readonly scheme: string;
   readonly description: string;
+  /** Whether `landing.connection` is required for this scheme. */
+  readonly connection?: "required" | "optional";
   open(uri: string, connection: Connection | undefined): LandingStore;
+}
+
+// ---------------------------------------------------------------- steps
+
+/** A dataset a step read or wrote, named by URI (`duckdb:///path/db.duckdb#main.orders`, `s3://b/k`). */
+export interface DatasetRef {
+  readonly uri: string;
+}
+
+/** What a step reports: small enough for XCom, read by downstream `when:` conditions. */
+export interface StepResult {
+  readonly summary?: JsonObject;
+  readonly reads?: readonly DatasetRef[];
+  readonly writes?: readonly DatasetRef[];
+  /** Ask for the task to end as skipped (its downstream tasks follow their trigger rules). */
+  readonly skip?: string;
+}
+
+/** A task's outcome as downstream tasks and observers see it. */
+export interface TaskSummary {
+  readonly task: string;
+  readonly step: string;
+  readonly state: "success" | "skipped";
+  readonly summary: JsonObject;
+  readonly reads: readonly DatasetRef[];
+  readonly writes: readonly DatasetRef[];
+  readonly skipReason?: string;
+}
+
+/** Saved stream state (cursors, watermarks): small JSON per pipeline and stream. */
+export interface StreamState {
+  readonly value: JsonObject;
+  /** When it was saved, ISO 8601 UTC. */
+  readonly savedAt: string;
+  readonly runId: string;
+  readonly logicalDate: string;
+}
+
+export interface StateStore {
+  get(stream: string): Promise<StreamState | undefined>;
+  /** Replaces the stream's state atomically. */
+  set(stream: string, value: JsonObject, by: { runId: string; logicalDate: string }): Promise<void>;
+  delete(stream: string): Promise<void>;
+  /** The streams that have state, in code-point order. */
+  list(): Promise<readonly string[]>;
+}
+
+/** Services other plugins offer to steps. */
+export interface StepServices {
+  /**
+   * The warehouse behind a sink: `name` is a sink block's name; without it, the
+   * pipeline's only sink. Fails with a clear error when that sink offers no warehouse.
+   */
+  warehouse(name?: string): Warehouse;
+}
+
+export interface StepContext<Options = Record<string, unknown>> {
+  readonly pipeline: PipelineConfig;
+  readonly projectDir: string;
+  /** The full task id, e.g. `summarize` or `shop.load_orders`. */
+  readonly taskId: string;
+  /** The step's `with:` options, parsed and defaulted by its schema. */
+  readonly options: Options;
+  readonly connection: Connection | undefined;
+  readonly window: DataWindow;
+  readonly runId: string;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly landing: { readonly root: string; readonly store: LandingStore };
+  readonly state: StateStore;
+  /** Summaries of the tasks this one runs after, by full task id. */
+  readonly upstream: Readonly<Record<string, TaskSummary>>;
+  readonly services: StepServices;
+}
+
+// `any` by default: the registry holds definitions of every option type side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface StepType<Options = any> {
+  /** Referenced from the config as `uses:`; namespaced by convention (`sql.run`, `dbt.build`). */
+  readonly id: string;
+  readonly description: string;
+  /** The step's `with:` block; the core parses it and hands `run` the result. */
+  readonly options: OptionsSchema;
+  /** Whether a connection is required (the step entry must then name one). */
+  readonly connection?: "required" | "optional";
+  run(ctx: StepContext<Options>): Promise<StepResult>;
+}
+
+// ---------------------------------------------------------------- observers
+
+export interface StepEvent {
+  readonly pipeline: string;
+  readonly task: string;
+  readonly step: string;
+  readonly runId: string;
+  readonly logicalDate: string;
+}
+
+/** Watches steps without being one (lineage, metrics, alerts). A failing observer never fails a task. */
+export interface Observer {
+  readonly id: string;
+  onStepStart?(event: StepEvent): void | Promise<void>;
+  onStepEnd?(event: StepEvent & { readonly result: TaskSummary }): void | Promise<void>;
+  onStepFailure?(event: StepEvent & { readonly diagnostics: readonly Diagnostic[] }): void | Promise<void>;
 }
 
 // ---------------------------------------------------------------- templates
 
-export type TaskKind = "extract" | "load";
+/** The step types every pipeline has: they run a source's stream and a sink's load. */
+export const BUILTIN_STEPS = ["extract", "load"] as const;
 
 /** One node of a pipeline's task graph; the same graph drives Airflow and `xo-foundry run`. */
 export interface TaskSpec {
-  /** A legal Airflow task id (`[a-z0-9_]`), unique in the pipeline. */
+  /** The full task id: `[a-z0-9_]`, prefixed with `<group>.` when the task is in a group. */
   readonly id: string;
-  readonly kind: TaskKind;
-  readonly stream: string;
+  /** A step type id: `extract`, `load` or a plugin's (`sql.run`). */
+  readonly step: string;
+  /** The step's options as configured (`with:`); the runtime parses them with the step's schema. */
+  readonly with: JsonObject;
   readonly upstream: readonly string[];
-}
-
-/** Everything a template needs to render one DAG file, already validated. */
-export interface RenderInput {
-  readonly pipeline: ResolvedPipeline;
-  readonly tasks: readonly TaskSpec[];
-  readonly airflowVersion: 2 | 3;
-  /** Lines for the file header, in order (generator and plugin versions, config hash). */
-  readonly header: readonly string[];
+  readonly triggerRule?: TriggerRule;
+  readonly pool?: string;
+  /** Airflow task group, one level; the id then starts with `<group>.`. */
+  readonly group?: string;
+  readonly when?: WhenCondition;
+  readonly connection?: string;
+  /** The stream an extract or load task moves, for reports. */
+  readonly stream?: string;
+  /** Shown in Airflow as the task's documentation. */
+  readonly description?: string;
 }
 
 export interface TemplateDefinition {
   /** Referenced from the config as `template`. */
   readonly id: string;
   readonly description: string;
+  /** The template a pipeline gets when it names none; one per project. */
+  readonly isDefault?: boolean;
+  /**
+   * The pipeline's sources and sinks as tasks, in a stable order. The core adds the
+   * config's `steps:` and renders any graph to Python; templates write no code.
+   */
   tasks(pipeline: ResolvedPipeline): readonly TaskSpec[];
-  /** Returns the complete Python source of the DAG file. Must be deterministic. */
-  render(input: RenderInput): string;
+  /** Checks the pipeline's shape (e.g. "one source only"); messages name the config path. */
+  check?(pipeline: ResolvedPipeline): readonly { readonly path: readonly (string | number)[]; readonly message: string }[];
 }
 
 /** A validated pipeline together with where it came from. */

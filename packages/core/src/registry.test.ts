@@ -31,8 +31,30 @@ describe("Registry", () => {
       `plugin "@acme/plugin-future" targets plugin API version ${PLUGIN_API_VERSION + 1}, but this xo-foundry supports version ${PLUGIN_API_VERSION}`,
     );
     expect(d.hint).toMatch(/upgrade @xo-foundry\/cli/);
-    const old = { ...definePlugin({ name: "@acme/plugin-old", version: "0.1.0" }), apiVersion: 0 };
-    expect(failure(() => new Registry([old])).hint).toMatch(/upgrade @acme\/plugin-old/);
+    // A plugin written for API 1 (sources, sinks and templates that render Python).
+    const v1 = { ...definePlugin({ name: "@acme/plugin-old", version: "0.1.0" }), apiVersion: 1 };
+    const old = failure(() => new Registry([v1]));
+    expect(old.message).toBe('plugin "@acme/plugin-old" targets plugin API version 1, but this xo-foundry supports version 2');
+    expect(old.hint).toBe("upgrade @acme/plugin-old to a release built for plugin API version 2");
+  });
+
+  it("registers step types and observers, and refuses a plugin step named like a built-in one", () => {
+    const registry = new Registry(fixturePlugins());
+    expect(registry.steps().map((s) => s.id)).toEqual(["fixture.note", "fixture.remote"]);
+    expect(registry.suggest("step", "lod")).toMatchObject({ suggestion: "load" });
+    const shadow = definePlugin({
+      name: "@acme/shadow",
+      version: "1.0.0",
+      steps: [{ id: "load", description: "", options: fixturePlugins()[2]!.steps![0]!.options, run: async () => ({}) }],
+    });
+    expect(failure(() => new Registry([shadow])).message).toContain('step "load" is a built-in step type');
+  });
+
+  it("refuses two default templates, naming both", () => {
+    const other = definePlugin({ name: "@acme/templates", version: "1.0.0", templates: [{ id: "mine", description: "", isDefault: true, tasks: () => [] }] });
+    const d = failure(() => new Registry([...fixturePlugins(), other]));
+    expect(d.code).toBe("XO_PLUGIN_DUPLICATE");
+    expect(d.message).toContain('the default template ("ingest" of fixture-warehouse, "mine" of @acme/templates)');
   });
 
   it("refuses objects that are not plugins", () => {

@@ -6,18 +6,21 @@
 import { closest, distance } from "fastest-levenshtein";
 import { diagnostic, XoError, type Diagnostic } from "./errors.js";
 import {
+  BUILTIN_STEPS,
   PLUGIN_API_VERSION,
   PLUGIN_KIND,
   type LandingDefinition,
+  type Observer,
   type OptionsSchema,
   type SinkDefinition,
   type SourceDefinition,
+  type StepType,
   type TemplateDefinition,
   type XoPlugin,
 } from "./plugin.js";
 import { RESERVED_SINK_KEYS, RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS } from "./config/types.js";
 
-type ComponentKind = "source" | "sink" | "template" | "landing";
+export type ComponentKind = "source" | "sink" | "template" | "landing" | "step" | "observer";
 
 interface Owned<T> {
   readonly definition: T;
@@ -30,6 +33,8 @@ export class Registry {
   readonly #sinks = new Map<string, Owned<SinkDefinition>>();
   readonly #templates = new Map<string, Owned<TemplateDefinition>>();
   readonly #landings = new Map<string, Owned<LandingDefinition>>();
+  readonly #steps = new Map<string, Owned<StepType>>();
+  readonly #observers = new Map<string, Owned<Observer>>();
 
   constructor(plugins: readonly unknown[] = []) {
     for (const p of plugins) this.register(p);
@@ -54,7 +59,20 @@ export class Registry {
     add(this.#sinks, "sink", plugin.sinks);
     add(this.#templates, "template", plugin.templates);
     add(this.#landings, "landing", plugin.landings);
+    add(this.#steps, "step", plugin.steps);
+    add(this.#observers, "observer", plugin.observers);
     this.#plugins.set(plugin.name, plugin);
+    for (const [kind, map] of [["template", this.#templates], ["sink", this.#sinks]] as const) {
+      const defaults = [...map.values()].filter((o) => (o.definition as { isDefault?: boolean }).isDefault);
+      if (defaults.length > 1) {
+        throw new XoError(
+          diagnostic("XO_PLUGIN_DUPLICATE", {
+            plugin: plugin.name,
+            what: `the default ${kind} (${defaults.map((o) => `${JSON.stringify(o.definition.id)} of ${o.plugin.name}`).join(", ")})`,
+          }),
+        );
+      }
+    }
     return plugin;
   }
 
@@ -73,6 +91,12 @@ export class Registry {
   landings(): readonly LandingDefinition[] {
     return definitions(this.#landings);
   }
+  steps(): readonly StepType[] {
+    return definitions(this.#steps);
+  }
+  observers(): readonly Observer[] {
+    return definitions(this.#observers);
+  }
 
   source(id: string): SourceDefinition | undefined {
     return this.#sources.get(id)?.definition;
@@ -86,18 +110,40 @@ export class Registry {
   landing(scheme: string): LandingDefinition | undefined {
     return this.#landings.get(scheme)?.definition;
   }
+  step(id: string): StepType | undefined {
+    return this.#steps.get(id)?.definition;
+  }
+
+  /** The template a pipeline gets when it names none. */
+  defaultTemplate(): TemplateDefinition | undefined {
+    return [...this.#templates.values()].find((o) => o.definition.isDefault)?.definition;
+  }
+  /** The sink a pipeline gets when it names none. */
+  defaultSink(): SinkDefinition | undefined {
+    return [...this.#sinks.values()].find((o) => o.definition.isDefault)?.definition;
+  }
 
   /** The plugin that provides a component, for error messages and DAG headers. */
   ownerOf(kind: ComponentKind, id: string): XoPlugin | undefined {
-    const map = { source: this.#sources, sink: this.#sinks, template: this.#templates, landing: this.#landings }[kind];
-    return map.get(id)?.plugin;
+    return this.#map(kind).get(id)?.plugin;
   }
 
   /** Ids of the installed components of one kind, and the closest match to `id`. */
   suggest(kind: ComponentKind, id: string): { available: string[]; suggestion: string | undefined } {
-    const map = { source: this.#sources, sink: this.#sinks, template: this.#templates, landing: this.#landings }[kind];
-    const available = [...map.keys()].sort();
+    const available = [...this.#map(kind).keys(), ...(kind === "step" ? BUILTIN_STEPS : [])].sort();
     return { available, suggestion: suggestName(id, available) };
+  }
+
+  #map(kind: ComponentKind): Map<string, Owned<unknown>> {
+    const maps: Record<ComponentKind, Map<string, Owned<unknown>>> = {
+      source: this.#sources,
+      sink: this.#sinks,
+      template: this.#templates,
+      landing: this.#landings,
+      step: this.#steps,
+      observer: this.#observers,
+    };
+    return maps[kind];
   }
 }
 
@@ -135,7 +181,7 @@ function checkPlugin(candidate: unknown, origin: string): XoPlugin {
   if (typeof p.name !== "string" || p.name === "") return fail("name must be a non-empty string");
   if (typeof p.version !== "string" || p.version === "") return fail(`${p.name}: version must be a non-empty string`);
   const problems: string[] = [];
-  for (const kind of ["sources", "sinks", "templates", "landings"] as const) {
+  for (const kind of ["sources", "sinks", "templates", "landings", "steps", "observers"] as const) {
     const list = p[kind];
     if (list !== undefined && !Array.isArray(list)) problems.push(`${kind} must be an array`);
   }
@@ -149,7 +195,18 @@ function checkPlugin(candidate: unknown, origin: string): XoPlugin {
     if (typeof s.load !== "function") problems.push(`sink ${s.id} has no load()`);
   }
   for (const t of p.templates ?? []) {
-    if (typeof t.render !== "function" || typeof t.tasks !== "function") problems.push(`template ${t.id} needs tasks() and render()`);
+    if (typeof t.tasks !== "function") problems.push(`template ${t.id} has no tasks()`);
+  }
+  for (const step of p.steps ?? []) {
+    if ((BUILTIN_STEPS as readonly string[]).includes(step.id)) problems.push(`step ${JSON.stringify(step.id)} is a built-in step type`);
+    if (!step.options || typeof step.options !== "object" || !("shape" in step.options)) problems.push(`step ${step.id} options must be a zod object schema`);
+    if (typeof step.run !== "function") problems.push(`step ${step.id} has no run()`);
+  }
+  for (const o of p.observers ?? []) {
+    if (typeof o.id !== "string" || o.id === "") problems.push("every observer needs an id");
+  }
+  if (p.errors !== undefined && (typeof p.errors !== "object" || p.errors === null || Array.isArray(p.errors))) {
+    problems.push("errors must map error codes to descriptions");
   }
   if (problems.length) fail(problems.join("; "));
   return candidate as XoPlugin;

@@ -8,11 +8,12 @@ import {
   landingPaths,
   type ExtractBatch,
   type FileFormat,
+  type JsonObject,
   type LandingStore,
   type Manifest,
   type ManifestFile,
   type SourceDefinition,
-  type StepContext,
+  type StreamContext,
   type Connection,
 } from "@xo-foundry/core";
 import { RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, pluginOptions } from "@xo-foundry/core";
@@ -21,15 +22,20 @@ import { publishPartition } from "./partition.js";
 /** A records part file rolls over after this many bytes, so files stay loadable in parallel. */
 const PART_BYTES = 128 * 1024 * 1024;
 
-export interface ExtractInput extends StepContext {
+export interface ExtractInput extends StreamContext {
+  /** The source block's name. */
+  readonly sourceName: string;
   readonly source: SourceDefinition;
   readonly connection: Connection | undefined;
   readonly landing: LandingStore;
   readonly landingRoot: string;
+  /** The stream's saved state, handed to the source. */
+  readonly state: JsonObject | undefined;
 }
 
 export async function runExtract(input: ExtractInput): Promise<Manifest> {
   const { source, landing, pipeline, stream } = input;
+  const block = pipeline.sources[input.sourceName]!;
   const paths = landingPaths({
     root: input.landingRoot,
     pipeline: pipeline.pipeline.name,
@@ -43,14 +49,17 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
 
   const batches = source
     .extract({
-      ...stepContext(input),
-      options: pluginOptions(pipeline.source, RESERVED_SOURCE_KEYS),
+      ...streamContext(input),
+      source: input.sourceName,
+      options: pluginOptions(block, RESERVED_SOURCE_KEYS),
       streamOptions: pluginOptions(stream, RESERVED_STREAM_KEYS),
       connection: input.connection,
+      state: input.state,
     })
     [Symbol.asyncIterator]();
 
   const files: ManifestFile[] = [];
+  let state: JsonObject | undefined;
   let pending: ExtractBatch | undefined;
   let done = false;
   const next = async (): Promise<ExtractBatch | undefined> => {
@@ -71,7 +80,9 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
   const encoder = new TextEncoder();
   let part = 0;
   for (let batch = await next(); batch; batch = await next()) {
-    if (batch.type === "records") {
+    if (batch.type === "state") {
+      state = batch.state;
+    } else if (batch.type === "records") {
       if (batch.records.length === 0) continue;
       let rows = 0;
       // Pulls further record pages into the same part until it is big enough or a file batch arrives.
@@ -116,6 +127,7 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
     strategy: input.strategy,
     logicalDate: input.window.logicalDate,
     runId: input.runId,
+    ...(state !== undefined ? { state } : {}),
   });
 }
 
@@ -124,7 +136,7 @@ function safeFileName(name: string, index: number): string {
   return base ? `${String(index).padStart(5, "0")}-${base}` : `part-${String(index).padStart(5, "0")}`;
 }
 
-export function stepContext(input: StepContext): StepContext {
+export function streamContext(input: StreamContext): StreamContext {
   const { pipeline, projectDir, stream, strategy, window, runId, log, signal } = input;
   return { pipeline, projectDir, stream, strategy, window, runId, log, signal };
 }

@@ -10,7 +10,7 @@ export async function publishPartition(
   landing: LandingStore,
   paths: LandingPaths,
   ingested: readonly ManifestFile[],
-  meta: Pick<Manifest, "pipeline" | "stream" | "strategy" | "logicalDate" | "runId">,
+  meta: Pick<Manifest, "pipeline" | "stream" | "strategy" | "logicalDate" | "runId" | "state">,
 ): Promise<Manifest> {
   await landing.deletePrefix(paths.marker);
   await landing.deletePrefix(paths.stage);

@@ -41,18 +41,12 @@ describe("runPipeline", () => {
     }
   });
 
-  it("runs extracts of different streams in parallel and loads one at a time", async () => {
+  it("runs extracts of different streams in parallel", async () => {
     const { recorder, project, pipeline } = await setup("    - name: a\n    - name: b\n    - name: c\n");
     await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet, concurrency: 4 });
     const ev = recorder.events;
     // b starts before a ends: the extracts overlap.
     expect(ev.indexOf("extract:b:start")).toBeLessThan(ev.indexOf("extract:a:end"));
-    // No two loads overlap.
-    const loads = ev.filter((e) => e.startsWith("load:"));
-    for (let i = 0; i < loads.length; i += 2) {
-      expect(loads[i]!.endsWith(":start") && loads[i + 1]!.endsWith(":end")).toBe(true);
-      expect(loads[i]!.split(":")[1]).toBe(loads[i + 1]!.split(":")[1]);
-    }
   });
 
   it("marks the load of a failed extract upstream_failed and runs the other streams", async () => {

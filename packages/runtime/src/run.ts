@@ -1,21 +1,25 @@
 /**
  * `xo-foundry run`: the pipeline's task graph executed locally, in dependency
  * order, independent tasks in parallel. It is the same graph and the same task
- * code that Airflow runs; only the scheduling is ours.
+ * code that Airflow runs; only the scheduling is ours, and it follows Airflow's
+ * trigger rules and skip propagation so a local run ends in the states Airflow's
+ * would.
  */
-import { isXoError, type Diagnostic, type Logger, type Project, type ResolvedPipeline, type TaskSpec } from "@xo-foundry/core";
+import { isXoError, type Diagnostic, type Logger, type Project, type ResolvedPipeline, type TaskSpec, type TriggerRule } from "@xo-foundry/core";
 import { pipelineTasks, runTask, type TaskOutcome } from "./task.js";
 
-export type TaskState = "success" | "failed" | "upstream_failed";
+export type TaskState = "success" | "failed" | "upstream_failed" | "skipped";
 
 export interface TaskReport {
   readonly task: string;
-  readonly kind: TaskSpec["kind"];
-  readonly stream: string;
+  readonly step: string;
+  readonly stream?: string;
   readonly state: TaskState;
   readonly durationMs: number;
   readonly outcome?: TaskOutcome;
   readonly error?: readonly Diagnostic[] | string;
+  /** Why the task was skipped. */
+  readonly reason?: string;
 }
 
 export interface RunSummary {
@@ -33,7 +37,7 @@ export interface RunOptions {
   readonly logicalDate: string;
   readonly runId?: string;
   readonly log: Logger;
-  /** Tasks running at once; loads additionally run one at a time (one warehouse writer). */
+  /** Tasks running at once. */
   readonly concurrency?: number;
   readonly onTaskStart?: (task: TaskSpec) => void;
   readonly onTaskEnd?: (report: TaskReport) => void;
@@ -44,6 +48,45 @@ export function localRunId(logicalDate: string): string {
   return `local__${logicalDate}`;
 }
 
+type Decision = "run" | "skipped" | "upstream_failed";
+
+/**
+ * What a task does once all of its upstream tasks have ended, by its trigger rule
+ * (Airflow's semantics; `one_*` rules wait for every upstream task here, which ends
+ * in the same state because a local run has no timeouts to race).
+ */
+export function decide(rule: TriggerRule, states: readonly TaskState[]): Decision {
+  if (states.length === 0) return "run";
+  const n = (s: TaskState) => states.filter((x) => x === s).length;
+  const success = n("success");
+  const failed = n("failed") + n("upstream_failed");
+  const skipped = n("skipped");
+  const all = states.length;
+  switch (rule) {
+    case "all_success":
+      return success === all ? "run" : failed > 0 ? "upstream_failed" : "skipped";
+    case "all_failed":
+      return failed === all ? "run" : "skipped";
+    case "all_done":
+    case "always":
+      return "run";
+    case "all_skipped":
+      return skipped === all ? "run" : "skipped";
+    case "one_success":
+      return success > 0 ? "run" : failed === all ? "upstream_failed" : "skipped";
+    case "one_failed":
+      return failed > 0 ? "run" : "skipped";
+    case "one_done":
+      return success + failed > 0 ? "run" : "skipped";
+    case "none_failed":
+      return failed > 0 ? "upstream_failed" : "run";
+    case "none_failed_min_one_success":
+      return failed > 0 ? "upstream_failed" : success > 0 ? "run" : "skipped";
+    case "none_skipped":
+      return skipped > 0 ? "skipped" : "run";
+  }
+}
+
 export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const started = performance.now();
   const tasks = pipelineTasks(options.pipeline, options.project);
@@ -51,13 +94,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const reports = new Map<string, TaskReport>();
   const running = new Map<string, Promise<void>>();
-  let loadQueue: Promise<unknown> = Promise.resolve();
+  const streamOf = (task: TaskSpec) => (task.stream !== undefined ? { stream: task.stream } : {});
+
+  const finish = (report: TaskReport) => {
+    reports.set(report.task, report);
+    options.onTaskEnd?.(report);
+  };
 
   const execute = async (task: TaskSpec): Promise<void> => {
     options.onTaskStart?.(task);
     const t0 = performance.now();
-    const call = () =>
-      runTask({
+    const base = { task: task.id, step: task.step, ...streamOf(task) };
+    try {
+      const outcome = await runTask({
         pipeline: options.pipeline,
         project: options.project,
         taskId: task.id,
@@ -66,18 +115,17 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         log: options.log,
         ...(options.env ? { env: options.env } : {}),
       });
-    let report: TaskReport;
-    try {
-      // Warehouse files (DuckDB) take one writer at a time; queue loads behind each other.
-      const result = task.kind === "load" ? (loadQueue = loadQueue.catch(() => undefined).then(call)) : call();
-      const outcome = (await result) as TaskOutcome;
-      report = { task: task.id, kind: task.kind, stream: task.stream, state: "success", durationMs: performance.now() - t0, outcome };
+      finish({
+        ...base,
+        state: outcome.state,
+        durationMs: performance.now() - t0,
+        outcome,
+        ...(outcome.skipReason !== undefined ? { reason: outcome.skipReason } : {}),
+      });
     } catch (e) {
       const error = isXoError(e) ? e.diagnostics : e instanceof Error ? e.message : String(e);
-      report = { task: task.id, kind: task.kind, stream: task.stream, state: "failed", durationMs: performance.now() - t0, error };
+      finish({ ...base, state: "failed", durationMs: performance.now() - t0, error });
     }
-    reports.set(task.id, report);
-    options.onTaskEnd?.(report);
   };
 
   const pending = new Set(tasks.map((t) => t.id));
@@ -85,24 +133,21 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     for (const task of tasks) {
       if (!pending.has(task.id) || running.size >= concurrency) continue;
       const upstream = task.upstream.map((u) => reports.get(u));
-      if (upstream.some((r) => r && r.state !== "success")) {
-        pending.delete(task.id);
-        const report: TaskReport = { task: task.id, kind: task.kind, stream: task.stream, state: "upstream_failed", durationMs: 0 };
-        reports.set(task.id, report);
-        options.onTaskEnd?.(report);
-        continue;
-      }
-      if (upstream.every((r) => r?.state === "success")) {
-        pending.delete(task.id);
+      if (upstream.some((r) => r === undefined)) continue;
+      pending.delete(task.id);
+      const decision = decide(task.triggerRule ?? "all_success", upstream.map((r) => r!.state));
+      if (decision === "run") {
         running.set(
           task.id,
           execute(task).finally(() => running.delete(task.id)),
         );
+      } else {
+        finish({ task: task.id, step: task.step, ...streamOf(task), state: decision, durationMs: 0, reason: `trigger rule ${task.triggerRule ?? "all_success"}` });
       }
     }
     if (running.size === 0 && pending.size > 0) {
-      // Only reachable with a cycle; templates build acyclic graphs, but never spin.
-      for (const id of pending) reports.set(id, { task: id, kind: "extract", stream: "", state: "upstream_failed", durationMs: 0 });
+      // Only reachable with a cycle; the graph is checked to be acyclic, but never spin.
+      for (const id of pending) finish({ task: id, step: "", state: "upstream_failed", durationMs: 0 });
       break;
     }
     if (running.size > 0) await Promise.race(running.values());
@@ -113,7 +158,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     pipeline: options.pipeline.config.pipeline.name,
     logicalDate: options.logicalDate,
     runId,
-    ok: ordered.every((r) => r.state === "success"),
+    // As Airflow decides a DAG run's state: by its leaves, where skipped counts as done.
+    ok: ordered
+      .filter((r) => !tasks.some((t) => t.upstream.includes(r.task)))
+      .every((r) => r.state === "success" || r.state === "skipped"),
     durationMs: performance.now() - started,
     tasks: ordered,
   };

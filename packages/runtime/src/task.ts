@@ -1,31 +1,40 @@
 /**
- * One step of a pipeline, as an Airflow task runs it: resolve what the step
- * needs (plugin, connection, landing zone, data window), call the plugin through
- * the driver, and return a small result. `xo-foundry task` and `xo-foundry run`
- * both come through here, so local runs behave exactly like Airflow runs.
+ * One task of a pipeline, as an Airflow task runs it: check its `when:`, resolve what
+ * its step needs (plugin, options, connection, landing zone, state, upstream
+ * summaries), call the plugin through the driver, and record a small summary.
+ * `xo-foundry task` and `xo-foundry run` both come through here, so local runs
+ * behave exactly like Airflow runs.
  */
 import {
   dataWindow,
+  findStream,
   landingPaths,
+  pluginOptions,
+  requireGraph,
   resolveConnection,
-  resolveLandingUri,
   xoError,
   RESERVED_SINK_KEYS,
-  pluginOptions,
+  type JsonObject,
   type LandingStore,
+  type LoadResult,
   type Logger,
   type Manifest,
   type Project,
   type ResolvedPipeline,
-  type StepContext,
+  type StepEvent,
+  type StepResult,
+  type StreamContext,
   type TaskSpec,
-  type LoadResult,
-  type Connection,
+  type TaskSummary,
 } from "@xo-foundry/core";
-import { callHook } from "./driver.js";
-import { runExtract, stepContext } from "./extract.js";
-import { fileLanding } from "./file-landing.js";
+import { callHook, callHookSync, notify } from "./driver.js";
+import { runExtract, streamContext } from "./extract.js";
+import { openLanding } from "./landing.js";
 import { readPartition } from "./partition.js";
+import { stepServices } from "./services.js";
+import { landingStateStore } from "./state.js";
+import { summaryStore } from "./summaries.js";
+import { checkWhen } from "./when.js";
 
 export interface TaskRequest {
   readonly pipeline: ResolvedPipeline;
@@ -39,17 +48,24 @@ export interface TaskRequest {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-export type TaskOutcome =
-  | { readonly task: string; readonly kind: "extract"; readonly stream: string; readonly manifest: Manifest }
-  | { readonly task: string; readonly kind: "load"; readonly stream: string; readonly manifest: Manifest; readonly load: LoadResult };
+/** What a task did: its summary, and for extracts and loads what moved. */
+export interface TaskOutcome extends TaskSummary {
+  readonly stream?: string;
+  /** The sink a load task loaded into. */
+  readonly sink?: string;
+  readonly manifest?: Manifest;
+  readonly load?: LoadResult;
+}
 
+/** The pipeline's task graph: its template's tasks and its `steps:`. */
 export function pipelineTasks(pipeline: ResolvedPipeline, project: Project): readonly TaskSpec[] {
-  const template = project.registry.template(pipeline.config.template);
+  const id = pipeline.config.template;
+  const template = project.registry.template(id);
   if (!template) {
-    const { available, suggestion } = project.registry.suggest("template", pipeline.config.template);
-    throw xoError("XO_PLUGIN_UNKNOWN", { what: "template", id: pipeline.config.template, available, suggestion });
+    const { available, suggestion } = project.registry.suggest("template", id);
+    throw xoError("XO_PLUGIN_UNKNOWN", { what: "template", id, available, suggestion });
   }
-  return template.tasks(pipeline);
+  return callHookSync(project.registry.ownerOf("template", id)!, "tasks", "(graph)", () => requireGraph(pipeline, template));
 }
 
 export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
@@ -58,59 +74,226 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   const tasks = pipelineTasks(pipeline, project);
   const task = tasks.find((t) => t.id === taskId);
   if (!task) throw xoError("XO_TASK_UNKNOWN", { task: taskId, available: tasks.map((t) => t.id) });
-  const stream = config.source.streams.find((s) => s.name === task.stream)!;
-  const strategy = config.pipeline.load_strategy;
-  const window = dataWindow(request.logicalDate, strategy, config.pipeline.timezone, config.pipeline.lookback_days);
-  const log = request.log.child(task.id);
-  const ctx: StepContext = {
-    pipeline: config,
-    projectDir: pipeline.projectDir,
-    stream,
-    strategy,
-    window,
-    runId: request.runId,
-    log,
-    signal: request.signal ?? new AbortController().signal,
-  };
-  const env = request.env ?? process.env;
-  const landingRoot = resolveLandingUri(config.landing.uri, pipeline.projectDir, project.registry.landings().map((l) => l.scheme));
-  const landingConnection = config.landing.connection ? resolveConnection(config.landing.connection, env) : undefined;
-  const landing = openLanding(landingRoot, project, landingConnection);
 
-  if (task.kind === "extract") {
-    const source = project.registry.source(config.source.plugin)!;
-    const owner = project.registry.ownerOf("source", source.id)!;
-    const connection = config.source.connection ? resolveConnection(config.source.connection, env) : undefined;
-    const manifest = await callHook(owner, "extract", task.id, () =>
-      runExtract({ ...ctx, source, connection, landing, landingRoot }),
-    );
-    log.info(`landed ${manifest.rows} rows in ${manifest.files.length} file(s)`, { partition: manifest.partition });
-    return { task: task.id, kind: "extract", stream: stream.name, manifest };
+  const env = request.env ?? process.env;
+  const log = request.log.child(task.id);
+  const signal = request.signal ?? new AbortController().signal;
+  const { root: landingRoot, store: landing } = openLanding(pipeline, project, env, task.id);
+  const summaries = summaryStore(landing, landingRoot, config.pipeline.name, request.runId);
+  const state = landingStateStore(landing, landingRoot, config.pipeline.name);
+  const upstream = await upstreamSummaries(task, tasks, summaries);
+  const event: StepEvent = { pipeline: config.pipeline.name, task: task.id, step: task.step, runId: request.runId, logicalDate: request.logicalDate };
+  const observers = project.registry.observers();
+  const observe = (hook: "onStepStart" | "onStepEnd" | "onStepFailure", call: (o: (typeof observers)[number]) => void | Promise<void>) =>
+    Promise.all(observers.map((o) => notify(project.registry.ownerOf("observer", o.id)!, hook, task.id, log, () => call(o))));
+
+  const verdict = checkWhen(task.when, task.id, request.logicalDate, upstream);
+  if (!verdict.run) {
+    log.info(`skipped: ${verdict.reason}`);
+    const skipped: TaskOutcome = { ...baseSummary(task), state: "skipped", skipReason: verdict.reason };
+    await summaries.write(summaryOf(skipped));
+    await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(skipped) }));
+    return skipped;
   }
 
-  const sink = project.registry.sink(config.sink.plugin)!;
-  const owner = project.registry.ownerOf("sink", sink.id)!;
-  const paths = landingPaths({ root: landingRoot, pipeline: config.pipeline.name, stream: stream.name, strategy, window, runId: request.runId });
-  const manifest = await readPartition(landing, paths);
-  if (!manifest) throw xoError("XO_MANIFEST_MISSING", { uri: paths.stage, stream: stream.name });
-  const connection = config.sink.connection ? resolveConnection(config.sink.connection, env) : undefined;
-  const load = await callHook(owner, "load", task.id, () =>
-    sink.load({
-      ...stepContext(ctx),
-      options: pluginOptions(config.sink, RESERVED_SINK_KEYS),
-      target: stream.target,
-      connection,
-      manifest,
-      localPath: (file) => landing.localPath(file.uri),
-    }),
-  );
-  log.info(`loaded ${load.rowsLoaded} rows into ${load.table}`, load.rowsInTable !== undefined ? { rows_in_table: load.rowsInTable } : undefined);
-  return { task: task.id, kind: "load", stream: stream.name, manifest, load };
+  await observe("onStepStart", (o) => o.onStepStart?.(event));
+  const window = dataWindow(request.logicalDate, config.pipeline.load_strategy, config.pipeline.timezone, config.pipeline.lookback_days);
+  const shared: Shared = { request, task, env, log, signal, window, landing, landingRoot, state, upstream };
+  let outcome: TaskOutcome;
+  try {
+    outcome =
+      task.step === "extract" ? await extractTask(shared) : task.step === "load" ? await loadTask(shared) : await pluginStep(shared);
+  } catch (e) {
+    const diagnostics = (e as { diagnostics?: [] }).diagnostics ?? [];
+    await observe("onStepFailure", (o) => o.onStepFailure?.({ ...event, diagnostics }));
+    throw e;
+  }
+  await summaries.write(summaryOf(outcome));
+  await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
+  return outcome;
 }
 
-function openLanding(root: string, project: Project, connection: Connection | undefined): LandingStore {
-  const scheme = root.slice(0, root.indexOf(":"));
-  if (scheme === "file") return fileLanding();
-  const definition = project.registry.landing(scheme)!;
-  return definition.open(root, connection);
+/** What every step of one task shares. */
+interface Shared {
+  readonly request: TaskRequest;
+  readonly task: TaskSpec;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly window: ReturnType<typeof dataWindow>;
+  readonly landing: LandingStore;
+  readonly landingRoot: string;
+  readonly state: ReturnType<typeof landingStateStore>;
+  readonly upstream: Readonly<Record<string, TaskSummary>>;
+}
+
+async function extractTask(s: Shared): Promise<TaskOutcome> {
+  const { pipeline, project } = s.request;
+  const config = pipeline.config;
+  const sourceName = String(s.task.with.source);
+  const route = findStream(config, String(s.task.with.stream));
+  if (!route || route.source !== sourceName) throw xoError("XO_TASK_UNKNOWN", { task: s.task.id, available: [] });
+  const block = config.sources[sourceName]!;
+  const source = project.registry.source(block.plugin)!;
+  const owner = project.registry.ownerOf("source", source.id)!;
+  const connection = block.connection ? resolveConnection(block.connection, s.env) : undefined;
+  const saved = await s.state.get(route.stream.name);
+  const manifest = await callHook(owner, "extract", s.task.id, () =>
+    runExtract({
+      ...streamFor(s, route.stream),
+      sourceName,
+      source,
+      connection,
+      landing: s.landing,
+      landingRoot: s.landingRoot,
+      state: saved?.value,
+    }),
+  );
+  s.log.info(`landed ${manifest.rows} rows in ${manifest.files.length} file(s)`, { partition: manifest.partition });
+  return {
+    ...baseSummary(s.task),
+    state: "success",
+    summary: { rows: manifest.rows, files: manifest.files.length, bytes: manifest.bytes, partition: manifest.partition },
+    writes: [{ uri: manifest.partition }],
+    stream: route.stream.name,
+    manifest,
+  };
+}
+
+async function loadTask(s: Shared): Promise<TaskOutcome> {
+  const { pipeline, project } = s.request;
+  const config = pipeline.config;
+  const route = findStream(config, String(s.task.with.stream));
+  const sinkName = String(s.task.with.sink);
+  const block = config.sinks[sinkName];
+  if (!route || !block) throw xoError("XO_TASK_UNKNOWN", { task: s.task.id, available: [] });
+  const sink = project.registry.sink(block.plugin)!;
+  const owner = project.registry.ownerOf("sink", sink.id)!;
+  const strategy = config.pipeline.load_strategy;
+  const paths = landingPaths({ root: s.landingRoot, pipeline: config.pipeline.name, stream: route.stream.name, strategy, window: s.window, runId: s.request.runId });
+  const manifest = await readPartition(s.landing, paths);
+  if (!manifest) throw xoError("XO_MANIFEST_MISSING", { uri: paths.stage, stream: route.stream.name });
+  const connection = block.connection ? resolveConnection(block.connection, s.env) : undefined;
+  const target = (s.task.with.target as JsonObject | undefined) ?? route.stream.target;
+  const load = await callHook(owner, "load", s.task.id, () =>
+    sink.load({
+      ...streamFor(s, route.stream),
+      sink: sinkName,
+      options: pluginOptions(block, RESERVED_SINK_KEYS),
+      target,
+      connection,
+      manifest,
+      localPath: (file) => s.landing.localPath(file.uri),
+    }),
+  );
+  // The state the extract saw goes forward only now that its rows are in the stream's own sink.
+  if (manifest.state !== undefined && sinkName === route.sink) {
+    await s.state.set(route.stream.name, manifest.state, { runId: s.request.runId, logicalDate: s.request.logicalDate });
+    s.log.info("saved stream state", { state: manifest.state });
+  }
+  s.log.info(`loaded ${load.rowsLoaded} rows into ${load.table}`, load.rowsInTable !== undefined ? { rows_in_table: load.rowsInTable } : undefined);
+  return {
+    ...baseSummary(s.task),
+    state: "success",
+    summary: { table: load.table, rowsLoaded: load.rowsLoaded, ...(load.rowsInTable !== undefined ? { rowsInTable: load.rowsInTable } : {}) },
+    reads: [{ uri: manifest.partition }],
+    writes: [{ uri: `xo-sink://${sinkName}/${load.table}` }],
+    stream: route.stream.name,
+    sink: sinkName,
+    manifest,
+    load,
+  };
+}
+
+async function pluginStep(s: Shared): Promise<TaskOutcome> {
+  const { pipeline, project } = s.request;
+  const step = project.registry.step(s.task.step);
+  if (!step) {
+    const { available, suggestion } = project.registry.suggest("step", s.task.step);
+    throw xoError("XO_PLUGIN_UNKNOWN", { what: "step", id: s.task.step, available, suggestion });
+  }
+  const owner = project.registry.ownerOf("step", step.id)!;
+  const parsed = step.options.safeParse(s.task.with);
+  if (!parsed.success) {
+    throw xoError("XO_CONFIG_INVALID_VALUE", { detail: `step ${s.task.id} (${step.id}): ${parsed.error.issues.map((i) => i.message).join("; ")}` });
+  }
+  const connection = s.task.connection ? resolveConnection(s.task.connection, s.env) : undefined;
+  const result: StepResult = await callHook(owner, "run", s.task.id, () =>
+    step.run({
+      pipeline: pipeline.config,
+      projectDir: pipeline.projectDir,
+      taskId: s.task.id,
+      options: parsed.data,
+      connection,
+      window: s.window,
+      runId: s.request.runId,
+      log: s.log,
+      signal: s.signal,
+      landing: { root: s.landingRoot, store: s.landing },
+      state: s.state,
+      upstream: s.upstream,
+      services: stepServices(project, pipeline, { env: s.env, log: s.log, signal: s.signal }),
+    }),
+  );
+  if (result.skip !== undefined) s.log.info(`skipped: ${result.skip}`);
+  return {
+    ...baseSummary(s.task),
+    state: result.skip !== undefined ? "skipped" : "success",
+    summary: result.summary ?? {},
+    reads: result.reads ?? [],
+    writes: result.writes ?? [],
+    ...(result.skip !== undefined ? { skipReason: result.skip } : {}),
+  };
+}
+
+function streamFor(s: Shared, stream: StreamContext["stream"]): StreamContext {
+  const config = s.request.pipeline.config;
+  return streamContext({
+    pipeline: config,
+    projectDir: s.request.pipeline.projectDir,
+    stream,
+    strategy: config.pipeline.load_strategy,
+    window: s.window,
+    runId: s.request.runId,
+    log: s.log,
+    signal: s.signal,
+  });
+}
+
+function baseSummary(task: TaskSpec): Omit<TaskSummary, "state"> {
+  return { task: task.id, step: task.step, summary: {}, reads: [], writes: [] };
+}
+
+/** The part of an outcome that is kept for downstream tasks: no manifests, no file lists. */
+function summaryOf(o: TaskOutcome): TaskSummary {
+  return {
+    task: o.task,
+    step: o.step,
+    state: o.state,
+    summary: o.summary,
+    reads: o.reads,
+    writes: o.writes,
+    ...(o.skipReason !== undefined ? { skipReason: o.skipReason } : {}),
+  };
+}
+
+/** Summaries of every task this one runs after, directly or not, that recorded one in this run. */
+async function upstreamSummaries(task: TaskSpec, tasks: readonly TaskSpec[], store: ReturnType<typeof summaryStore>): Promise<Record<string, TaskSummary>> {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const seen = new Set<string>();
+  const walk = (id: string) => {
+    for (const up of byId.get(id)?.upstream ?? []) {
+      if (!seen.has(up)) {
+        seen.add(up);
+        walk(up);
+      }
+    }
+  };
+  walk(task.id);
+  const out: Record<string, TaskSummary> = {};
+  for (const id of [...seen].sort()) {
+    const summary = await store.read(id);
+    if (summary) out[id] = summary;
+  }
+  return out;
 }

@@ -1,6 +1,22 @@
-import { dataWindow, silentLogger, type LoadStrategy, type PipelineConfig, type StepContext, type StreamConfig } from "@xo-foundry/core";
+import {
+  dataWindow,
+  silentLogger,
+  xoError,
+  type JsonObject,
+  type LandingStore,
+  type LoadStrategy,
+  type PipelineConfig,
+  type StateStore,
+  type StepContext,
+  type StepServices,
+  type StreamConfig,
+  type StreamContext,
+  type StreamState,
+  type TaskSummary,
+  type Warehouse,
+} from "@xo-foundry/core";
 
-export interface StepContextOverrides {
+export interface StreamContextOverrides {
   readonly projectDir?: string;
   readonly stream?: Partial<StreamConfig> & { name: string };
   readonly strategy?: LoadStrategy;
@@ -11,12 +27,11 @@ export interface StepContextOverrides {
   readonly pipeline?: Partial<PipelineConfig>;
 }
 
-/** A complete StepContext for unit-testing a source or sink outside the runtime. */
-export function stepContext(overrides: StepContextOverrides = {}): StepContext {
+/** A complete, defaulted pipeline config with one stream, as the core hands it to plugins. */
+export function testPipelineConfig(overrides: StreamContextOverrides = {}): PipelineConfig {
   const strategy = overrides.strategy ?? "incremental";
   const stream = { target: {}, ...(overrides.stream ?? { name: "items" }) } as StreamConfig;
-  const timezone = overrides.timezone ?? "UTC";
-  const pipeline: PipelineConfig = {
+  return {
     pipeline: {
       name: "test_pipeline",
       dag_id: "test_pipeline",
@@ -27,27 +42,91 @@ export function stepContext(overrides: StepContextOverrides = {}): StepContext {
       tags: [],
       retries: 0,
       retry_delay_minutes: 1,
-      timezone,
+      timezone: overrides.timezone ?? "UTC",
       load_strategy: strategy,
       lookback_days: 7,
       max_active_runs: 1,
       airflow_version: 3,
     },
     template: "ingest",
-    source: { plugin: "test", streams: [stream] },
+    sources: { main: { plugin: "test", streams: [stream] } },
     landing: { uri: "file://.xo-foundry/landing" },
-    sink: { plugin: "test" },
+    sinks: { main: { plugin: "test" } },
+    steps: [],
     runner: { type: "bash", command: "xo-foundry" },
     ...overrides.pipeline,
   };
+}
+
+/** A complete StreamContext for unit-testing a source's `extract` or a sink's `load` outside the runtime. */
+export function streamContext(overrides: StreamContextOverrides = {}): StreamContext {
+  const pipeline = testPipelineConfig(overrides);
+  const strategy = pipeline.pipeline.load_strategy;
   return {
     pipeline,
     projectDir: overrides.projectDir ?? process.cwd(),
-    stream,
+    stream: pipeline.sources.main?.streams[0] ?? ({ name: "items", target: {} } as StreamConfig),
     strategy,
-    window: dataWindow(overrides.logicalDate ?? "2026-01-15", strategy, timezone, 7),
+    window: dataWindow(overrides.logicalDate ?? "2026-01-15", strategy, pipeline.pipeline.timezone, 7),
     runId: overrides.runId ?? "test__2026-01-15",
     log: silentLogger,
     signal: overrides.signal ?? new AbortController().signal,
+  };
+}
+
+/** A state store in memory, for steps and sources under test. */
+export function memoryStateStore(initial: Readonly<Record<string, JsonObject>> = {}): StateStore & { readonly saved: Map<string, StreamState> } {
+  const saved = new Map<string, StreamState>(
+    Object.entries(initial).map(([stream, value]) => [stream, { value, savedAt: "2026-01-01T00:00:00.000Z", runId: "initial", logicalDate: "2026-01-01" }]),
+  );
+  return {
+    saved,
+    get: async (stream) => saved.get(stream),
+    set: async (stream, value, by) => void saved.set(stream, { value, savedAt: new Date().toISOString(), ...by }),
+    delete: async (stream) => void saved.delete(stream),
+    list: async () => [...saved.keys()].sort(),
+  };
+}
+
+export interface StepContextOverrides<Options> extends StreamContextOverrides {
+  readonly options: Options;
+  readonly taskId?: string;
+  readonly upstream?: Readonly<Record<string, TaskSummary>>;
+  /** The warehouses `services.warehouse(name)` returns; `main` is the default sink's. */
+  readonly warehouses?: Readonly<Record<string, Warehouse>>;
+  readonly landing?: { readonly root: string; readonly store: LandingStore };
+  readonly state?: StateStore;
+}
+
+/** A complete StepContext for unit-testing a step type's `run` outside the runtime. */
+export function stepContext<Options>(overrides: StepContextOverrides<Options>): StepContext<Options> {
+  const base = streamContext(overrides);
+  const warehouses = overrides.warehouses ?? {};
+  const services: StepServices = {
+    warehouse(name = "main") {
+      const found = warehouses[name];
+      if (!found) throw xoError("XO_WAREHOUSE_UNAVAILABLE", { sink: name, plugin: "@xo-foundry/testkit", available: Object.keys(warehouses) });
+      return found;
+    },
+  };
+  return {
+    pipeline: base.pipeline,
+    projectDir: base.projectDir,
+    taskId: overrides.taskId ?? "step_under_test",
+    options: overrides.options,
+    connection: undefined,
+    window: base.window,
+    runId: base.runId,
+    log: base.log,
+    signal: base.signal,
+    landing: overrides.landing ?? {
+      root: "file:///nonexistent-landing",
+      store: new Proxy({} as LandingStore, {
+        get: () => () => Promise.reject(new Error("this test gave the step no landing store (pass `landing`)")),
+      }),
+    },
+    state: overrides.state ?? memoryStateStore(),
+    upstream: overrides.upstream ?? {},
+    services,
   };
 }

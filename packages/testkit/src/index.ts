@@ -1,3 +1,10 @@
 export { testdir, type TestDir } from "./testdir.js";
-export { stepContext, type StepContextOverrides } from "./context.js";
+export {
+  memoryStateStore,
+  stepContext,
+  streamContext,
+  testPipelineConfig,
+  type StepContextOverrides,
+  type StreamContextOverrides,
+} from "./context.js";
 export { recordingLogger, rejectionOf, type RecordingLogger } from "./log.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFile, stat } from "node:fs/promises";
-import { stepContext } from "./context.js";
+import { memoryStateStore, stepContext, streamContext } from "./context.js";
 import { testdir } from "./testdir.js";
 
 describe("testdir", () => {
@@ -14,13 +14,25 @@ describe("testdir", () => {
   });
 });
 
-describe("stepContext", () => {
+describe("streamContext", () => {
   it("gives a complete context with the data window of the strategy", () => {
-    const ctx = stepContext({ stream: { name: "orders" }, strategy: "historical", logicalDate: "2026-01-15", timezone: "UTC" });
+    const ctx = streamContext({ stream: { name: "orders" }, strategy: "historical", logicalDate: "2026-01-15", timezone: "UTC" });
     expect(ctx.stream).toEqual({ name: "orders", target: {} });
     expect(ctx.window).toEqual({ logicalDate: "2026-01-15", start: "2026-01-09T00:00:00+00:00", end: "2026-01-16T00:00:00+00:00", timezone: "UTC" });
     expect(ctx.pipeline.pipeline.load_strategy).toBe("historical");
     expect(ctx.signal.aborted).toBe(false);
+  });
+});
+
+describe("stepContext", () => {
+  it("hands a step its options, a state store and only the warehouses the test gives", async () => {
+    const state = memoryStateStore({ orders: { cursor: 5 } });
+    const ctx = stepContext({ options: { sql: "select 1" }, state, taskId: "t" });
+    expect(ctx.options).toEqual({ sql: "select 1" });
+    expect((await ctx.state.get("orders"))?.value).toEqual({ cursor: 5 });
+    await ctx.state.set("orders", { cursor: 6 }, { runId: "r", logicalDate: "2026-01-15" });
+    expect(await ctx.state.list()).toEqual(["orders"]);
+    expect(() => ctx.services.warehouse()).toThrow(/offers no warehouse/);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import { z } from "zod";
-import { PLUGIN_API_VERSION, PLUGIN_KIND, Registry, pipelineJsonSchema, pipelineSchema } from "@xo-foundry/core";
+import { PLUGIN_API_VERSION, PLUGIN_KIND, Registry, definePlugin, loadPipeline, openProject, pipelineJsonSchema, type XoPlugin } from "@xo-foundry/core";
+import { testdir } from "@xo-foundry/testkit";
 import { api } from "./index.js";
 import { sourceOptions, streamOptions } from "./options.js";
 import { buildUrl, printableUrl, resolveBaseUrl } from "./urls.js";
@@ -46,30 +47,55 @@ describe("options schema", () => {
 
   it("rejects unknown placeholders and credentials in headers", () => {
     expect(issues(strictStream.safeParse({ path: "x", params: { since: "{window_begin}" } }))).toEqual([
-      "params.since: unknown placeholder {window_begin} in `params`; available: {logical_date}, {window_start}, {window_end}, {window_start_date}, {window_end_date}",
+      "params.since: unknown placeholder {window_begin} in `params`; available: {logical_date}, {window_start}, {window_end}, {window_start_date}, {window_end_date}, {cursor}",
     ]);
     expect(issues(strictSource.safeParse({ headers: { Authorization: "Bearer abc" } }))).toEqual([
       'headers.Authorization: header "Authorization" carries credentials: use `auth` and put the secret in the connection',
     ]);
   });
 
-  it("composes into the pipeline schema and its JSON Schema", () => {
-    const registry = new Registry([api()]);
-    const pipeline = {
-      pipeline: { name: "crm", start_date: "2026-01-01" },
-      source: {
-        plugin: "api",
-        connection: "crm",
-        auth: { type: "bearer" },
-        streams: [{ name: "customers", path: "customers", record_path: "data", pagination: { type: "offset" } }],
-      },
-    };
-    expect(pipelineSchema(registry, { source: "api" }).safeParse(pipeline).success).toBe(true);
-    const typo = { ...pipeline, source: { ...pipeline.source, streams: [{ name: "c", path: "c", recordpath: "data" }] } };
-    expect(pipelineSchema(registry, { source: "api" }).safeParse(typo).success).toBe(false);
-    expect(JSON.stringify(pipelineJsonSchema(registry))).toContain("Dotted path of the record array");
+  it("composes into the pipeline schema and its JSON Schema", async () => {
+    const project = await testdir();
+    try {
+      const opened = await openProject(project.dir, { discover: false, plugins: [api(), warehouseStub()] });
+      const load = async (streams: unknown[]) => {
+        const pipeline = { pipeline: { name: "crm", start_date: "2026-01-01" }, template: "ingest", source: { plugin: "api", auth: { type: "bearer" }, streams }, sink: { plugin: "stub" } };
+        const result = await loadPipeline(await project.write("crm.yaml", JSON.stringify(pipeline)), opened);
+        return result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.path}: ${d.message}`);
+      };
+      expect(await load([{ name: "customers", path: "customers", record_path: "data", pagination: { type: "offset" } }])).toEqual([]);
+      expect(await load([{ name: "c", path: "c", recordpath: "data" }])).toEqual([expect.stringMatching(/^XO_CONFIG_UNKNOWN_KEY .*streams\[0\]\.recordpath: /)]);
+      // An object-level rule of the stream schema: it must survive the core's composition, with its path.
+      expect(await load([{ name: "o", path: "o", params: { since: "{cursor}" } }])).toEqual([
+        expect.stringMatching(/streams\[0\]\.params\.since: .*\{cursor\} needs an `incremental:` block/),
+      ]);
+      expect(await load([{ name: "o", path: "o", params: { since: "{cursor}" }, incremental: { cursor_field: "updated_at", initial_value: 0 } }])).toEqual([]);
+    } finally {
+      await project.remove();
+    }
+    const schema = JSON.stringify(pipelineJsonSchema(new Registry([api()])));
+    expect(schema).toContain("Dotted path of the record array");
+    expect(schema).toContain("Record field that grows with every change");
   });
 });
+
+/** The smallest sink and template a pipeline needs to validate; loads nothing. */
+function warehouseStub(): XoPlugin {
+  return definePlugin({
+    name: "warehouse-stub",
+    version: "0.0.0",
+    sinks: [
+      {
+        id: "stub",
+        description: "accepts any target, loads nothing",
+        options: z.object({}),
+        target: z.object({}),
+        load: () => Promise.resolve({ table: "t", rowsLoaded: 0 }),
+      },
+    ],
+    templates: [{ id: "ingest", description: "no tasks", tasks: () => [] }],
+  });
+}
 
 describe("urls", () => {
   const conn = { id: "c", extra: {} };

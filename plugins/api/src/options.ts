@@ -1,15 +1,23 @@
 /**
  * The options a user writes in YAML. The core spreads each schema's `shape` into a
- * strict object, so only field-level rules survive composition: every check below
- * lives on a field, never on the object itself. Nested objects are strict here
- * because the core only makes the top level strict.
+ * strict object, which drops object-level checks; it then checks every block again
+ * with the plugin's own schema, so the one rule that spans fields (`{cursor}` needs
+ * `incremental:`) still reports, with its path. Field-level checks stay the rule.
+ * Nested objects are strict here because the core only makes the top level strict.
  */
 import { z } from "zod";
 
-/** Placeholders allowed in a stream's `path` and string `params`, filled from the run's window. */
-export const PLACEHOLDERS = ["logical_date", "window_start", "window_end", "window_start_date", "window_end_date"] as const;
+/**
+ * Placeholders allowed in a stream's `path` and string `params`: the run's window,
+ * and `{cursor}`, where an incremental stream starts.
+ */
+export const PLACEHOLDERS = ["logical_date", "window_start", "window_end", "window_start_date", "window_end_date", "cursor"] as const;
 
-const PLACEHOLDER_PATTERN = /\{([A-Za-z0-9_]+)\}/g;
+export type Placeholder = (typeof PLACEHOLDERS)[number];
+
+export const PLACEHOLDER_PATTERN = /\{([A-Za-z0-9_]+)\}/g;
+
+const usesCursor = (text: string) => [...text.matchAll(PLACEHOLDER_PATTERN)].some((m) => m[1] === "cursor");
 
 /** Names of `{placeholders}` in `text` that we would not fill, so typos fail validation instead of reaching the API. */
 export function unknownPlaceholders(text: string): string[] {
@@ -112,6 +120,30 @@ export const paginationOptions = z
   .default({ type: "none" })
   .describe("How to request the following pages.");
 
+// ---------------------------------------------------------------- incremental
+
+export const incrementalOptions = z
+  .strictObject({
+    cursor_field: z
+      .string()
+      .min(1)
+      .describe("Record field that grows with every change, e.g. `updated_at` or `id`; a dotted path (`meta.updated_at`) reaches into objects."),
+    initial_value: z
+      .union([z.string().min(1), z.number()])
+      .describe("Where the first run starts (the value of {cursor} while the stream has no saved state), e.g. `2026-01-01T00:00:00Z` or `0`."),
+    lookback: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Seconds to move a saved date-time cursor back (a plain number for a numeric cursor), so rows that arrive late are read again; merge keys make the overlap harmless.",
+      ),
+  })
+  .describe(
+    "Read only what changed since the last successful load: {cursor} is the saved cursor (or `initial_value`), records before it are dropped, and the largest `cursor_field` value is saved once the load succeeds.",
+  );
+
 // ---------------------------------------------------------------- source and stream
 
 export const sourceOptions = z.object({
@@ -147,14 +179,16 @@ export const sourceOptions = z.object({
   page_size: positiveInt().max(100_000).default(100).describe("Default records per page for paginated streams."),
 });
 
+const PLACEHOLDER_LIST = PLACEHOLDERS.map((p) => `{${p}}`).join(", ");
+
 export const streamOptions = z.object({
   path: placeholderText("`path`")
     .min(1)
-    .describe("Path relative to `base_url`, e.g. `customers`; may use {logical_date}, {window_start}, {window_end}, {window_start_date}, {window_end_date}."),
+    .describe(`Path relative to \`base_url\`, e.g. \`customers\`; may use ${PLACEHOLDER_LIST}.`),
   params: z
     .record(z.string().min(1), z.union([placeholderText("`params`"), z.number(), z.boolean()]))
     .default({})
-    .describe("Query parameters; strings may use {logical_date}, {window_start}, {window_end}, {window_start_date}, {window_end_date}."),
+    .describe(`Query parameters; strings may use ${PLACEHOLDER_LIST}.`),
   record_path: z
     .string()
     .min(1)
@@ -162,9 +196,25 @@ export const streamOptions = z.object({
     .describe("Dotted path of the record array in the response body, e.g. `data.items`; by default the body is the array."),
   pagination: paginationOptions,
   max_pages: positiveInt().optional().describe("Stop after this many pages (a safety cap; a warning is logged)."),
+  incremental: incrementalOptions.optional(),
+}).superRefine((stream, ctx) => {
+  if (stream.incremental) return;
+  const where: (string | number)[][] = [];
+  if (usesCursor(stream.path)) where.push(["path"]);
+  for (const [name, value] of Object.entries(stream.params)) if (typeof value === "string" && usesCursor(value)) where.push(["params", name]);
+  for (const path of where) {
+    ctx.addIssue({
+      code: "custom",
+      path,
+      message:
+        "{cursor} needs an `incremental:` block on the stream (`cursor_field` and `initial_value`) to know where to start; " +
+        "add one, or use a window placeholder such as {window_start}",
+    });
+  }
 });
 
 export type SourceOptions = z.output<typeof sourceOptions>;
 export type StreamOptions = z.output<typeof streamOptions>;
 export type AuthOptions = z.output<typeof authOptions>;
 export type PaginationOptions = z.output<typeof paginationOptions>;
+export type IncrementalOptions = z.output<typeof incrementalOptions>;

@@ -22,6 +22,8 @@ export interface PaginateInput {
   /** Renders a URL for messages with credentials masked. */
   readonly printUrl: (url: URL) => string;
   readonly log: Logger;
+  /** Told when `max_pages` ends the read although the API has more pages (an incremental cursor must not skip them). */
+  readonly onMaxPages?: () => void;
 }
 
 interface PageRead {
@@ -41,6 +43,7 @@ export async function* paginate(input: PaginateInput): AsyncGenerator<ApiRecord[
   for (let url = next(undefined); url !== undefined; url = next(previous)) {
     if (input.maxPages !== undefined && pages >= input.maxPages) {
       input.log.warn(`stopped after max_pages (${input.maxPages}) pages although the API has more; raise \`max_pages\` to read everything`);
+      input.onMaxPages?.();
       return;
     }
     const response = await input.fetch(url);

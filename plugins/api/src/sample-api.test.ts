@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clearSecrets, type Connection } from "@xo-foundry/core";
 import { startSampleApi, type SampleApi } from "../../../examples/sample-api/server.mjs";
-import { extractError, extractPages, makeContext } from "./__fixtures__/harness.js";
+import { extractError, extractPages, extractRun, makeContext } from "./__fixtures__/harness.js";
 
 const TOKEN = "sample-test-token";
 let sample: SampleApi;
@@ -48,6 +48,22 @@ describe("sample API", () => {
     const stream = { ...orders, params: { updated_since: "{window_start}", updated_before: "{window_end}" }, pagination: { ...orders.pagination, page_size: 7 } };
     const records = (await extractPages(makeContext({ source, stream, connection }))).flat();
     expect(records).toHaveLength(expected);
+  });
+
+  it("reads orders incrementally: from initial_value first, then from the saved cursor", async () => {
+    const all = JSON.parse(await readFile(new URL("../../../examples/sample-api/data/orders.json", import.meta.url), "utf8")) as { updated_at: string }[];
+    const since = "2026-01-20T00:00:00Z";
+    const newest = all.map((o) => o.updated_at).reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+    const stream = { ...orders, params: { updated_since: "{cursor}" }, incremental: { cursor_field: "updated_at", initial_value: since } };
+
+    const first = await extractRun(makeContext({ source, stream, connection }));
+    expect(first.pages.flat()).toHaveLength(all.filter((o) => Date.parse(o.updated_at) >= Date.parse(since)).length);
+    expect(first.states).toEqual([{ cursor: newest }]);
+
+    // Nothing changed since: only the rows at the cursor itself come again (the API filters with >=).
+    const second = await extractRun(makeContext({ source, stream, connection, state: first.states[0] }));
+    expect(second.pages.flat()).toHaveLength(all.filter((o) => o.updated_at === newest).length);
+    expect(second.states).toEqual([{ cursor: newest }]);
   });
 
   it("rejects a wrong token with a hint", async () => {

@@ -1,10 +1,11 @@
-/** The `api` source: one stream is one endpoint, read page by page. */
+/** The `api` source: one stream is one endpoint, read page by page, from a saved cursor on when it is incremental. */
 import { redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
 import { describeConnection, resolveAuth } from "./auth.js";
 import { createHttpClient } from "./http.js";
 import { sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
+import { CursorTracker, cursorStart } from "./incremental.js";
 import { paginate } from "./pagination.js";
-import { buildUrl, fillPlaceholders, queryParams, resolveBaseUrl } from "./urls.js";
+import { buildUrl, fillPlaceholders, placeholderValues, queryParams, resolveBaseUrl } from "./urls.js";
 import { VERSION } from "./version.js";
 
 export const apiSource: SourceDefinition<SourceOptions, StreamOptions> = {
@@ -21,7 +22,7 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
     // Parsing again is idempotent for validated configs and applies defaults when a caller passes raw options.
     const options = sourceOptions.parse(ctx.options);
     const stream = streamOptions.parse(ctx.streamOptions);
-    const connectionId = ctx.connection?.id ?? ctx.pipeline.source.connection;
+    const connectionId = ctx.connection?.id ?? ctx.pipeline.sources[ctx.source]?.connection;
     const auth = resolveAuth(options.auth, ctx.connection, connectionId);
     const base = resolveBaseUrl(options.base_url, ctx.connection, connectionId);
     const client = createHttpClient({
@@ -36,23 +37,35 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
       userAgent: `xo-foundry-plugin-api/${VERSION}`,
     });
 
+    const tracker = stream.incremental && new CursorTracker(stream.incremental, cursorStart(stream.incremental, ctx.state, ctx.stream.name), ctx.stream.name);
+    if (tracker) ctx.log.info(tracker.describeStart(), { cursor: tracker.start });
+    const values = placeholderValues(ctx.window, tracker?.start);
+
+    let truncated = false;
     let records = 0;
     let pages = 0;
     for await (const page of paginate({
       pagination: stream.pagination,
-      first: buildUrl(base, fillPlaceholders(stream.path, ctx.window), queryParams(stream.params, ctx.window)),
+      first: buildUrl(base, fillPlaceholders(stream.path, values), queryParams(stream.params, values)),
       pageSize: options.page_size,
       maxPages: stream.max_pages,
       recordPath: stream.record_path,
       fetch: (url) => client.getJson(url),
       printUrl: (url) => client.printUrl(url),
       log: ctx.log,
+      onMaxPages: () => (truncated = true),
     })) {
-      records += page.length;
       pages++;
-      yield { type: "records", records: page };
+      // The filter makes the cursor correct for APIs that ignore (or lack) a "since" parameter.
+      const kept = tracker ? tracker.keep(page) : page;
+      records += kept.length;
+      if (kept.length) yield { type: "records", records: kept };
     }
-    ctx.log.info(`read ${records} records in ${pages} page(s)`, { records, pages });
+    const dropped = tracker?.dropped ?? 0;
+    ctx.log.info(`read ${records} records in ${pages} page(s)${dropped ? `; dropped ${dropped} older than the cursor` : ""}`, { records, pages, dropped });
+    // Last, after every page: the runtime saves it only once these records are loaded.
+    const state = tracker?.state(truncated, ctx.log);
+    if (state) yield { type: "state", state };
   } catch (e) {
     // Some messages quote response bodies or next-page links, which can echo a secret back.
     if (e instanceof Error && !ctx.signal.aborted) {

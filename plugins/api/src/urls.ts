@@ -1,6 +1,7 @@
 /** Where requests go: the base URL from options or connection, the stream's path and its query. */
 import { connectionBaseUrl, type Connection, type DataWindow } from "@xo-foundry/core";
 import { describeConnection } from "./auth.js";
+import { PLACEHOLDER_PATTERN, type Placeholder } from "./options.js";
 
 /** `base_url` wins; otherwise the connection's base URL (see core's connectionBaseUrl). */
 export function resolveBaseUrl(baseUrl: string | undefined, connection: Connection | undefined, connectionId: string | undefined): URL {
@@ -37,21 +38,29 @@ export function withParams(url: URL, params: Readonly<Record<string, string | nu
   return next;
 }
 
-export function fillPlaceholders(text: string, window: DataWindow): string {
-  const values: Record<string, string> = {
+/** The value of every placeholder of PLACEHOLDERS; `{cursor}` only for incremental streams. */
+export type PlaceholderValues = Readonly<Partial<Record<Placeholder, string>>>;
+
+export function placeholderValues(window: DataWindow, cursor?: string | number): PlaceholderValues {
+  return {
     logical_date: window.logicalDate,
     window_start: window.start,
     window_end: window.end,
     // Window bounds carry the pipeline timezone's offset, so their first ten characters are local dates.
     window_start_date: window.start.slice(0, 10),
     window_end_date: window.end.slice(0, 10),
+    ...(cursor === undefined ? {} : { cursor: String(cursor) }),
   };
-  return text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-export function queryParams(params: Readonly<Record<string, string | number | boolean>>, window: DataWindow): Record<string, string> {
+export function fillPlaceholders(text: string, values: PlaceholderValues): string {
+  // hasOwn: `{constructor}` must not reach Object.prototype.
+  return text.replace(PLACEHOLDER_PATTERN, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as Placeholder] : undefined) ?? whole);
+}
+
+export function queryParams(params: Readonly<Record<string, string | number | boolean>>, values: PlaceholderValues): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(params).map(([k, v]) => [k, typeof v === "string" ? fillPlaceholders(v, window) : String(v)]),
+    Object.entries(params).map(([k, v]) => [k, typeof v === "string" ? fillPlaceholders(v, values) : String(v)]),
   );
 }
 

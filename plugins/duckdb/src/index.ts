@@ -1,8 +1,9 @@
 import { createRequire } from "node:module";
-import { definePlugin, type SinkDefinition, type XoPlugin } from "@xo-foundry/core";
-import { sinkOptions, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
+import { definePlugin, type SinkDefinition, type Warehouse, type WarehouseContext, type XoPlugin } from "@xo-foundry/core";
+import { DUCKDB_ERRORS } from "./errors.js";
+import { parseOptions, sinkOptions, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
-export { DuckDbSinkError, type DuckDbErrorCode } from "./errors.js";
+export { DUCKDB_ERRORS, DuckDbSinkError, type DuckDbErrorCode } from "./errors.js";
 export { DEFAULT_DATABASE, LOAD_MODES, defaultMode, sinkOptions, targetOptions } from "./options.js";
 export type { LoadMode, SinkOptions, TargetOptions } from "./options.js";
 export { quoteIdent, quoteLiteral } from "./sql.js";
@@ -14,10 +15,27 @@ export const duckdbSink: SinkDefinition<SinkOptions, TargetOptions> = {
   description: "Bulk-loads landed files into tables of a local DuckDB database file (the embedded default warehouse).",
   options: sinkOptions,
   target: targetOptions,
-  // The native DuckDB binding loads with the first load, not when the plugin is discovered.
+  // The embedded default warehouse: a pipeline without a `sink:` block loads here.
+  isDefault: true,
+  // The native DuckDB binding loads with the first load or warehouse call, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
+  warehouse: lazyWarehouse,
 };
 
+function lazyWarehouse(ctx: WarehouseContext<SinkOptions>): Warehouse {
+  // Bad options fail when a step asks for the warehouse, before anything is opened.
+  parseOptions(sinkOptions, ctx.options, `options of sink ${JSON.stringify(ctx.sink)}`);
+  let warehouse: Promise<Warehouse> | undefined;
+  const get = () => (warehouse ??= import("./warehouse.js").then((m) => m.duckdbWarehouse(ctx)));
+  return {
+    dialect: "duckdb",
+    query: async (sql, params) => (await get()).query(sql, params),
+    execute: async (statements) => (await get()).execute(statements),
+    exportQuery: async (sql, dir, format) => (await get()).exportQuery(sql, dir, format),
+    describe: async (table) => (await get()).describe(table),
+  };
+}
+
 export function duckdb(): XoPlugin {
-  return definePlugin({ name: "@xo-foundry/plugin-duckdb", version, sinks: [duckdbSink] });
+  return definePlugin({ name: "@xo-foundry/plugin-duckdb", version, sinks: [duckdbSink], errors: DUCKDB_ERRORS });
 }

@@ -1,5 +1,16 @@
 import { createRequire } from "node:module";
-import { definePlugin, pipelineJsonSchema, pipelineSchema, PLUGIN_API_VERSION, PLUGIN_KIND, Registry } from "@xo-foundry/core";
+import path from "node:path";
+import {
+  definePlugin,
+  loadPipeline,
+  openProject,
+  pipelineJsonSchema,
+  PLUGIN_API_VERSION,
+  PLUGIN_KIND,
+  Registry,
+  type PipelineLoad,
+} from "@xo-foundry/core";
+import { testdir } from "@xo-foundry/testkit";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defaultMode, duckdb, quoteIdent, quoteLiteral, sinkOptions, targetOptions } from "./index.js";
@@ -13,34 +24,61 @@ describe("duckdb()", () => {
   });
 });
 
-describe("in the core's pipeline schema", () => {
+describe("in the core's pipeline validation", () => {
   const fakeSource = definePlugin({
     name: "fake-source",
     version: "0.0.0",
     sources: [{ id: "fake", description: "test", options: z.object({}), stream: z.object({}), async *extract() {} }],
+    templates: [{ id: "ingest", description: "no tasks", isDefault: true, tasks: () => [] }],
   });
   const registry = new Registry([fakeSource, duckdb()]);
-  const pipeline = (sink: Record<string, unknown>, target: Record<string, unknown>) => ({
+  const pipeline = (sink: Record<string, unknown> | undefined, target: Record<string, unknown>) => ({
     pipeline: { name: "shop", start_date: "2026-01-01" },
     source: { plugin: "fake", streams: [{ name: "orders", target }] },
-    sink,
+    ...(sink ? { sink } : {}),
+  });
+  /** Validates the pipeline as `xo-foundry validate` does: a file in a throwaway project. */
+  async function load(config: Record<string, unknown>) {
+    const project = await testdir();
+    try {
+      const opened = await openProject(project.dir, { discover: false, plugins: [fakeSource, duckdb()] });
+      return await loadPipeline(await project.write("pipelines/shop.yaml", JSON.stringify(config, null, 2)), opened);
+    } finally {
+      await project.remove();
+    }
+  }
+  const errors = (result: PipelineLoad) =>
+    result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.path} ${path.basename(d.file ?? "")}:${d.line}:${d.column}`);
+
+  it("validates sink and target blocks and fills their defaults", async () => {
+    const result = await load(pipeline({ plugin: "duckdb", schema: "raw" }, { keys: ["id"] }));
+    expect(result.diagnostics).toEqual([]);
+    const config = result.pipeline!.config;
+    expect(config.sinks.main).toEqual({ plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "raw", lock_timeout_ms: 60_000 });
+    expect(config.sources.main!.streams[0]?.target).toEqual({ keys: ["id"], create: true });
   });
 
-  it("validates sink and target blocks and fills their defaults", () => {
-    const parsed = pipelineSchema(registry).parse(pipeline({ plugin: "duckdb", schema: "raw" }, { keys: ["id"] })) as {
-      sink: unknown;
-      source: { streams: { target: unknown }[] };
-    };
-    expect(parsed.sink).toEqual({ plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "raw", lock_timeout_ms: 60_000 });
-    expect(parsed.source.streams[0]?.target).toEqual({ keys: ["id"], create: true });
+  it("is the default sink of a pipeline without a sink block", async () => {
+    expect(registry.defaultSink()?.id).toBe("duckdb");
+    const result = await load(pipeline(undefined, {}));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.pipeline!.config.sinks).toEqual({ main: { plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "main", lock_timeout_ms: 60_000 } });
   });
 
-  it("reports typos in the sink and target blocks", () => {
-    // Core composes the target from its shape, so the merge-needs-keys refinement is
-    // enforced at load time (see load.test.ts), not here.
-    const result = pipelineSchema(registry).safeParse(pipeline({ plugin: "duckdb", databse: "x" }, { mdoe: "merge" }));
-    const paths = result.error?.issues.map((i) => i.path.join("."));
-    expect(paths).toEqual(expect.arrayContaining(["sink", "source.streams.0.target"]));
+  it("reports typos in the sink and target blocks with file:line:col", async () => {
+    const result = await load(pipeline({ plugin: "duckdb", databse: "x" }, { mdoe: "merge" }));
+    // JSON is YAML: `sink.databse` is on line 19 and `target.mdoe` on line 12 of the file written above.
+    expect(errors(result)).toEqual(
+      expect.arrayContaining(["XO_CONFIG_UNKNOWN_KEY sink.databse shop.yaml:19:5", "XO_CONFIG_UNKNOWN_KEY source.streams[0].target.mdoe shop.yaml:12:11"]),
+    );
+    expect(result.diagnostics.find((d) => d.path === "sink.databse")?.hint).toMatch(/database/);
+    expect(result.diagnostics.find((d) => d.path === "source.streams[0].target.mdoe")?.hint).toMatch(/mode/);
+  });
+
+  it("checks the target's own rules at load time (merge needs keys)", async () => {
+    const result = await load(pipeline({ plugin: "duckdb" }, { mode: "merge" }));
+    expect(errors(result)).toEqual([expect.stringMatching(/^XO_CONFIG_\w+ source\.streams\[0\]\.target\.keys shop\.yaml:\d+:\d+$/)]);
+    expect(result.diagnostics[0]?.message).toMatch(/needs `keys`/);
   });
 
   it("produces a JSON Schema with the option descriptions", () => {

@@ -131,6 +131,16 @@ describe("errors", () => {
     expect(error.message).toContain('connection "gladly" (XO_CONN_GLADLY) has no login');
   });
 
+  it("names the source block's connection when none was resolved", async () => {
+    // A named source (`sources: { support: ... }`): the hint comes from that block, not another source's.
+    const base = makeContext({ source: { base_url: gladly.url }, stream: report });
+    const main = base.pipeline.sources.main!;
+    const pipeline = { ...base.pipeline, sources: { main: { ...main, connection: "other" }, support: { ...main, plugin: "gladly", connection: "gladly_support" } } };
+    const error = await extractError({ ...base, pipeline, source: "support", connection: undefined });
+    expect(error.message).toBe("the gladly source needs a connection: set `connection:` in the source block and define connection \"gladly_support\" (XO_CONN_GLADLY_SUPPORT)");
+    expect(gladly.requests).toHaveLength(0);
+  });
+
   it("reports an unreachable host with the URL to check", async () => {
     const error = await extractError(makeContext({ source: { base_url: "http://127.0.0.1:1", max_retries: 0 }, stream: report }));
     expect(error.message).toMatch(/POST \/api\/v1\/reports .* failed: .*Check `organization`\/`base_url`/);

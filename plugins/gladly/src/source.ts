@@ -27,7 +27,7 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
     // Parsing again is idempotent for validated configs and applies defaults when a caller passes raw options.
     const options = sourceOptions.parse(ctx.options);
     const stream = parseStream(ctx.streamOptions);
-    const connectionId = ctx.connection?.id ?? ctx.pipeline.source.connection;
+    const connectionId = ctx.connection?.id ?? ctx.pipeline.sources[ctx.source]?.connection;
     const where = describeConnection(connectionId);
     const connection = ctx.connection;
     if (!connection) throw new Error(`the gladly source needs a connection: set \`connection:\` in the source block and define ${where}`);

@@ -1,17 +1,25 @@
 import { definePlugin, type Connection, type LandingDefinition, type LandingStore, type SourceDefinition, type XoPlugin } from "@xo-foundry/core";
-import { S3_LANDING, S3_SOURCE, type SourceOptions, type StreamOptions } from "./options.js";
-import { parseS3Uri } from "./uri.js";
+import { S3_LANDING, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
+import { parseS3Uri, sourceLocation } from "./uri.js";
 import { VERSION } from "./version.js";
 
 export { sourceOptions, streamOptions, FORMATS, type SourceOptions, type StreamOptions } from "./options.js";
 export { parseS3Uri, formatS3Uri } from "./uri.js";
 
 // Every CLI command discovers plugins and most never touch S3, so the AWS SDK loads
-// with the first S3 call, not with this module.
+// with the first S3 call, not with this module; a stream that reads a local folder
+// (`uri: file://...`) never loads it.
 
 const source: SourceDefinition<SourceOptions, StreamOptions> = {
   ...S3_SOURCE,
   async *extract(ctx) {
+    const stream = streamOptions.parse(ctx.streamOptions);
+    const location = sourceLocation(stream, ctx.projectDir);
+    if (location.scheme === "file") {
+      const { extractFolder } = await import("./folder.js");
+      yield* extractFolder(ctx, stream, location.dir);
+      return;
+    }
     const { s3Source } = await import("./source.js");
     yield* s3Source.extract(ctx);
   },

@@ -1,8 +1,20 @@
 /** The plugin object, its YAML options and URI helpers: pure code, no S3 server. */
 import { createRequire } from "node:module";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { PLUGIN_API_VERSION, PLUGIN_KIND, Registry, pipelineJsonSchema, pipelineSchema, resolveLandingUri } from "@xo-foundry/core";
+import {
+  PLUGIN_API_VERSION,
+  PLUGIN_KIND,
+  Registry,
+  definePlugin,
+  loadPipeline,
+  openProject,
+  pipelineJsonSchema,
+  resolveLandingUri,
+  type XoPlugin,
+} from "@xo-foundry/core";
+import { testdir } from "@xo-foundry/testkit";
 import { s3 } from "./index.js";
 import { sourceOptions, streamOptions } from "./options.js";
 import { formatOf } from "./source.js";
@@ -32,7 +44,8 @@ describe("stream options", () => {
   });
 
   it("rejects what cannot work", () => {
-    expect(strictStream.safeParse({}).success).toBe(false);
+    // Object-level rules: the core checks them with the plugin's own schema after the composed shape.
+    expect(streamOptions.safeParse({}).error?.issues).toMatchObject([{ path: ["uri"], message: expect.stringContaining("say where the files are") }]);
     expect(strictStream.safeParse({ bucket: "Bad_Bucket" }).success).toBe(false);
     expect(strictStream.safeParse({ bucket: "b-1", prefix: "/abs" }).success).toBe(false);
     expect(strictStream.safeParse({ bucket: "b-1", format: "xlsx" }).success).toBe(false);
@@ -40,8 +53,23 @@ describe("stream options", () => {
     expect(strictStream.safeParse({ bucket: "b-1", glob: "*.csv" }).success).toBe(false);
   });
 
-  it("composes into the pipeline schema and its JSON Schema", () => {
-    const registry = new Registry([s3()]);
+  it("takes a uri instead of bucket and prefix: s3:// or file:// only", () => {
+    for (const uri of ["s3://partner-exports", "s3://partner-exports/orders/2026", "file://data/incoming", "file:///srv/drop", "FILE://data"]) {
+      expect(streamOptions.safeParse({ uri }).success, uri).toBe(true);
+    }
+    const message = (value: Record<string, unknown>) => streamOptions.safeParse(value).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(message({ uri: "gs://bucket/x" })).toEqual([
+      'uri: expected s3://bucket/prefix or file://folder (relative to the project, or file:///absolute/path); got "gs://bucket/x"',
+    ]);
+    expect(message({ uri: "data/incoming" })?.[0]).toMatch(/^uri: expected s3:\/\/bucket\/prefix or file:\/\/folder/);
+    expect(message({ uri: "s3://Bad_Bucket/x" })).toEqual(['uri: "Bad_Bucket" is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens']);
+    expect(message({ uri: "file://" })?.[0]).toMatch(/^uri: the folder is missing/);
+    expect(message({ uri: "file://data/100%" })?.[0]).toMatch(/write a literal % as %25/);
+    expect(message({ uri: "s3://a-bucket/x", bucket: "a-bucket" })).toEqual(["bucket: `uri` already says where the files are; remove `bucket`"]);
+    expect(message({ uri: "file://data", prefix: "orders" })).toEqual(["prefix: with `uri`, put the prefix in the URI (`s3://bucket/prefix`); remove `prefix`"]);
+  });
+
+  it("composes into the pipeline schema and its JSON Schema", async () => {
     const pipeline = {
       pipeline: { name: "partner_exports", start_date: "2026-01-01" },
       source: {
@@ -50,13 +78,47 @@ describe("stream options", () => {
         streams: [{ name: "orders", bucket: "partner-exports", prefix: "orders", pattern: "**/*.csv", incremental: true }],
       },
       landing: { uri: "s3://acme-landing/xo", connection: "aws_landing" },
+      sink: { plugin: "stub" },
     };
-    expect(pipelineSchema(registry, { source: "s3" }).safeParse(pipeline).success).toBe(true);
-    const typo = { ...pipeline, source: { ...pipeline.source, streams: [{ name: "o", bucket: "partner-exports", patern: "*.csv" }] } };
-    expect(pipelineSchema(registry, { source: "s3" }).safeParse(typo).success).toBe(false);
-    expect(JSON.stringify(pipelineJsonSchema(registry))).toContain("Glob (picomatch) matched against each key");
+    const streams = (list: unknown[]) => ({ ...pipeline, source: { ...pipeline.source, streams: list } });
+    const project = await testdir();
+    try {
+      const opened = await openProject(project.dir, { discover: false, plugins: [s3(), warehouseStub()] });
+      const load = async (config: unknown) => {
+        const result = await loadPipeline(await project.write("pipelines/partner_exports.yaml", JSON.stringify(config, null, 2)), opened);
+        return result.diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => `${d.code} ${d.path} ${path.basename(d.file ?? "")}:${d.line}:${d.column}: ${d.message}`);
+      };
+      expect(await load(pipeline)).toEqual([]);
+      expect(await load(streams([{ name: "orders", uri: "file://data/incoming", pattern: "*.csv" }]))).toEqual([]);
+      // A typo, reported at its key in the file (JSON is YAML: the key is on line 13).
+      expect(await load(streams([{ name: "o", bucket: "partner-exports", patern: "*.csv" }]))).toEqual([
+        expect.stringMatching(/^XO_CONFIG_UNKNOWN_KEY source\.streams\[0\]\.patern partner_exports\.yaml:13:9: /),
+      ]);
+      // The stream schema's object-level rules survive the core's composition, with their paths.
+      expect(await load(streams([{ name: "o" }]))).toEqual([
+        expect.stringMatching(/^XO_CONFIG_\w+ source\.streams\[0\]\.uri partner_exports\.yaml:\d+:\d+: .*say where the files are/),
+      ]);
+      expect(await load(streams([{ name: "o", uri: "s3://partner-exports/orders", bucket: "partner-exports" }]))).toEqual([
+        expect.stringMatching(/^XO_CONFIG_\w+ source\.streams\[0\]\.bucket partner_exports\.yaml:\d+:\d+: .*`uri` already says where the files are/),
+      ]);
+    } finally {
+      await project.remove();
+    }
+    expect(JSON.stringify(pipelineJsonSchema(new Registry([s3()])))).toContain("Glob (picomatch) matched against each key");
   });
 });
+
+/** The smallest sink and template a pipeline needs to validate; loads nothing. */
+function warehouseStub(): XoPlugin {
+  return definePlugin({
+    name: "warehouse-stub",
+    version: "0.0.0",
+    sinks: [{ id: "stub", description: "loads nothing", options: z.object({}), target: z.object({}), load: () => Promise.resolve({ table: "t", rowsLoaded: 0 }) }],
+    templates: [{ id: "ingest", description: "no tasks", isDefault: true, tasks: () => [] }],
+  });
+}
 
 describe("uris and formats", () => {
   it("parses s3 URIs", () => {
@@ -69,7 +131,7 @@ describe("uris and formats", () => {
   });
 
   it("infers formats from extensions", () => {
-    expect(["a.csv", "b.JSON", "c.jsonl", "d.ndjson", "e.parquet"].map(formatOf)).toEqual(["csv", "json", "ndjson", "ndjson", "parquet"]);
+    expect(["a.csv", "b.JSON", "c.jsonl", "d.ndjson", "e.parquet"].map((name) => formatOf(name))).toEqual(["csv", "json", "ndjson", "ndjson", "parquet"]);
     expect(() => formatOf("x/readme.txt")).toThrow(/set the stream's `format`/);
   });
 });

@@ -7,7 +7,16 @@
 import { createHash } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clearSecrets, silentLogger, type Connection, type DataWindow, type ExtractBatch, type Manifest, type PipelineConfig } from "@xo-foundry/core";
+import {
+  clearSecrets,
+  silentLogger,
+  type Connection,
+  type DataWindow,
+  type ExtractBatch,
+  type Manifest,
+  type PipelineConfig,
+  type StreamConfig,
+} from "@xo-foundry/core";
 import { runExtract } from "@xo-foundry/runtime";
 import { s3Landing } from "./landing.js";
 import { createS3Source } from "./source.js";
@@ -61,13 +70,13 @@ function context(stream: Record<string, unknown>, window: DataWindow = nowWindow
   const pipeline = {
     pipeline: { name: "shop", dag_id: "shop", timezone: "UTC", load_strategy: "incremental" },
     template: "ingest",
-    source: { plugin: "s3", connection: connection.id, streams: [streamConfig] },
+    sources: { main: { plugin: "s3", connection: connection.id, streams: [streamConfig] } },
     landing: { uri: "s3://landing-bucket/xo", connection: "aws_landing" },
   } as unknown as PipelineConfig;
   return {
     pipeline,
     projectDir: process.cwd(),
-    stream: streamConfig as PipelineConfig["source"]["streams"][number],
+    stream: streamConfig as StreamConfig,
     strategy: "incremental" as const,
     window,
     runId: "manual__1",
@@ -80,7 +89,7 @@ async function extractAll(stream: Record<string, unknown>, window?: DataWindow, 
   const source = createS3Source({ ...(listPageSize ? { listPageSize } : {}) });
   const batches: (ExtractBatch & { type: "file" })[] = [];
   const bodies: string[] = [];
-  for await (const batch of source.extract({ ...context(stream, window), options: {}, streamOptions: stream as never, connection })) {
+  for await (const batch of source.extract({ ...context(stream, window), source: "main", options: {}, streamOptions: stream as never, connection, state: undefined })) {
     if (batch.type !== "file") throw new Error("expected file batches");
     batches.push(batch);
     bodies.push((await collect(batch.body)).toString());
@@ -114,6 +123,15 @@ describe("s3 source", () => {
     expect(Date.parse(String(meta.last_modified))).toBeGreaterThan(Date.now() - 600_000);
   });
 
+  it("takes the bucket and prefix as one s3:// uri", async () => {
+    const byUri = await extractAll({ uri: "s3://source-bucket/exports/orders", pattern: "**/*.csv" });
+    const byBucket = await extractAll({ bucket: "source-bucket", prefix: "exports/orders", pattern: "**/*.csv" });
+    expect(byUri.batches.map((b) => [b.name, b.metadata?.key])).toEqual(byBucket.batches.map((b) => [b.name, b.metadata?.key]));
+    expect(byUri.bodies).toEqual(byBucket.bodies);
+    const missing = await extractError({ uri: "s3://no-such-source/x", pattern: "**/*.csv" });
+    expect(missing.message).toMatch(/NoSuchBucket.*Create the bucket or fix the uri of stream orders/);
+  });
+
   it("matches the glob relative to the prefix and infers each format", async () => {
     const top = await extractAll({ bucket: "source-bucket", prefix: "exports/orders/", pattern: "*.{csv,json,ndjson}" });
     expect(top.batches.map((b) => [b.metadata?.key, b.format])).toEqual([
@@ -132,7 +150,7 @@ describe("s3 source", () => {
     const source = createS3Source({ listPageSize: 2, client: listing });
     const keys: unknown[] = [];
     const stream = { bucket: "source-bucket", prefix: "", pattern: "**/*.csv" };
-    for await (const b of source.extract({ ...context(stream), options: {}, streamOptions: stream as never, connection })) {
+    for await (const b of source.extract({ ...context(stream), source: "main", options: {}, streamOptions: stream as never, connection, state: undefined })) {
       if (b.type === "file") keys.push(b.metadata?.key);
     }
     expect(keys).toHaveLength(5);
@@ -169,7 +187,16 @@ describe("s3 source -> s3 landing through runExtract", () => {
     const stream = { bucket: "source-bucket", prefix: "copy" };
     const window: DataWindow = { ...nowWindow(), logicalDate: "2026-01-15" };
     const run = (runId: string) =>
-      runExtract({ ...context(stream, window), runId, source: createS3Source(), connection, landing, landingRoot: "s3://landing-bucket/xo" });
+      runExtract({
+        ...context(stream, window),
+        runId,
+        sourceName: "main",
+        source: createS3Source(),
+        connection,
+        landing,
+        landingRoot: "s3://landing-bucket/xo",
+        state: undefined,
+      });
 
     const first = await run("manual__1");
 

@@ -2,15 +2,18 @@
  * The `s3` source: copies the objects that match a stream's prefix and glob into
  * the landing zone, one file batch per object, in key order. Bodies stream from
  * GetObject straight into the landing store's upload; nothing is buffered whole.
+ * A `file://` uri reads a local folder instead (folder.ts), with no S3 client.
  */
-import path from "node:path";
 import { GetObjectCommand, type S3Client, type _Object } from "@aws-sdk/client-s3";
 import picomatch from "picomatch";
 import type { ExtractBatch, ExtractContext, FileFormat, SourceDefinition } from "@xo-foundry/core";
 import { byKey, createS3Client, listObjects } from "./client.js";
 import { wrapS3Error, type ErrorScope } from "./errors.js";
-import { EXTENSION_FORMATS, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
-import { folderPrefix } from "./uri.js";
+import { extractFolder } from "./folder.js";
+import { formatOf, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
+import { folderPrefix, sourceLocation } from "./uri.js";
+
+export { formatOf } from "./options.js";
 
 export interface S3SourceTuning {
   /** Keys per ListObjectsV2 page (tests lower it). */
@@ -41,13 +44,19 @@ async function* extract(
 ): AsyncGenerator<ExtractBatch, void, undefined> {
   // Parsing again is idempotent for validated configs and applies defaults when a caller passes raw options.
   const stream = streamOptions.parse(ctx.streamOptions);
+  const location = sourceLocation(stream, ctx.projectDir);
+  if (location.scheme === "file") {
+    yield* extractFolder(ctx, stream, location.dir);
+    return;
+  }
+  const { bucket, prefix } = location;
   const client = tuning.client ?? createS3Client(ctx.connection);
   const scope: ErrorScope = {
-    bucketOption: `the bucket of stream ${ctx.stream.name}`,
-    connectionId: ctx.connection?.id ?? ctx.pipeline.source.connection,
+    bucketOption: `the ${stream.uri === undefined ? "bucket" : "uri"} of stream ${ctx.stream.name}`,
+    connectionId: ctx.connection?.id ?? ctx.pipeline.sources[ctx.source]?.connection,
   };
-  const objects = await matchObjects(client, ctx, stream, scope, tuning.listPageSize ?? 1000);
-  ctx.log.info(`matched ${objects.length} object(s) in s3://${stream.bucket}/${folderPrefix(stream.prefix)}`, {
+  const objects = await matchObjects(client, ctx, { ...stream, bucket, prefix }, scope, tuning.listPageSize ?? 1000);
+  ctx.log.info(`matched ${objects.length} object(s) in s3://${bucket}/${folderPrefix(prefix)}`, {
     objects: objects.length,
     bytes: objects.reduce((n, o) => n + o.size, 0),
   });
@@ -57,7 +66,7 @@ async function* extract(
       type: "file",
       name: object.relative.split("/").join("__"),
       format: object.format,
-      body: objectBody(client, stream.bucket, object.key, scope, ctx.signal),
+      body: objectBody(client, bucket, object.key, scope, ctx.signal),
       metadata: {
         key: object.key,
         size: object.size,
@@ -72,7 +81,7 @@ async function* extract(
 export async function matchObjects(
   client: S3Client,
   ctx: Pick<ExtractContext, "window" | "signal">,
-  stream: StreamOptions,
+  stream: StreamOptions & { readonly bucket: string },
   scope: ErrorScope,
   pageSize: number,
 ): Promise<MatchedObject[]> {
@@ -113,17 +122,6 @@ export async function matchObjects(
 function inWindow(o: _Object, start: number, end: number): boolean {
   const t = o.LastModified?.getTime();
   return t !== undefined && t >= start && t < end;
-}
-
-export function formatOf(key: string): FileFormat {
-  const format = EXTENSION_FORMATS[path.posix.extname(key).toLowerCase()];
-  if (!format) {
-    throw new Error(
-      `cannot tell the format of s3 object ${JSON.stringify(key)} from its extension; ` +
-        `set the stream's \`format\` (csv, json, ndjson or parquet) or narrow \`pattern\` (e.g. "**/*.csv")`,
-    );
-  }
-  return format;
 }
 
 /** GetObject is sent when the runtime starts reading, so at most one download is open at a time. */

@@ -1,6 +1,6 @@
 import { pyComment } from "@xo-foundry/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { LOGICAL_DATE, podName, renderIngestDag } from "./render.js";
+import { LOGICAL_DATE, podName, emitDag } from "@xo-foundry/core";
 import { HOSTILE } from "./__fixtures__/hostile.js";
 import { fixtureConfig, kubernetesRunner, renderInput, resolved } from "./__fixtures__/pipeline.js";
 import { inspectDags, scratch, type InspectedDag, type PodTask } from "./__fixtures__/python.js";
@@ -22,7 +22,7 @@ function hostileInput(s: string) {
 }
 
 // Rendered once, read back by one python3 process: the file is parsed, never executed.
-const rendered = HOSTILE.map((s) => renderIngestDag(hostileInput(s)));
+const rendered = HOSTILE.map((s) => emitDag(hostileInput(s)));
 const dags: InspectedDag[] = inspectDags(rendered.map((text, i) => tmp.write(`hostile_${i}.py`, text)));
 
 describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i", (i, s) => {
@@ -93,7 +93,7 @@ function hostilePodInput(s: string, airflowVersion: 2 | 3) {
   return renderInput(resolved(config, RELATIVE_FILE));
 }
 
-const podRendered = HOSTILE.flatMap((s) => [renderIngestDag(hostilePodInput(s, 3)), renderIngestDag(hostilePodInput(s, 2))]);
+const podRendered = HOSTILE.flatMap((s) => [emitDag(hostilePodInput(s, 3)), emitDag(hostilePodInput(s, 2))]);
 const podDags = inspectDags<PodTask>(podRendered.map((text, i) => tmp.write(`hostile_pod_${i}.py`, text)));
 
 describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i in a kubernetes runner", (i, s) => {

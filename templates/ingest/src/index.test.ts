@@ -18,14 +18,14 @@ describe("ingestTemplate.tasks", () => {
   it("gives each stream an extract and a load that waits only for its own extract", () => {
     const tasks = ingestTemplate.tasks(resolved(fixtureConfig({ streams: ["orders", "b_2", "customers", "b"] })));
     expect(tasks).toEqual([
-      { id: "extract_b", kind: "extract", stream: "b", upstream: [] },
-      { id: "load_b", kind: "load", stream: "b", upstream: ["extract_b"] },
-      { id: "extract_b_2", kind: "extract", stream: "b_2", upstream: [] },
-      { id: "load_b_2", kind: "load", stream: "b_2", upstream: ["extract_b_2"] },
-      { id: "extract_customers", kind: "extract", stream: "customers", upstream: [] },
-      { id: "load_customers", kind: "load", stream: "customers", upstream: ["extract_customers"] },
-      { id: "extract_orders", kind: "extract", stream: "orders", upstream: [] },
-      { id: "load_orders", kind: "load", stream: "orders", upstream: ["extract_orders"] },
+      { id: "extract_b", step: "extract", with: { source: "main", stream: "b" }, upstream: [], stream: "b", connection: "shop_api" },
+      { id: "load_b", step: "load", with: { stream: "b", sink: "main" }, upstream: ["extract_b"], stream: "b" },
+      { id: "extract_b_2", step: "extract", with: { source: "main", stream: "b_2" }, upstream: [], stream: "b_2", connection: "shop_api" },
+      { id: "load_b_2", step: "load", with: { stream: "b_2", sink: "main" }, upstream: ["extract_b_2"], stream: "b_2" },
+      { id: "extract_customers", step: "extract", with: { source: "main", stream: "customers" }, upstream: [], stream: "customers", connection: "shop_api" },
+      { id: "load_customers", step: "load", with: { stream: "customers", sink: "main" }, upstream: ["extract_customers"], stream: "customers" },
+      { id: "extract_orders", step: "extract", with: { source: "main", stream: "orders" }, upstream: [], stream: "orders", connection: "shop_api" },
+      { id: "load_orders", step: "load", with: { stream: "orders", sink: "main" }, upstream: ["extract_orders"], stream: "orders" },
     ]);
   });
 });

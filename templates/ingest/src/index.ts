@@ -1,9 +1,7 @@
 import { createRequire } from "node:module";
 import { definePlugin, type TemplateDefinition, type XoPlugin } from "@xo-foundry/core";
-import { renderIngestDag } from "./render.js";
 import { ingestTasks } from "./tasks.js";
 
-export { renderIngestDag } from "./render.js";
 export { ingestTasks } from "./tasks.js";
 
 // Read at load time rather than hard-coded, so DAG headers never lie about the version.
@@ -12,8 +10,14 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 export const ingestTemplate: TemplateDefinition = {
   id: "ingest",
   description: "Extract each stream to the landing zone, then load it into the warehouse; streams run in parallel.",
+  isDefault: true,
   tasks: ingestTasks,
-  render: renderIngestDag,
+  check: (pipeline) => {
+    const sources = Object.keys(pipeline.config.sources);
+    return sources.length === 1
+      ? []
+      : [{ path: ["sources"], message: `it takes one source, this pipeline has ${sources.length} (${sources.join(", ")}); use \`template: hybrid\`` }];
+  },
 };
 
 export function ingest(): XoPlugin {

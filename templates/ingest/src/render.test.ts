@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import type { RenderInput, TaskSpec } from "@xo-foundry/core";
+import type { DagInput, TaskSpec } from "@xo-foundry/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { LOGICAL_DATE, jinjaInert, podName, renderIngestDag } from "./render.js";
+import { LOGICAL_DATE, jinjaInert, podName, emitDag } from "@xo-foundry/core";
 import { caseInput, fixtureConfig, kubernetesRunner, renderInput, resolved, type CaseInput } from "./__fixtures__/pipeline.js";
 import { inspectDags, pythonParseErrors, scratch, type PodTask } from "./__fixtures__/python.js";
 
@@ -16,7 +16,7 @@ afterAll(() => tmp.dispose());
 
 describe("golden cases", () => {
   it.each(caseNames)("%s renders byte for byte as expected.py", (name) => {
-    const actual = renderIngestDag(caseInput(loadCase(name)));
+    const actual = emitDag(caseInput(loadCase(name)));
     const expectedFile = path.join(CASES, name, "expected.py");
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(expectedFile, actual);
     expect(existsSync(expectedFile), `${expectedFile} is missing; run with UPDATE_GOLDEN=1`).toBe(true);
@@ -24,26 +24,25 @@ describe("golden cases", () => {
   });
 
   it("every output is valid Python", () => {
-    const files = caseNames.map((name) => tmp.write(`${name}.py`, renderIngestDag(caseInput(loadCase(name)))));
-    files.push(tmp.write("no_connections.py", renderIngestDag(renderInput(resolved(fixtureConfig({ sourceConnection: undefined }))))));
-    files.push(tmp.write("no_tasks.py", renderIngestDag({ ...renderInput(resolved(fixtureConfig())), tasks: [] })));
+    const files = caseNames.map((name) => tmp.write(`${name}.py`, emitDag(caseInput(loadCase(name)))));
+    files.push(tmp.write("no_connections.py", emitDag(renderInput(resolved(fixtureConfig({ sourceConnection: undefined }))))));
+    files.push(tmp.write("no_tasks.py", emitDag({ ...renderInput(resolved(fixtureConfig())), tasks: [] })));
     expect(pythonParseErrors(files)).toEqual([]);
   });
 });
 
-describe("renderIngestDag", () => {
+describe("emitDag", () => {
   const input = renderInput(resolved(fixtureConfig({ streams: ["orders", "customers", "refunds"] })));
 
-  it("is byte-identical for the same input, whatever order streams and tasks arrive in", () => {
-    const first = renderIngestDag(input);
-    expect(renderIngestDag(input)).toBe(first);
+  it("is byte-identical for the same input, whatever order the streams are written in", () => {
+    const first = emitDag(input);
+    expect(emitDag(input)).toBe(first);
     const reordered = renderInput(resolved(fixtureConfig({ streams: ["refunds", "orders", "customers"] })));
-    expect(renderIngestDag(reordered)).toBe(first);
-    expect(renderIngestDag({ ...input, tasks: [...input.tasks].reverse() })).toBe(first);
+    expect(emitDag(reordered)).toBe(first);
   });
 
   it("writes a tidy ASCII file with no machine-specific content", () => {
-    const text = renderIngestDag(input);
+    const text = emitDag(input);
     expect(text).toMatch(/^[\x20-\x7e\n]*$/);
     expect(text.endsWith("\n")).toBe(true);
     expect(text.endsWith("\n\n")).toBe(false);
@@ -52,7 +51,7 @@ describe("renderIngestDag", () => {
   });
 
   it("wires each stream's extract to its load and nothing else", () => {
-    const file = tmp.write("edges.py", renderIngestDag(input));
+    const file = tmp.write("edges.py", emitDag(input));
     const [dag] = inspectDags([file]);
     expect(dag!.edges).toEqual([
       ["extract_customers", "load_customers"],
@@ -70,8 +69,8 @@ describe("renderIngestDag", () => {
   });
 
   it("imports Airflow 3's SDK by default and Airflow 2's modules when asked", () => {
-    const v3 = tmp.write("v3.py", renderIngestDag(input));
-    const v2 = tmp.write("v2.py", renderIngestDag({ ...input, airflowVersion: 2 }));
+    const v3 = tmp.write("v3.py", emitDag(input));
+    const v2 = tmp.write("v2.py", emitDag({ ...input, airflowVersion: 2 }));
     const [a3, a2] = inspectDags([v3, v2]);
     expect(a3!.imports).toEqual([
       "import datetime",
@@ -93,7 +92,7 @@ describe("renderIngestDag", () => {
 
   it("names each connection once, as an Airflow template the worker resolves", () => {
     const shared = renderInput(resolved(fixtureConfig({ sourceConnection: "shared", sinkConnection: "shared" })));
-    const [dag] = inspectDags([tmp.write("conn.py", renderIngestDag(shared))]);
+    const [dag] = inspectDags([tmp.write("conn.py", emitDag(shared))]);
     expect(dag!.tasks[0]!.env.value).toEqual({
       XO_CONN_SHARED: "{{ conn.shared.get_uri() }}",
       XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
@@ -103,42 +102,42 @@ describe("renderIngestDag", () => {
 
   it("keeps task variables clear of the module's own names", () => {
     const tasks: TaskSpec[] = [
-      { id: "dag", kind: "extract", stream: "a", upstream: [] },
-      { id: "datetime", kind: "load", stream: "a", upstream: ["dag"] },
-      { id: "literal", kind: "extract", stream: "b", upstream: [] },
+      { id: "dag", step: "extract", with: {}, stream: "a", upstream: [] },
+      { id: "datetime", step: "load", with: {}, stream: "a", upstream: ["dag"] },
+      { id: "literal", step: "extract", with: {}, stream: "b", upstream: [] },
     ];
-    const [dag] = inspectDags([tmp.write("names.py", renderIngestDag({ ...input, tasks }))]);
+    const [dag] = inspectDags([tmp.write("names.py", emitDag({ ...input, tasks }))]);
     // Core reserves `dag` and `datetime` itself (hence `_`); `literal` only this template does.
     expect(dag!.tasks.map((t) => t.variable)).toEqual(["dag_", "datetime_", "literal_2"]);
     expect(dag!.edges).toEqual([["dag", "datetime"]]);
   });
 
   it("refuses inputs that would put unchecked text into code", () => {
-    const withFile = (relativeFile: string): RenderInput => ({ ...input, pipeline: { ...input.pipeline, relativeFile } });
+    const withFile = (relativeFile: string): DagInput => ({ ...input, pipeline: { ...input.pipeline, relativeFile } });
     for (const bad of ["../x.yaml", "a/../x.yaml", "/etc/x.yaml", "-rf.yaml", "a b.yaml", "{{ x }}.yaml", "a;b.yaml", "x.yaml\n"]) {
-      expect(() => renderIngestDag(withFile(bad)), bad).toThrow(/XO_CONFIG_UNSAFE_PATH|unsafe|path/i);
+      expect(() => emitDag(withFile(bad)), bad).toThrow(/XO_CONFIG_UNSAFE_PATH|unsafe|path/i);
     }
-    const withTask = (id: string): RenderInput => ({ ...input, tasks: [{ id, kind: "extract", stream: "s", upstream: [] }] });
+    const withTask = (id: string): DagInput => ({ ...input, tasks: [{ id, step: "extract", with: {}, stream: "s", upstream: [] }] });
     for (const bad of ["Extract", "a-b", "a b", "{{x}}", "", "x;y"]) {
-      expect(() => renderIngestDag(withTask(bad)), bad).toThrow();
+      expect(() => emitDag(withTask(bad)), bad).toThrow();
     }
-    expect(() => renderIngestDag({ ...input, tasks: [{ id: "load_x", kind: "load", stream: "x", upstream: ["nope"] }] })).toThrow();
+    expect(() => emitDag({ ...input, tasks: [{ id: "load_x", step: "load", with: {}, stream: "x", upstream: ["nope"] }] })).toThrow();
     const badConn = renderInput(resolved(fixtureConfig({ sourceConnection: "a.b" })));
-    expect(() => renderIngestDag(badConn)).toThrow();
+    expect(() => emitDag(badConn)).toThrow();
   });
 
   it("keeps a description ending in .md from being read as a file by Airflow", () => {
     const config = fixtureConfig({ pipeline: { description: "/etc/secrets.md" } });
-    const [dag] = inspectDags([tmp.write("docmd.py", renderIngestDag(renderInput(resolved(config))))]);
+    const [dag] = inspectDags([tmp.write("docmd.py", emitDag(renderInput(resolved(config))))]);
     expect(dag!.dag.description).toBe("/etc/secrets.md");
     expect(dag!.dag.doc_md).toBe("/etc/secrets.md\n");
   });
 });
 
-describe("renderIngestDag with a kubernetes runner", () => {
+describe("emitDag with a kubernetes runner", () => {
   const podInput = (runner = kubernetesRunner(), airflowVersion: 2 | 3 = 3) =>
     renderInput(resolved(fixtureConfig({ runner, pipeline: { airflow_version: airflowVersion } })));
-  const inspectPods = (name: string, input: RenderInput) => inspectDags<PodTask>([tmp.write(name, renderIngestDag(input))])[0]!;
+  const inspectPods = (name: string, input: DagInput) => inspectDags<PodTask>([tmp.write(name, emitDag(input))])[0]!;
 
   it("imports the provider's operator, and Kubernetes' models only when resources are set", () => {
     const bare = inspectPods("pod_bare.py", podInput());
@@ -201,8 +200,8 @@ describe("renderIngestDag with a kubernetes runner", () => {
 
   it("keeps task variables clear of the names it imports", () => {
     const tasks: TaskSpec[] = [
-      { id: "k8s", kind: "extract", stream: "a", upstream: [] },
-      { id: "literal", kind: "extract", stream: "b", upstream: [] },
+      { id: "k8s", step: "extract", with: {}, stream: "a", upstream: [] },
+      { id: "literal", step: "extract", with: {}, stream: "b", upstream: [] },
     ];
     const dag = inspectPods("pod_names.py", { ...podInput(kubernetesRunner({ resources: { requests: {}, limits: { memory: "1Gi" } } })), tasks });
     expect(dag.tasks.map((t) => t.variable)).toEqual(["k8s_2", "literal_2"]);
@@ -211,9 +210,9 @@ describe("renderIngestDag with a kubernetes runner", () => {
   it("refuses env names and a cluster connection id that Airflow would render as templates", () => {
     const envs: Record<string, string>[] = [{ "{{ x }}": "v" }, { "A B": "v" }, { XO_RUN_ID: "v" }, { XO_CONN_X: "v" }];
     for (const env of envs) {
-      expect(() => renderIngestDag(podInput(kubernetesRunner({ env }))), JSON.stringify(env)).toThrow(/not a safe name|may not set/);
+      expect(() => emitDag(podInput(kubernetesRunner({ env }))), JSON.stringify(env)).toThrow(/not a safe name|may not set/);
     }
-    expect(() => renderIngestDag(podInput(kubernetesRunner({ kubernetes_conn_id: "{{ x }}" })))).toThrow(/not a safe name/);
+    expect(() => emitDag(podInput(kubernetesRunner({ kubernetes_conn_id: "{{ x }}" })))).toThrow(/not a safe name/);
   });
 });
 
@@ -253,12 +252,12 @@ describe("pools", () => {
   it("puts extracts in source.pool and loads in sink.pool, for both runners", () => {
     const base = fixtureConfig();
     for (const runner of [base.runner, { type: "kubernetes" as const, image: "i:1", namespace: "default", command: ["xo-foundry"], resources: { requests: {}, limits: {} }, env: {}, labels: {}, get_logs: true, on_finish_action: "delete_pod" as const }]) {
-      const config = { ...base, runner, source: { ...base.source, pool: "shop_api" }, sink: { ...base.sink, pool: "warehouse" } };
-      const [dag] = inspectDags([tmp.write(`pools-${runner.type}.py`, renderIngestDag(renderInput(resolved(config))))]);
+      const config = { ...base, runner, sources: { main: { ...base.sources.main!, pool: "shop_api" } }, sinks: { main: { ...base.sinks.main!, pool: "warehouse" } } };
+      const [dag] = inspectDags([tmp.write(`pools-${runner.type}.py`, emitDag(renderInput(resolved(config))))]);
       const pools = Object.fromEntries(dag!.tasks.map((t) => [t.task_id, (t as unknown as { pool?: string }).pool]));
       expect(pools).toEqual({ extract_customers: "shop_api", load_customers: "warehouse", extract_orders: "shop_api", load_orders: "warehouse" });
     }
-    const [plain] = inspectDags([tmp.write("no-pools.py", renderIngestDag(renderInput(resolved(base))))]);
+    const [plain] = inspectDags([tmp.write("no-pools.py", emitDag(renderInput(resolved(base))))]);
     expect(plain!.tasks.every((t) => !("pool" in t))).toBe(true);
   });
 });

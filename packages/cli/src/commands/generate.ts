@@ -1,7 +1,8 @@
 import path from "node:path";
-import { diagnostic, type Diagnostic } from "@xo-foundry/core";
+import { diagnostic, findProjectDir, type Diagnostic } from "@xo-foundry/core";
 import { pipelineFiles } from "../files.js";
-import { renderDag, writeDags, type GeneratedDag } from "../generate.js";
+import { renderDag, writeDags, type DagConflict, type GeneratedDag } from "../generate.js";
+import { projectName } from "../ownership.js";
 import { output, symbols } from "../output.js";
 import { Projects } from "../projects.js";
 
@@ -10,6 +11,12 @@ export interface GenerateCommandOptions {
   readonly check?: boolean;
   readonly json?: boolean;
   readonly airflowVersion?: string;
+  /**
+   * The inputs are the complete pipelines of their projects (`generate-dags`): remove
+   * the files those projects generated earlier for pipelines that are gone. Never for
+   * `generate-dag`, which writes one file and removes nothing.
+   */
+  readonly removeOrphans?: boolean;
 }
 
 export async function generateCommand(inputs: readonly string[], options: GenerateCommandOptions): Promise<number> {
@@ -21,8 +28,14 @@ export async function generateCommand(inputs: readonly string[], options: Genera
     diagnostics: [diagnostic("XO_CONFIG_NOT_FOUND", { file })],
   }));
   const projects = new Projects();
+  const names = new ProjectNames();
+  if (options.removeOrphans) {
+    // A project named on the command line still owns its old files when none of its pipelines is left.
+    for (const input of inputs.filter((i) => !missing.includes(i))) names.add(findProjectDir(path.resolve(input)), problems);
+  }
   const dags: GeneratedDag[] = [];
   const byDagId = new Map<string, string>();
+  const pipelineOf = new Map<GeneratedDag, string>();
   for (const file of files) {
     const { pipeline, project, diagnostics } = await projects.load(file);
     const display = path.relative(process.cwd(), file) || file;
@@ -30,6 +43,7 @@ export async function generateCommand(inputs: readonly string[], options: Genera
       problems.push({ file: display, diagnostics });
       continue;
     }
+    names.add(project.dir, problems);
     const dag = renderDag(pipeline, project, { airflowVersion });
     const first = byDagId.get(dag.dagId);
     if (first) {
@@ -40,6 +54,7 @@ export async function generateCommand(inputs: readonly string[], options: Genera
       continue;
     }
     byDagId.set(dag.dagId, display);
+    pipelineOf.set(dag, display);
     dags.push(dag);
   }
   for (const p of problems) out.diagnostics(p.diagnostics);
@@ -49,7 +64,17 @@ export async function generateCommand(inputs: readonly string[], options: Genera
     return 1;
   }
 
-  const reports = await writeDags(dags, path.resolve(options.out), Boolean(options.check));
+  const { files: reports, conflicts } = await writeDags(dags, path.resolve(options.out), {
+    check: Boolean(options.check),
+    prune: options.removeOrphans ? names.all() : [],
+  });
+  if (conflicts.length) {
+    const diagnostics = conflicts.map((c) => conflictDiagnostic(c, pipelineOf.get(c.dag) ?? c.dag.source));
+    out.diagnostics(diagnostics);
+    out.line(`${symbols.fail} ${conflicts.length} DAG file(s) would replace files that are not this project's; nothing written`);
+    out.document({ ok: false, problems: diagnostics.map((d) => ({ file: d.file, diagnostics: [d] })) });
+    return 1;
+  }
   const stale = reports.filter((r) => r.change !== "unchanged");
   for (const r of reports) {
     const rel = path.relative(process.cwd(), r.file);
@@ -64,6 +89,44 @@ export async function generateCommand(inputs: readonly string[], options: Genera
   out.line(`${dags.length} DAG file(s) in ${path.relative(process.cwd(), path.resolve(options.out)) || "."}`);
   out.document({ ok: true, files: reports.map((r) => ({ file: r.file, change: r.change })) });
   return 0;
+}
+
+/**
+ * The project names of one run. Two projects with one name cannot be told apart in a
+ * DAGs folder (each would remove the other's files), so that is an error, like two
+ * pipelines with one dag_id.
+ */
+class ProjectNames {
+  readonly #dirs = new Map<string, string>();
+
+  add(dir: string, problems: { file: string; diagnostics: Diagnostic[] }[]): void {
+    const name = projectName(dir);
+    const first = this.#dirs.get(name);
+    if (first === undefined) this.#dirs.set(name, dir);
+    else if (first !== dir) {
+      const display = (d: string) => path.relative(process.cwd(), d) || ".";
+      problems.push({
+        file: display(dir),
+        diagnostics: [
+          diagnostic(
+            "XO_CONFIG_DUPLICATE_NAME",
+            { what: "project name", value: name, firstPath: display(first) },
+            { file: path.relative(process.cwd(), path.join(dir, "package.json")), path: "name" },
+          ),
+        ],
+      });
+    }
+  }
+
+  all(): string[] {
+    return [...this.#dirs.keys()].sort();
+  }
+}
+
+/** A DAG whose file is a person's or another project's. */
+function conflictDiagnostic(conflict: DagConflict, pipeline: string): Diagnostic {
+  const file = path.relative(process.cwd(), conflict.file) || conflict.file;
+  return diagnostic("XO_DAG_NOT_OURS", { file, pipeline, project: conflict.dag.project, owner: conflict.owner }, { file });
 }
 
 function staleReason(change: string): string {

@@ -12,6 +12,9 @@ export async function pluginsCommand(options: { json?: boolean; project?: string
     sinks: (p.sinks ?? []).map((s) => s.id),
     templates: (p.templates ?? []).map((t) => t.id),
     landings: (p.landings ?? []).map((l) => l.scheme),
+    steps: (p.steps ?? []).map((s) => s.id),
+    observers: (p.observers ?? []).map((o) => o.id),
+    errors: p.errors ?? {},
   }));
   out.diagnostics(project.diagnostics);
   out.line(`project: ${project.dir}`);
@@ -22,8 +25,11 @@ export async function pluginsCommand(options: { json?: boolean; project?: string
       ...p.sinks.map((s) => `sink:${s}`),
       ...p.templates.map((t) => `template:${t}`),
       ...p.landings.map((l) => `landing:${l}`),
+      ...p.steps.map((s) => `step:${s}`),
+      ...p.observers.map((o) => `observer:${o}`),
     ];
     out.line(`${p.name} ${p.version}  ${provides.join(" ")}`);
+    for (const [code, meaning] of Object.entries(p.errors).sort(([a], [b]) => (a < b ? -1 : 1))) out.line(`  ${code}  ${meaning}`);
   }
   out.document({ project: project.dir, plugins, diagnostics: project.diagnostics });
   return project.diagnostics.some((d) => d.severity === "error") ? 1 : 0;

@@ -1,7 +1,19 @@
 import path from "node:path";
 import pc from "picocolors";
-import { addDays, isXoError, parseDate, pipelineConnections, resolveConnection, xoError, type Diagnostic, type PipelineConfig } from "@xo-foundry/core";
-import { consoleLogger, runPipeline, runTask, type TaskReport } from "@xo-foundry/runtime";
+import {
+  addDays,
+  findStream,
+  isXoError,
+  parseDate,
+  pipelineConnections,
+  resolveConnection,
+  xoError,
+  SKIP_EXIT_CODE,
+  type Diagnostic,
+  type Manifest,
+  type PipelineConfig,
+} from "@xo-foundry/core";
+import { consoleLogger, pipelineTasks, runPipeline, runTask, type TaskReport } from "@xo-foundry/runtime";
 import { duration, output, symbols } from "../output.js";
 import { Projects } from "../projects.js";
 
@@ -39,7 +51,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   const name = pipeline.config.pipeline.name;
   out.line(`${pc.bold(name)}  logical date ${logicalDate}  ${pc.dim(path.relative(process.cwd(), pipeline.file))}`);
 
-  const width = Math.max(...pipeline.config.source.streams.map((st) => `extract_${st.name}`.length)) + 2;
+  const width = Math.max(...pipelineTasks(pipeline, project).map((t) => t.id.length)) + 2;
   const summary = await runPipeline({
     pipeline,
     project,
@@ -55,10 +67,10 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     if (Array.isArray(f.error)) out.diagnostics(f.error as Diagnostic[]);
     else if (f.error) out.line(`${symbols.fail} ${f.task}: ${String(f.error)}`);
   }
-  const streams = streamTable(summary.tasks);
+  const streams = streamTable(pipeline.config, summary.tasks);
   if (streams.length) {
     out.line();
-    const rows = [["stream", "rows", "files", "table", "rows in table"], ...streams.map((s) => [s.stream, String(s.rows), String(s.files), s.table ?? "-", s.rowsInTable === undefined ? "-" : String(s.rowsInTable)])];
+    const rows = [["stream", "rows", "files", "table", "rows in table"], ...streams.map((s) => [s.stream, s.rows === undefined ? "-" : String(s.rows), String(s.files), s.table ?? "-", s.rowsInTable === undefined ? "-" : String(s.rowsInTable)])];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     rows.forEach((r, i) => {
       const text = r.map((c, j) => (j === 0 || j === 3 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("  ");
@@ -68,7 +80,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   out.line();
   out.line(
     summary.ok
-      ? `${symbols.ok} ${name}: ${summary.tasks.length} tasks succeeded in ${duration(summary.durationMs)}`
+      ? `${symbols.ok} ${name}: ${summary.tasks.filter((t) => t.state === "success").length} tasks succeeded${skippedText(summary.tasks)} in ${duration(summary.durationMs)}`
       : `${symbols.fail} ${name}: ${failures.length} of ${summary.tasks.length} tasks failed (${duration(summary.durationMs)})`,
   );
   out.document({ ...summary, streams });
@@ -91,37 +103,61 @@ function connectionProblems(config: PipelineConfig): Diagnostic[] {
 
 function taskLine(r: TaskReport, width: number): string {
   const time = pc.dim(duration(r.durationMs).padStart(7));
-  if (r.state === "upstream_failed") return `${symbols.skip} ${r.task.padEnd(width)} ${pc.yellow("skipped: upstream failed")}`;
+  if (r.state === "upstream_failed") return `${symbols.skip} ${r.task.padEnd(width)} ${pc.yellow("not run: upstream failed")}`;
   if (r.state === "failed") return `${symbols.fail} ${r.task.padEnd(width)} ${pc.red("failed")} ${time}`;
+  if (r.state === "skipped") return `${symbols.skip} ${r.task.padEnd(width)} ${pc.yellow(`skipped: ${r.reason ?? "by its trigger rule"}`)}`;
   const o = r.outcome!;
-  const detail =
-    o.kind === "extract"
-      ? `${o.manifest.rows} rows, ${o.manifest.files.length} file(s) landed`
-      : `${o.load.rowsLoaded} rows -> ${o.load.table}`;
+  const detail = o.load
+    ? `${o.load.rowsLoaded} rows -> ${o.load.table}`
+    : o.manifest
+      ? landedText(o.manifest)
+      : summaryText(o.summary);
   return `${symbols.ok} ${r.task.padEnd(width)} ${detail.padEnd(40)} ${time}`;
+}
+
+/** Rows are counted for record pages; whole files copied as they are have no count until loaded. */
+function landedText(manifest: Manifest): string {
+  const files = `${manifest.files.length} file(s) landed`;
+  return manifest.files.every((f) => f.rows !== undefined) ? `${manifest.rows} rows, ${files}` : files;
+}
+
+function skippedText(tasks: readonly TaskReport[]): string {
+  const skipped = tasks.filter((t) => t.state === "skipped").length;
+  return skipped ? `, ${skipped} skipped` : "";
+}
+
+/** A step's summary on one line: `key=value` pairs, long values cut. */
+function summaryText(summary: Readonly<Record<string, unknown>>): string {
+  const text = Object.entries(summary)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 interface StreamSummary {
   stream: string;
-  rows: number;
+  /** Absent when the source landed whole files without counting their rows. */
+  rows?: number;
   files: number;
   table?: string;
   rowsInTable?: number;
 }
 
-function streamTable(tasks: readonly TaskReport[]): StreamSummary[] {
+/** Per stream: what was landed, and what its own sink's load left in the table. */
+function streamTable(config: PipelineConfig, tasks: readonly TaskReport[]): StreamSummary[] {
   const byStream = new Map<string, StreamSummary>();
   for (const t of tasks) {
-    if (t.state !== "success" || !t.outcome) continue;
-    const s = byStream.get(t.stream) ?? { stream: t.stream, rows: 0, files: 0 };
-    if (t.outcome.kind === "extract") {
-      s.rows = t.outcome.manifest.rows;
-      s.files = t.outcome.manifest.files.length;
-    } else {
-      s.table = t.outcome.load.table;
-      if (t.outcome.load.rowsInTable !== undefined) s.rowsInTable = t.outcome.load.rowsInTable;
+    const o = t.outcome;
+    if (t.state !== "success" || !o?.stream) continue;
+    const s: StreamSummary = byStream.get(o.stream) ?? { stream: o.stream, files: 0 };
+    if (o.step === "extract" && o.manifest) {
+      if (o.manifest.files.every((f) => f.rows !== undefined)) s.rows = o.manifest.rows;
+      s.files = o.manifest.files.length;
+    } else if (o.load && findStream(config, o.stream)?.sink === o.sink) {
+      s.table = o.load.table;
+      if (o.load.rowsInTable !== undefined) s.rowsInTable = o.load.rowsInTable;
     }
-    byStream.set(t.stream, s);
+    byStream.set(o.stream, s);
   }
   return [...byStream.values()].sort((a, b) => (a.stream < b.stream ? -1 : 1));
 }
@@ -152,14 +188,19 @@ export async function taskCommand(file: string, taskId: string, options: TaskCom
     runId: options.runId,
     log: consoleLogger({ verbose: Boolean(options.verbose) }),
   });
+  // The last stdout line is the task's XCom: small, no data, no file contents.
   const xcom = {
     task: outcome.task,
-    stream: outcome.stream,
-    partition: outcome.manifest.partition,
-    rows: outcome.manifest.rows,
-    files: outcome.manifest.files.map((f) => ({ uri: f.uri, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
-    ...(outcome.kind === "load" ? { table: outcome.load.table, rows_loaded: outcome.load.rowsLoaded } : {}),
+    step: outcome.step,
+    state: outcome.state,
+    ...(outcome.stream !== undefined ? { stream: outcome.stream } : {}),
+    summary: outcome.summary,
+    ...(outcome.manifest
+      ? { files: outcome.manifest.files.map((f) => ({ uri: f.uri, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })) }
+      : {}),
+    ...(outcome.skipReason !== undefined ? { skip_reason: outcome.skipReason } : {}),
   };
   process.stdout.write(`${JSON.stringify(xcom)}\n`);
-  return 0;
+  // Airflow ends a task whose command exits with this code as skipped (skip_on_exit_code).
+  return outcome.state === "skipped" ? SKIP_EXIT_CODE : 0;
 }

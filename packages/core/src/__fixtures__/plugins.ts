@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { definePlugin, type XoPlugin } from "../plugin.js";
+import { streamTasks } from "../graph.js";
 
 /** Small in-memory plugins with real option schemas, for config and registry tests. */
 export function fixturePlugins(): XoPlugin[] {
@@ -24,6 +25,7 @@ export function fixturePlugins(): XoPlugin[] {
         {
           id: "duckdb",
           description: "fixture sink",
+          isDefault: true,
           options: z.object({ database: z.string().default("w.duckdb") }),
           target: z.object({ table: z.string().optional(), mode: z.enum(["append", "replace", "merge"]).optional() }),
           async load() {
@@ -31,7 +33,35 @@ export function fixturePlugins(): XoPlugin[] {
           },
         },
       ],
-      templates: [{ id: "ingest", description: "fixture template", tasks: () => [], render: () => "" }],
+      templates: [
+        {
+          id: "ingest",
+          description: "fixture template",
+          isDefault: true,
+          tasks: (p) => streamTasks(p.config, { groupBySource: false }),
+          check: (p) => (Object.keys(p.config.sources).length === 1 ? [] : [{ path: ["sources"], message: "it takes one source" }]),
+        },
+        { id: "hybrid", description: "fixture template with groups", tasks: (p) => streamTasks(p.config, { groupBySource: true }) },
+      ],
+    }),
+      definePlugin({
+      name: "fixture-steps",
+      version: "0.0.2",
+      steps: [
+        {
+          id: "fixture.note",
+          description: "fixture step",
+          options: z.object({ message: z.string(), loud: z.boolean().default(false) }),
+          run: async () => ({}),
+        },
+        {
+          id: "fixture.remote",
+          description: "fixture step that needs a connection",
+          connection: "required",
+          options: z.object({}),
+          run: async () => ({}),
+        },
+      ],
     }),
   ];
 }

@@ -9,8 +9,8 @@ describe("loadPipeline", () => {
     const { pipeline, diagnostics } = await load(VALID);
     expect(diagnostics).toEqual([]);
     expect(pipeline!.config.pipeline).toMatchObject({ dag_id: "shop", schedule: "@daily", retries: 2, timezone: "UTC", load_strategy: "incremental" });
-    expect(pipeline!.config.sink).toEqual({ plugin: "duckdb", database: "w.duckdb" });
-    expect(pipeline!.config.source.streams[0]).toEqual({ name: "orders", path: "/orders", target: {} });
+    expect(pipeline!.config.sinks.main).toEqual({ plugin: "duckdb", database: "w.duckdb" });
+    expect(pipeline!.config.sources.main!.streams[0]).toEqual({ name: "orders", path: "/orders", target: {} });
     expect(pipeline!.relativeFile).toBe("pipeline.yaml");
     expect(pipeline!.configHash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -20,7 +20,7 @@ describe("loadPipeline", () => {
     const { pipeline } = await load(VALID.replace("start_date: 2026-01-01", "start_date: 2026-01-01\n  retries: 1"), project);
     expect(pipeline!.config.pipeline.owner).toBe("analytics");
     expect(pipeline!.config.pipeline.retries).toBe(1);
-    expect(pipeline!.config.sink.database).toBe("shared.duckdb");
+    expect(pipeline!.config.sinks.main!.database).toBe("shared.duckdb");
   });
 
   it("hashes the same config the same way and a changed config differently", async () => {

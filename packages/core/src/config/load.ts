@@ -7,12 +7,23 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { z } from "zod";
+import { z } from "zod";
 import { diagnostic, type Diagnostic, type Location } from "../errors.js";
-import type { ResolvedPipeline } from "../plugin.js";
+import { pipelineGraph, type Locator } from "../graph.js";
+import { BUILTIN_STEPS, type ResolvedPipeline } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
-import { pipelineSchema, NAME_RULE, NAME_PATTERN } from "./schema.js";
-import { pluginOptions, RESERVED_SINK_KEYS, RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, type PipelineConfig } from "./types.js";
+import { builtinStepOptions, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
+import {
+  pluginOptions,
+  RESERVED_SINK_KEYS,
+  RESERVED_SOURCE_KEYS,
+  RESERVED_STREAM_KEYS,
+  SHORTHAND_NAME,
+  type PipelineBlock,
+  type PipelineConfig,
+  type SinkBlock,
+  type SourceBlock,
+} from "./types.js";
 import { hasPath, locate, parseYaml, type ParsedYaml, type PathSegment } from "./yaml.js";
 import type { Project } from "./project.js";
 
@@ -39,106 +50,287 @@ export async function loadPipeline(file: string, project: Project): Promise<Pipe
 }
 
 export function validatePipeline(parsed: ParsedYaml, absolute: string, project: Project): PipelineLoad {
-  const diagnostics: Diagnostic[] = [];
   const raw = parsed.value;
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { diagnostics: [diagnostic("XO_CONFIG_NOT_A_MAPPING", { found: describe(raw) }, { file: parsed.file, line: 1, column: 1 })] };
   }
   const merged = mergeDefaults(project.defaults, raw as Record<string, unknown>);
-  const where = (p: readonly PathSegment[], mode: "key" | "value" = "value") => locateMerged(parsed, project, p, mode);
-  const { registry } = project;
+  const where: Locator = (p, mode = "value") => locateMerged(parsed, project, p, mode);
+  const checker = new Checker(merged, where, project.registry);
+  const config = checker.check();
 
-  const pluginOf = (block: string): string | undefined => {
-    const b = merged[block];
-    return typeof b === "object" && b !== null && typeof (b as Record<string, unknown>).plugin === "string"
-      ? ((b as Record<string, unknown>).plugin as string)
-      : undefined;
-  };
-  const sourceId = pluginOf("source");
-  const sinkId = pluginOf("sink") ?? "duckdb";
-  const unknownPlugin = (what: "source" | "sink" | "template", id: string, p: PathSegment[]) => {
-    const { available, suggestion } = registry.suggest(what, id);
-    diagnostics.push(diagnostic("XO_PLUGIN_UNKNOWN", { what, id, suggestion, available }, where(p)));
-  };
-  if (sourceId !== undefined && !registry.source(sourceId)) unknownPlugin("source", sourceId, ["source", "plugin"]);
-  if (!registry.sink(sinkId)) unknownPlugin("sink", sinkId, ["sink", "plugin"]);
-  const templateId = typeof merged.template === "string" ? merged.template : "ingest";
-  if (!registry.template(templateId)) unknownPlugin("template", templateId, ["template"]);
-
-  const schema = pipelineSchema(registry, { source: sourceId, sink: sinkId });
-  const result = schema.safeParse(merged);
-  if (!result.success) {
-    for (const issue of result.error.issues) diagnostics.push(issueToDiagnostic(issue, merged, schema, where));
-  }
-  const config = result.success ? (result.data as unknown as PipelineConfig) : undefined;
-  if (config) diagnostics.push(...pluginRefinements(config, registry, merged, where));
-
-  // Checks zod cannot express.
-  const streams = (merged.source as { streams?: unknown } | undefined)?.streams;
-  if (Array.isArray(streams)) {
-    const seen = new Map<string, number>();
-    streams.forEach((s, i) => {
-      const name = (s as { name?: unknown } | null)?.name;
-      if (typeof name !== "string") return;
-      const first = seen.get(name);
-      if (first === undefined) seen.set(name, i);
-      else {
-        diagnostics.push(
-          diagnostic(
-            "XO_CONFIG_DUPLICATE_NAME",
-            { what: "stream name", value: name, firstPath: `source.streams[${first}].name` },
-            where(["source", "streams", i, "name"]),
-          ),
-        );
-      }
-    });
-  }
   const relativeFile = path.relative(project.dir, absolute).split(path.sep).join("/");
   if (!SAFE_RELATIVE_PATH.test(relativeFile)) {
-    diagnostics.push(diagnostic("XO_CONFIG_UNSAFE_PATH", { value: relativeFile }, { file: parsed.file, line: 1, column: 1 }));
+    checker.diagnostics.push(diagnostic("XO_CONFIG_UNSAFE_PATH", { value: relativeFile }, { file: parsed.file, line: 1, column: 1 }));
   }
+  if (!config || checker.diagnostics.some((d) => d.severity === "error")) return { diagnostics: dedupe(checker.diagnostics) };
 
-  const errors = dedupe(diagnostics);
-  if (errors.some((d) => d.severity === "error") || !config) return { diagnostics: errors };
-  const normalized = normalize(config);
-  return {
-    pipeline: { config: normalized, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(normalized) },
-    diagnostics: errors,
-  };
+  const pipeline: ResolvedPipeline = { config, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(config) };
+  const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where);
+  const diagnostics = dedupe([...checker.diagnostics, ...graph.diagnostics]);
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+  return { pipeline, diagnostics };
+}
+
+type Block = Record<string, unknown>;
+
+/** "the source" for a shorthand block, `source "shop"` for a named one. */
+function blockName(kind: "source" | "sink", at: readonly PathSegment[]): string {
+  return at.length === 1 ? `the ${kind}` : `${kind} ${JSON.stringify(at[1])}`;
+}
+
+/** A named source or sink block and where it is in the file. */
+interface Named {
+  readonly name: string;
+  readonly block: Block;
+  readonly at: PathSegment[];
 }
 
 /**
- * The composed schema merges plugin option shapes, which drops a plugin's
- * object-level checks (e.g. "`metric_set` is required when `kind: report`").
- * Once the shapes pass, each block is checked again with the plugin's own schema.
+ * Validation in two passes: the core's own keys first (one schema for every
+ * pipeline), then each source, sink and step block against its plugin's schema,
+ * so an error names the plugin's own keys and a typo gets the plugin's suggestions.
  */
-function pluginRefinements(
-  config: PipelineConfig,
-  registry: Registry,
-  merged: Record<string, unknown>,
-  where: (p: readonly PathSegment[], mode?: "key" | "value") => Location,
-): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const check = (schema: z.ZodType | undefined, value: Record<string, unknown>, at: PathSegment[]) => {
-    if (!schema) return;
+class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(
+    private readonly merged: Record<string, unknown>,
+    private readonly where: Locator,
+    private readonly registry: Registry,
+  ) {}
+
+  check(): PipelineConfig | undefined {
+    const { merged, where, registry } = this;
+    const core = pipelineCoreSchema.safeParse(merged);
+    if (!core.success) this.issues(core.error.issues, pipelineCoreSchema, merged, []);
+
+    for (const [one, many] of [["source", "sources"], ["sink", "sinks"]] as const) {
+      if (merged[one] !== undefined && merged[many] !== undefined) {
+        this.diagnostics.push(diagnostic("XO_CONFIG_CONFLICT", { first: one, second: many }, where([many], "key")));
+      }
+    }
+    if (merged.source === undefined && merged.sources === undefined) {
+      this.diagnostics.push(diagnostic("XO_CONFIG_MISSING_KEY", { key: "source", expected: "a source block (or `sources:` with named ones)" }, where([])));
+    }
+
+    const templateId = typeof merged.template === "string" ? merged.template : registry.defaultTemplate()?.id;
+    if (templateId === undefined) {
+      this.diagnostics.push(diagnostic("XO_CONFIG_NO_DEFAULT", { what: "template", available: registry.templates().map((t) => t.id) }, where(["template"])));
+    } else if (!registry.template(templateId)) this.unknown("template", templateId, ["template"]);
+
+    const sinks = this.named("sink", "sinks");
+    if (sinks.length === 0 && merged.sink === undefined && merged.sinks === undefined) {
+      const fallback = registry.defaultSink();
+      if (fallback) sinks.push({ name: SHORTHAND_NAME, block: { plugin: fallback.id }, at: ["sink"] });
+      else this.diagnostics.push(diagnostic("XO_CONFIG_NO_DEFAULT", { what: "sink", available: registry.sinks().map((s) => s.id) }, where(["sink"])));
+    }
+    const parsedSinks: Record<string, SinkBlock> = {};
+    for (const sink of sinks) {
+      const parsed = this.sink(sink);
+      if (parsed) parsedSinks[sink.name] = parsed;
+    }
+    const parsedSources: Record<string, SourceBlock> = {};
+    for (const source of this.named("source", "sources")) {
+      const parsed = this.source(source, sinks);
+      if (parsed) parsedSources[source.name] = parsed;
+    }
+    this.uniqueStreams();
+    this.landing();
+    const steps = Array.isArray(merged.steps) ? (merged.steps as unknown[]) : [];
+    steps.forEach((step, i) => this.step(step, i, sinks));
+
+    if (!core.success || templateId === undefined) return undefined;
+    const data = core.data as unknown as Omit<PipelineConfig, "pipeline"> & { pipeline: PipelineBlock & { dag_id?: string } };
+    return {
+      pipeline: { ...data.pipeline, dag_id: data.pipeline.dag_id ?? data.pipeline.name },
+      template: templateId,
+      sources: parsedSources,
+      landing: data.landing,
+      sinks: parsedSinks,
+      steps: data.steps,
+      runner: data.runner,
+    };
+  }
+
+  /** The blocks of `one:` (named "main") or `many:`. */
+  private named(one: "source" | "sink", many: "sources" | "sinks"): Named[] {
+    const single = this.merged[one];
+    if (isObject(single)) return [{ name: SHORTHAND_NAME, block: single, at: [one] }];
+    const map = this.merged[many];
+    if (!isObject(map)) return [];
+    return Object.entries(map).flatMap(([name, block]) => (isObject(block) ? [{ name, block, at: [many, name] }] : []));
+  }
+
+  private sink({ block, at }: Named): SinkBlock | undefined {
+    const id = typeof block.plugin === "string" ? block.plugin : undefined;
+    if (id === undefined) return undefined; // reported by the core schema
+    const def = this.registry.sink(id);
+    if (!def) return void this.unknown("sink", id, [...at, "plugin"]);
+    const parsed = this.parse(sinkVariant(def.id, def.options), block, at);
+    this.refine(def.options, pluginOptions(block, RESERVED_SINK_KEYS), at);
+    this.requireConnection(def, block, at, blockName("sink", at), "sink", id);
+    return parsed as SinkBlock | undefined;
+  }
+
+  private source({ name, block, at }: Named, sinks: readonly Named[]): SourceBlock | undefined {
+    const id = typeof block.plugin === "string" ? block.plugin : undefined;
+    if (id === undefined) return undefined;
+    const def = this.registry.source(id);
+    if (!def) return void this.unknown("source", id, [...at, "plugin"]);
+    const sinkNames = sinks.map((s) => s.name);
+    let sinkName: string | undefined;
+    if (typeof block.sink === "string") {
+      if (sinkNames.includes(block.sink)) sinkName = block.sink;
+      else this.noSuchSink(block.sink, sinkNames, [...at, "sink"]);
+    } else if (sinkNames.length === 1) sinkName = sinkNames[0];
+    else if (sinkNames.length > 1) this.diagnostics.push(diagnostic("XO_SINK_AMBIGUOUS", { source: name, sinks: sinkNames }, this.where(at)));
+    const parsed = this.parse(sourceVariant(def.id, def.options, def.stream, this.targetOf(sinks, sinkName)), block, at);
+    this.refine(def.options, pluginOptions(block, RESERVED_SOURCE_KEYS), at);
+    const streams = Array.isArray(block.streams) ? (block.streams as unknown[]) : [];
+    streams.forEach((stream, i) => {
+      if (isObject(stream)) this.refine(def.stream, pluginOptions(stream, RESERVED_STREAM_KEYS), [...at, "streams", i]);
+    });
+    this.requireConnection(def, block, at, blockName("source", at), "source", id);
+    return parsed as SourceBlock | undefined;
+  }
+
+  /** The target schema of the named sink's plugin; anything goes while the sink itself is in error. */
+  private targetOf(sinks: readonly Named[], sinkName: string | undefined): z.ZodType {
+    const plugin = sinks.find((s) => s.name === sinkName)?.block.plugin;
+    const target = typeof plugin === "string" ? this.registry.sink(plugin)?.target : undefined;
+    return target ? target.strict() : z.looseObject({});
+  }
+
+  private step(raw: unknown, i: number, sinks: readonly Named[]): void {
+    if (!isObject(raw) || typeof raw.uses !== "string") return; // reported by the core schema
+    const at: PathSegment[] = ["steps", i];
+    const uses = raw.uses;
+    const withValue = isObject(raw.with) ? raw.with : {};
+    const builtin = (BUILTIN_STEPS as readonly string[]).includes(uses);
+    const def = builtin ? undefined : this.registry.step(uses);
+    if (!builtin && !def) return void this.unknown("step", uses, [...at, "uses"]);
+    if (def) {
+      this.parse(def.options.strict(), withValue, [...at, "with"]);
+      if (def.connection === "required" && raw.connection === undefined) {
+        const owner = this.registry.ownerOf("step", uses)!;
+        this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `step ${JSON.stringify(raw.id)}`, plugin: owner.name }, this.where(at)));
+      }
+      return;
+    }
+    // Built-in steps: the names they refer to must exist, and a load's target is its sink's.
+    const sinkNames = sinks.map((s) => s.name);
+    const sinkName = typeof withValue.sink === "string" ? withValue.sink : undefined;
+    const [, options] = builtinStepOptions(this.targetOf(sinks, sinkName)).find(([id]) => id === uses)!;
+    this.parse(options, withValue, [...at, "with"]);
+    if (sinkName !== undefined && !sinkNames.includes(sinkName)) this.noSuchSink(sinkName, sinkNames, [...at, "with", "sink"]);
+    const streams = this.streamNames();
+    if (typeof withValue.stream === "string" && !streams.includes(withValue.stream)) {
+      this.noSuch("stream", withValue.stream, streams, [...at, "with", "stream"]);
+    }
+    const sources = this.named("source", "sources").map((s) => s.name);
+    if (typeof withValue.source === "string" && !sources.includes(withValue.source)) {
+      this.noSuch("source", withValue.source, sources, [...at, "with", "source"]);
+    }
+  }
+
+  /** A landing zone whose plugin requires a connection gets one. */
+  private landing(): void {
+    const landing = this.merged.landing;
+    if (!isObject(landing) || typeof landing.uri !== "string") return;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(landing.uri)?.[1]?.toLowerCase();
+    const def = scheme === undefined ? undefined : this.registry.landing(scheme);
+    if (def?.connection === "required" && landing.connection === undefined) {
+      const owner = this.registry.ownerOf("landing", scheme!)!;
+      this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `landing zone ${landing.uri}`, plugin: owner.name }, this.where(["landing"])));
+    }
+  }
+
+  private streamNames(): string[] {
+    return this.named("source", "sources").flatMap(({ block }) =>
+      Array.isArray(block.streams) ? block.streams.flatMap((s) => (isObject(s) && typeof s.name === "string" ? [s.name] : [])) : [],
+    );
+  }
+
+  /** Stream names are unique across sources: a name alone picks a landing path and a state. */
+  private uniqueStreams(): void {
+    const seen = new Map<string, string>();
+    for (const { block, at } of this.named("source", "sources")) {
+      if (!Array.isArray(block.streams)) continue;
+      block.streams.forEach((s, i) => {
+        const name = isObject(s) ? s.name : undefined;
+        if (typeof name !== "string") return;
+        const here: PathSegment[] = [...at, "streams", i, "name"];
+        const first = seen.get(name);
+        if (first === undefined) seen.set(name, dottedPath(here));
+        else this.diagnostics.push(diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "stream name", value: name, firstPath: first }, this.where(here)));
+      });
+    }
+  }
+
+  private requireConnection(
+    def: { connection?: "required" | "optional" },
+    block: Block,
+    at: PathSegment[],
+    what: string,
+    kind: "source" | "sink",
+    id: string,
+  ): void {
+    if (def.connection !== "required" || block.connection !== undefined) return;
+    const owner = this.registry.ownerOf(kind, id)!;
+    this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what, plugin: owner.name }, this.where(at)));
+  }
+
+  private noSuchSink(name: string, available: readonly string[], at: PathSegment[]): void {
+    this.noSuch("sink", name, available, at);
+  }
+
+  private noSuch(what: string, name: string, available: readonly string[], at: PathSegment[]): void {
+    this.diagnostics.push(
+      diagnostic(
+        "XO_CONFIG_INVALID_VALUE",
+        {
+          detail: `no ${what} named ${JSON.stringify(name)}`,
+          suggestion: suggestName(name, available),
+          expected: `one of ${available.map((n) => JSON.stringify(n)).join(", ") || "(none)"}`,
+        },
+        this.where(at),
+      ),
+    );
+  }
+
+  private unknown(what: "source" | "sink" | "template" | "step", id: string, at: PathSegment[]): void {
+    const { available, suggestion } = this.registry.suggest(what, id);
+    this.diagnostics.push(diagnostic("XO_PLUGIN_UNKNOWN", { what, id, suggestion, available }, this.where(at)));
+  }
+
+  private parse(schema: z.ZodType, value: unknown, at: PathSegment[]): unknown {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    this.issues(result.error.issues, schema, value, at);
+    return undefined;
+  }
+
+  /**
+   * A plugin's schema checked on its own: the composed variants merge option shapes,
+   * which drops a plugin's object-level checks ("`metric_set` is required when
+   * `kind: report`"). The core's keys are not the plugin's business, so unknown-key
+   * issues are left to the variant.
+   */
+  private refine(schema: z.ZodType, value: Block, at: PathSegment[]): void {
     const result = schema.safeParse(value);
     if (result.success) return;
-    for (const issue of result.error.issues) {
-      if (issue.code === "unrecognized_keys") continue; // the core's keys; already checked by the composed schema
-      const prefixed = { ...issue, path: [...at, ...issue.path] } as Issue;
-      out.push(issueToDiagnostic(prefixed, merged, schema, where));
-    }
-  };
-  const source = registry.source(config.source.plugin);
-  check(source?.options, pluginOptions(config.source, RESERVED_SOURCE_KEYS), ["source"]);
-  config.source.streams.forEach((stream, i) => check(source?.stream, pluginOptions(stream, RESERVED_STREAM_KEYS), ["source", "streams", i]));
-  check(registry.sink(config.sink.plugin)?.options, pluginOptions(config.sink, RESERVED_SINK_KEYS), ["sink"]);
-  return out;
-}
+    this.issues(
+      result.error.issues.filter((issue) => issue.code !== "unrecognized_keys"),
+      schema,
+      value,
+      at,
+    );
+  }
 
-/** Fills the derived defaults that depend on other values. */
-function normalize(config: PipelineConfig): PipelineConfig {
-  return { ...config, pipeline: { ...config.pipeline, dag_id: config.pipeline.dag_id ?? config.pipeline.name } };
+  private issues(issues: readonly Issue[], schema: z.ZodType, input: unknown, at: PathSegment[]): void {
+    for (const issue of issues) this.diagnostics.push(issueToDiagnostic(issue, { schema, input, at, where: this.where }));
+  }
 }
 
 /** sha256 of the canonical JSON (keys sorted by code point): the same config always hashes the same. */
@@ -157,11 +349,21 @@ export function canonicalJson(value: unknown): string {
 
 // ---------------------------------------------------------------- defaults
 
-/** Precedence, lowest first: built-in defaults (schema), project `defaults:`, the pipeline file. */
+/**
+ * Precedence, lowest first: built-in defaults (schema), project `defaults:`, the pipeline
+ * file. `defaults.sink` applies to the `sink:` shorthand and to each `sinks:` entry of
+ * the same plugin.
+ */
 export function mergeDefaults(defaults: Record<string, unknown>, pipeline: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...pipeline };
   for (const [block, value] of Object.entries(defaults)) {
     if (value === undefined) continue;
+    if (block === "sink" && isObject(value) && isObject(pipeline.sinks)) {
+      out.sinks = Object.fromEntries(
+        Object.entries(pipeline.sinks).map(([name, own]) => [name, isObject(own) && own.plugin === value.plugin ? deepMerge(value, own) : own]),
+      );
+      continue;
+    }
     const own = pipeline[block];
     // Sink defaults are for one plugin and runner defaults for one runner type: a
     // pipeline that picks another gets none of them.
@@ -189,8 +391,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 function locateMerged(parsed: ParsedYaml, project: Project, p: readonly PathSegment[], mode: "key" | "value"): Location {
   const at = (x: ParsedYaml, q: readonly PathSegment[]) => ({ file: x.file, ...locate(x, q, mode) });
   const dotted = dottedPath(p);
-  if (!hasPath(parsed, p) && project.parsed && p.length > 0 && hasPath(project.parsed, ["defaults", ...p])) {
-    return { ...at(project.parsed, ["defaults", ...p]), path: dotted };
+  if (!hasPath(parsed, p) && project.parsed && p.length > 0) {
+    // A named sink's default values come from `defaults.sink`.
+    const inDefaults: PathSegment[] = p[0] === "sinks" && p.length > 2 ? ["defaults", "sink", ...p.slice(2)] : ["defaults", ...p];
+    if (hasPath(project.parsed, inDefaults)) return { ...at(project.parsed, inDefaults), path: dotted };
   }
   return { ...at(parsed, p), path: dotted };
 }
@@ -203,18 +407,25 @@ export function dottedPath(p: readonly PathSegment[]): string {
 
 type Issue = z.core.$ZodIssue;
 
-function issueToDiagnostic(
-  issue: Issue,
-  input: unknown,
-  schema: z.ZodType,
-  where: (p: readonly PathSegment[], mode?: "key" | "value") => Location,
-): Diagnostic {
-  const p = issue.path.filter((s): s is PathSegment => typeof s !== "symbol");
-  const value = valueAt(input, p);
+interface IssueScope {
+  /** The schema that produced the issue and the value it checked. */
+  readonly schema: z.ZodType;
+  readonly input: unknown;
+  /** Where that value is in the config. */
+  readonly at: readonly PathSegment[];
+  readonly where: Locator;
+}
+
+function issueToDiagnostic(issue: Issue, scope: IssueScope): Diagnostic {
+  const { schema, input } = scope;
+  const relative = issue.path.filter((s): s is PathSegment => typeof s !== "symbol");
+  const p = [...scope.at, ...relative];
+  const where = scope.where;
+  const value = valueAt(input, relative);
   switch (issue.code) {
     case "unrecognized_keys": {
       const key = issue.keys[0]!;
-      const allowed = objectKeysAt(schema, input, p);
+      const allowed = objectKeysAt(schema, input, relative);
       return diagnostic("XO_CONFIG_UNKNOWN_KEY", { key, suggestion: suggestName(key, allowed), allowed }, where([...p, key], "key"));
     }
     case "invalid_type": {
@@ -237,7 +448,7 @@ function issueToDiagnostic(
     case "invalid_format": {
       const last = p[p.length - 1];
       if (issue.format === "regex" && "pattern" in issue && String(issue.pattern) === String(new RegExp(NAME_PATTERN)) && typeof value === "string") {
-        const what = last === "name" && p[0] === "source" ? "stream name" : last === "name" ? "pipeline name" : String(last ?? "name");
+        const what = last === "name" && p[0] === "pipeline" ? "pipeline name" : last === "name" ? "stream name" : typeof last === "number" ? `${String(p[p.length - 2])} name` : String(last ?? "name");
         return diagnostic("XO_CONFIG_UNSAFE_NAME", { what, value, pattern: NAME_RULE }, where(p));
       }
       return diagnostic("XO_CONFIG_INVALID_VALUE", { detail: issue.message, found: describe(value) }, where(p));

@@ -6,13 +6,17 @@ import { z } from "zod";
 import type { Registry } from "../registry.js";
 import type { OptionsSchema } from "../plugin.js";
 import {
+  COMPARISONS,
   IMAGE_PULL_POLICIES,
   LOAD_STRATEGIES,
+  TRIGGER_RULES,
+  WEEKDAYS,
   POD_FINISH_ACTIONS,
   RUNNER_ENV_RESERVED,
   RUNNER_ENV_RESERVED_PREFIX,
   isReservedRunnerEnv,
 } from "./types.js";
+import { scheduleSchema } from "./schedule.js";
 
 export const NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
 export const NAME_RULE = "lowercase letters, digits and `_`, starting with a letter, at most 63 characters";
@@ -32,7 +36,7 @@ export const pipelineBlock = z.strictObject({
   name: name().describe("Pipeline name: the DAG id, landing path segment and task prefix."),
   dag_id: name().optional().describe("Airflow dag_id; defaults to `name`."),
   description: z.string().optional(),
-  schedule: z.string().min(1).nullable().default("@daily").describe("Cron expression or Airflow preset; null for manual runs only."),
+  schedule: scheduleSchema.default("@daily").describe("Cron expression or Airflow preset; null for manual runs only."),
   start_date: isoDate(),
   end_date: isoDate().optional(),
   catchup: z.boolean().default(false),
@@ -157,71 +161,141 @@ function streamSchema(streamOptions: OptionsSchema, target: z.ZodType) {
   return z.strictObject({ ...streamOptions.shape, ...coreStream, target: target.default({}) });
 }
 
-function sourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema, target: z.ZodType) {
+const coreSourceKeys = {
+  connection: name().optional().describe("Connection with the source's credentials (`XO_CONN_<ID>` locally, an Airflow connection in Airflow)."),
+  pool: name()
+    .optional()
+    .describe("Airflow pool for the extract tasks (create it with `airflow pools set <name> <slots> <description>`); one slot runs one extract at a time."),
+  sink: name().optional().describe("The sink (a name under `sinks:`) this source's streams load into; optional with one sink."),
+};
+
+const coreSinkKeys = {
+  connection: name().optional().describe("Connection with the warehouse's credentials."),
+  pool: name().optional().describe("Airflow pool for the load tasks."),
+};
+
+/** A source block of one plugin, with its streams' targets checked by `target`. */
+export function sourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema, target: z.ZodType) {
   return z.strictObject({
     ...options.shape,
     plugin: z.literal(id),
-    connection: name().optional(),
-    pool: name().optional().describe("Airflow pool for the extract tasks (create it with `airflow pools set <name> <slots> <description>`); one slot runs one extract at a time."),
+    ...coreSourceKeys,
     streams: z.array(streamSchema(stream, target)).min(1),
   });
 }
 
-function sinkVariant(id: string, options: OptionsSchema) {
+export function sinkVariant(id: string, options: OptionsSchema) {
+  return z.strictObject({ ...options.shape, plugin: z.literal(id), ...coreSinkKeys });
+}
+
+/** What the core itself checks in a source block before the plugin's schema runs. */
+const anySource = z.looseObject({
+  plugin: z.string().min(1),
+  ...coreSourceKeys,
+  streams: z.array(z.looseObject({ name: name(), target: z.looseObject({}).default({}) })).min(1),
+});
+const anySink = z.looseObject({ plugin: z.string().min(1), ...coreSinkKeys });
+
+const whenBlock = z.strictObject({
+  weekday: z.array(z.enum(WEEKDAYS)).min(1).optional().describe("Run only on these days of the week of the logical date, e.g. [mon, thu]."),
+  day_of_month: z
+    .array(z.number().int().min(-1).max(31).refine((d) => d !== 0, { message: "days of the month are 1-31, or -1 for the last day" }))
+    .min(1)
+    .optional()
+    .describe("Run only on these days of the month of the logical date; -1 is the last day."),
+  summary: z
+    .array(
+      z.strictObject({
+        task: z.string().min(1).describe("An upstream task id."),
+        field: z.string().min(1).describe("Dotted path into that task's summary, e.g. `rowsLoaded`."),
+        op: z.enum(COMPARISONS),
+        value: z.union([z.string(), z.number(), z.boolean(), z.null()]),
+      }),
+    )
+    .min(1)
+    .optional()
+    .describe("Comparisons on upstream tasks' summaries; all must hold."),
+});
+
+/** A `steps:` entry as the core sees it; `with:` is checked against the step type's own schema. */
+export function stepEntry(withSchema: z.ZodType = z.record(z.string(), z.unknown())) {
   return z.strictObject({
-    ...options.shape,
-    plugin: z.literal(id),
-    connection: name().optional(),
-    pool: name().optional().describe("Airflow pool for the load tasks."),
+    id: name().describe("Task id of the step."),
+    uses: z.string().min(1).describe("Step type, e.g. `load` or a plugin's `sql.run` (`xo-foundry plugins` lists them)."),
+    description: z.string().optional(),
+    with: withSchema.default({}).describe("The step type's options."),
+    after: z.array(z.string().min(1)).default([]).describe("Task ids or globs (`load_*`, `shop.*`) this step runs after."),
+    trigger_rule: z.enum(TRIGGER_RULES).optional().describe("When the step runs, by its upstream tasks' states (Airflow's trigger rules)."),
+    pool: name().optional().describe("Airflow pool for the step."),
+    connection: name().optional().describe("Connection the step uses."),
+    when: whenBlock.optional().describe("Checked when the step starts; when false the task ends as skipped."),
   });
 }
 
-/** Placeholder for a block whose plugin is unknown: its plugin error is reported on its own. */
-const unknownPluginBlock = z.looseObject({ plugin: z.string() });
-
-export interface SchemaChoice {
-  /** Validate against this source plugin only; undefined accepts any installed one. */
-  readonly source?: string | undefined;
-  readonly sink?: string | undefined;
+/** A name-keyed map whose bad keys are reported as unsafe names. */
+function namedMap<V extends z.ZodType>(value: V) {
+  return keyedRecord(name(), value);
 }
 
-export function pipelineSchema(registry: Registry, choice: SchemaChoice = {}) {
-  const sources = registry.sources();
-  const sinks = registry.sinks();
-  const strictTarget = (id: string) => {
-    // .strict() keeps the sink's own object-level refinements (e.g. "merge needs keys").
-    const target = registry.sink(id)?.target;
-    return target ? target.strict() : z.looseObject({});
-  };
-  const anyTarget =
-    choice.sink !== undefined
-      ? strictTarget(choice.sink)
-      : sinks.length
-        ? z.union(sinks.map((s) => strictTarget(s.id)) as unknown as [z.ZodType, ...z.ZodType[]])
-        : z.looseObject({});
-
-  const pick = <T extends { id: string }>(all: readonly T[], id: string | undefined, make: (d: T) => z.ZodType): z.ZodType => {
-    if (id !== undefined) {
-      const found = all.find((d) => d.id === id);
-      return found ? make(found) : unknownPluginBlock;
-    }
-    const variants = all.map(make);
-    if (variants.length === 0) return unknownPluginBlock;
-    if (variants.length === 1) return variants[0]!;
-    return z.discriminatedUnion("plugin", variants as never);
-  };
-
-  const source = pick(sources, choice.source, (d) => sourceVariant(d.id, d.options, d.stream, anyTarget));
-  const sink = pick(sinks, choice.sink, (d) => sinkVariant(d.id, d.options));
-
+function pipelineShape(source: z.ZodType, sink: z.ZodType, step: z.ZodType) {
   return z.strictObject({
     pipeline: pipelineBlock,
-    template: name().default("ingest"),
-    source,
+    template: name().optional().describe("DAG template; the installed default template when unset."),
+    source: source.optional().describe("The pipeline's one source (shorthand for `sources: { main: ... }`)."),
+    sources: namedMap(source).optional().describe("Named sources, each with its streams."),
     landing: landingBlock.default({ uri: "file://.xo-foundry/landing" }),
-    sink: sink.prefault({ plugin: "duckdb" }),
+    sink: sink.optional().describe("The pipeline's one sink (shorthand for `sinks: { main: ... }`); the installed default sink when unset."),
+    sinks: namedMap(sink).optional().describe("Named sinks that streams and steps load into."),
+    steps: z.array(step).default([]).describe("Steps after (or between) the template's tasks."),
     runner: runnerBlock.default({ type: "bash", command: "xo-foundry" }),
   });
+}
+
+/**
+ * The core's own view of a pipeline file: every core key checked, plugin blocks
+ * passed through for their plugin's schema (see config/load.ts).
+ */
+export const pipelineCoreSchema = pipelineShape(anySource, anySink, stepEntry());
+
+/** The installed step types' entries, discriminated by `uses`, for the editor schema. */
+function anyStep(registry: Registry, sinkTarget: z.ZodType): z.ZodType {
+  const variants = [
+    ...builtinStepOptions(sinkTarget).map(([id, options]) => stepEntry(options).extend({ uses: z.literal(id) })),
+    ...registry.steps().map((s) => stepEntry(s.options.strict()).extend({ uses: z.literal(s.id) })),
+  ];
+  return variants.length === 1 ? variants[0]! : z.discriminatedUnion("uses", variants as never);
+}
+
+/** Options of the built-in step types, `extract` and `load`. */
+export function builtinStepOptions(target: z.ZodType): [string, OptionsSchema][] {
+  return [
+    ["extract", z.strictObject({ source: name().describe("A source name."), stream: name().describe("A stream of that source.") })],
+    [
+      "load",
+      z.strictObject({
+        stream: name().describe("A landed stream."),
+        sink: name().describe("The sink to load it into."),
+        target: target.optional().describe("The target in that sink; the stream's own `target` when unset."),
+      }),
+    ],
+  ];
+}
+
+/** JSON Schema (draft 2020-12) for pipeline files, for editors and the YAML language server. */
+export function pipelineJsonSchema(registry: Registry): Record<string, unknown> {
+  const sinks = registry.sinks();
+  const anyTarget = sinks.length
+    ? sinks.length === 1
+      ? sinks[0]!.target.strict()
+      : z.union(sinks.map((s) => s.target.strict()) as unknown as [z.ZodType, ...z.ZodType[]])
+    : z.looseObject({});
+  const union = <T extends { id: string }>(all: readonly T[], make: (d: T) => z.ZodType, fallback: z.ZodType): z.ZodType =>
+    all.length === 0 ? fallback : all.length === 1 ? make(all[0]!) : z.discriminatedUnion("plugin", all.map(make) as never);
+  const source = union(registry.sources(), (d) => sourceVariant(d.id, d.options, d.stream, anyTarget), anySource);
+  const sink = union(sinks, (d) => sinkVariant(d.id, d.options), anySink);
+  const shape = pipelineShape(source, sink, anyStep(registry, anyTarget));
+  const schema = z.toJSONSchema(shape, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return { ...schema, $id: "https://xo-foundry.dev/schema/pipeline.json", title: "xo-foundry pipeline" };
 }
 
 /** The project file, `xo-foundry.yaml`: defaults for every pipeline below it. */
@@ -239,9 +313,3 @@ export const projectSchema = z.strictObject({
 });
 
 export type ProjectConfig = z.infer<typeof projectSchema>;
-
-/** JSON Schema (draft 2020-12) for pipeline files, for editors and the YAML language server. */
-export function pipelineJsonSchema(registry: Registry): Record<string, unknown> {
-  const schema = z.toJSONSchema(pipelineSchema(registry), { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
-  return { ...schema, $id: "https://xo-foundry.dev/schema/pipeline.json", title: "xo-foundry pipeline" };
-}

@@ -37,6 +37,8 @@ export interface SourceBlock {
   readonly connection?: string;
   /** Airflow pool the extract tasks run in, e.g. to keep a rate-limited API to one request at a time. */
   readonly pool?: string;
+  /** The sink block its streams load into; optional when the pipeline has one sink. */
+  readonly sink?: string;
   readonly streams: readonly StreamConfig[];
   readonly [option: string]: unknown;
 }
@@ -47,6 +49,59 @@ export interface SinkBlock {
   /** Airflow pool the load tasks run in. */
   readonly pool?: string;
   readonly [option: string]: unknown;
+}
+
+/** Airflow trigger rules that Airflow 2.9+ and 3 both accept; `xo-foundry run` follows the same rules. */
+export const TRIGGER_RULES = [
+  "all_success",
+  "all_failed",
+  "all_done",
+  "all_skipped",
+  "one_success",
+  "one_failed",
+  "one_done",
+  "none_failed",
+  "none_failed_min_one_success",
+  "none_skipped",
+  "always",
+] as const;
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+export const COMPARISONS = ["==", "!=", ">", ">=", "<", "<="] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+
+/** A comparison on a field of an upstream task's summary, e.g. `load_orders` `rowsLoaded` `>` `0`. */
+export interface SummaryCondition {
+  readonly task: string;
+  /** Dotted path into the summary, e.g. `rowsLoaded` or `stats.max`. */
+  readonly field: string;
+  readonly op: Comparison;
+  readonly value: string | number | boolean | null;
+}
+
+/** Checked when the task starts; when any part is false the task ends as skipped. */
+export interface WhenCondition {
+  /** The logical date's day of the week. */
+  readonly weekday?: readonly Weekday[];
+  /** The logical date's day of the month; -1 is the last day. */
+  readonly day_of_month?: readonly number[];
+  readonly summary?: readonly SummaryCondition[];
+}
+
+/** One `steps:` entry: a task of a step type, placed in the graph by `after`. */
+export interface StepEntry {
+  readonly id: string;
+  readonly uses: string;
+  readonly description?: string;
+  readonly with: Readonly<Record<string, unknown>>;
+  /** Task ids or globs (`load_*`, `shop.*`) this step runs after. */
+  readonly after: readonly string[];
+  readonly trigger_rule?: TriggerRule;
+  readonly pool?: string;
+  readonly connection?: string;
+  readonly when?: WhenCondition;
 }
 
 export const IMAGE_PULL_POLICIES = ["IfNotPresent", "Always", "Never"] as const;
@@ -102,17 +157,25 @@ export interface KubernetesRunner {
 
 export type RunnerBlock = BashRunner | KubernetesRunner;
 
+/**
+ * A validated pipeline. The `source:` and `sink:` shorthands are normalized into the
+ * named maps under the name `main`, so every consumer reads `sources` and `sinks`.
+ */
 export interface PipelineConfig {
   readonly pipeline: PipelineBlock;
   readonly template: string;
-  readonly source: SourceBlock;
+  readonly sources: Readonly<Record<string, SourceBlock>>;
   readonly landing: { readonly uri: string; readonly connection?: string };
-  readonly sink: SinkBlock;
+  readonly sinks: Readonly<Record<string, SinkBlock>>;
+  readonly steps: readonly StepEntry[];
   readonly runner: RunnerBlock;
 }
 
+/** The name the `source:` and `sink:` shorthands get in `sources` and `sinks`. */
+export const SHORTHAND_NAME = "main";
+
 /** Keys the core owns in blocks that plugins extend; plugins may not declare them. */
-export const RESERVED_SOURCE_KEYS = ["plugin", "connection", "pool", "streams"] as const;
+export const RESERVED_SOURCE_KEYS = ["plugin", "connection", "pool", "sink", "streams"] as const;
 export const RESERVED_STREAM_KEYS = ["name", "target"] as const;
 export const RESERVED_SINK_KEYS = ["plugin", "connection", "pool"] as const;
 
@@ -121,8 +184,36 @@ export function pluginOptions(block: Readonly<Record<string, unknown>>, reserved
   return Object.fromEntries(Object.entries(block).filter(([k]) => !reserved.includes(k)));
 }
 
-/** Every connection a pipeline names (source, landing, sink), each once, in code-point order. */
+/** A stream with the source it belongs to and the sink it loads into. */
+export interface StreamRoute {
+  readonly source: string;
+  readonly sink: string;
+  readonly stream: StreamConfig;
+}
+
+/**
+ * Every stream of the pipeline, in the order the sources and streams were written.
+ * Stream names are unique across sources (validation enforces it), so a stream name
+ * alone names its landing path and state.
+ */
+export function pipelineStreams(config: PipelineConfig): StreamRoute[] {
+  const sinks = Object.keys(config.sinks);
+  return Object.entries(config.sources).flatMap(([source, block]) =>
+    block.streams.map((stream) => ({ source, sink: block.sink ?? sinks[0]!, stream })),
+  );
+}
+
+export function findStream(config: PipelineConfig, name: string): StreamRoute | undefined {
+  return pipelineStreams(config).find((r) => r.stream.name === name);
+}
+
+/** Every connection a pipeline names (sources, landing, sinks, steps), each once, in code-point order. */
 export function pipelineConnections(config: PipelineConfig): string[] {
-  const ids = [config.source.connection, config.landing.connection, config.sink.connection].filter((id): id is string => id !== undefined);
+  const ids = [
+    ...Object.values(config.sources).map((s) => s.connection),
+    config.landing.connection,
+    ...Object.values(config.sinks).map((s) => s.connection),
+    ...config.steps.map((s) => s.connection),
+  ].filter((id): id is string => id !== undefined);
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -5,8 +5,17 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { silentLogger, type Connection, type DataWindow, type ExtractBatch, type ExtractContext, type Logger, type PipelineConfig } from "@xo-foundry/core";
-import { rejectionOf } from "@xo-foundry/testkit";
+import {
+  silentLogger,
+  type Connection,
+  type DataWindow,
+  type ExtractBatch,
+  type ExtractContext,
+  type JsonObject,
+  type Logger,
+  type PipelineConfig,
+} from "@xo-foundry/core";
+import { rejectionOf, streamContext } from "@xo-foundry/testkit";
 import { apiSource } from "../source.js";
 import type { SourceOptions, StreamOptions } from "../options.js";
 
@@ -75,40 +84,53 @@ export interface ContextInput {
   readonly connection?: Connection;
   readonly signal?: AbortSignal;
   readonly log?: Logger;
+  /** The stream's saved state, as the runtime would pass it after a successful load. */
+  readonly state?: JsonObject;
 }
 
 export function makeContext(input: ContextInput): ExtractContext<SourceOptions, StreamOptions> {
   const stream = { name: "items", target: {}, ...input.stream };
-  // Only the fields the source reads are real; the rest of the pipeline is not its business.
-  const pipeline = {
-    pipeline: { name: "test_pipeline", dag_id: "test_pipeline", timezone: "UTC", load_strategy: "incremental" },
-    template: "ingest",
-    source: { plugin: "api", connection: input.connection?.id, ...input.source, streams: [stream] },
-  } as unknown as PipelineConfig;
+  const base = streamContext({ stream, logicalDate: "2026-01-15", runId: "manual__2026-01-15", ...(input.signal ? { signal: input.signal } : {}) });
+  const pipeline: PipelineConfig = {
+    ...base.pipeline,
+    sources: { main: { plugin: "api", ...(input.connection ? { connection: input.connection.id } : {}), ...input.source, streams: [stream] } },
+  };
   return {
+    ...base,
     pipeline,
-    projectDir: process.cwd(),
+    source: "main",
     stream,
-    strategy: "incremental",
     window: WINDOW,
-    runId: "manual__2026-01-15",
     log: input.log ?? silentLogger,
-    signal: input.signal ?? new AbortController().signal,
     // Raw options on purpose: the source must apply its own defaults.
     options: input.source as unknown as SourceOptions,
     streamOptions: input.stream as unknown as StreamOptions,
     connection: input.connection,
+    state: input.state,
   };
+}
+
+export interface ExtractRun {
+  readonly pages: Record<string, unknown>[][];
+  /** The state batches, in the order they came (the runtime keeps the last). */
+  readonly states: JsonObject[];
+}
+
+/** Runs the extract to the end and returns its pages and state batches. */
+export async function extractRun(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<ExtractRun> {
+  const pages: Record<string, unknown>[][] = [];
+  const states: JsonObject[] = [];
+  for await (const batch of apiSource.extract(ctx) as AsyncIterable<ExtractBatch>) {
+    if (batch.type === "records") pages.push([...batch.records]);
+    else if (batch.type === "state") states.push(batch.state);
+    else throw new Error(`unexpected batch type ${batch.type}`);
+  }
+  return { pages, states };
 }
 
 /** Runs the extract to the end and returns its pages. */
 export async function extractPages(ctx: ExtractContext<SourceOptions, StreamOptions>): Promise<Record<string, unknown>[][]> {
-  const pages: Record<string, unknown>[][] = [];
-  for await (const batch of apiSource.extract(ctx) as AsyncIterable<ExtractBatch>) {
-    if (batch.type !== "records") throw new Error(`unexpected batch type ${batch.type}`);
-    pages.push([...batch.records]);
-  }
-  return pages;
+  return (await extractRun(ctx)).pages;
 }
 
 /** The error an extract fails with (fails the test if it succeeds). */

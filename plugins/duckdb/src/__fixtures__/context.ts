@@ -5,7 +5,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { silentLogger, type FileFormat, type LoadContext, type LoadStrategy, type ManifestFile, type PipelineConfig } from "@xo-foundry/core";
+import {
+  silentLogger,
+  type FileFormat,
+  type LoadContext,
+  type LoadStrategy,
+  type ManifestFile,
+  type PipelineConfig,
+  type WarehouseContext,
+} from "@xo-foundry/core";
 import { quoteLiteral } from "../sql.js";
 
 export interface TestDir {
@@ -82,6 +90,7 @@ export function loadContext(input: ContextInput): LoadContext {
     runId,
     log: silentLogger,
     signal: new AbortController().signal,
+    sink: "main",
     options: { database: "warehouse.duckdb", ...input.options },
     target,
     connection: undefined,
@@ -99,6 +108,11 @@ export function loadContext(input: ContextInput): LoadContext {
     },
     localPath: async (f) => fileURLToPath(f.uri),
   };
+}
+
+/** What a step's `services.warehouse()` hands the sink, for a database file under `projectDir`. */
+export function warehouseContext(projectDir: string, options: Record<string, unknown> = {}, signal: AbortSignal = new AbortController().signal): WarehouseContext {
+  return { sink: "main", options: { database: "warehouse.duckdb", ...options }, connection: undefined, projectDir, log: silentLogger, signal };
 }
 
 /** Rows of `sql` against a database file, with BIGINTs as numbers for easy comparison. */

@@ -2,7 +2,7 @@
  * Builds an ExtractContext by hand (the runtime is not involved) and drains the
  * source's batches, so tests see exactly what the runtime would land.
  */
-import { rejectionOf, stepContext } from "@xo-foundry/testkit";
+import { rejectionOf, streamContext } from "@xo-foundry/testkit";
 import type { Connection, ExtractBatch, ExtractContext, Logger } from "@xo-foundry/core";
 import { gladlySource } from "../source.js";
 import type { SourceOptions, StreamOptions } from "../options.js";
@@ -22,7 +22,7 @@ export function connection(overrides: Partial<Connection> = {}): Connection {
 }
 
 export function makeContext(input: ContextInput): ExtractContext<SourceOptions, StreamOptions> {
-  const base = stepContext({
+  const base = streamContext({
     timezone: input.timezone ?? "UTC",
     logicalDate: input.logicalDate ?? "2026-01-15",
     stream: { name: "gladly_stream" },
@@ -30,10 +30,12 @@ export function makeContext(input: ContextInput): ExtractContext<SourceOptions, 
   return {
     ...base,
     ...(input.log ? { log: input.log } : {}),
+    source: "main",
     // Raw options on purpose: the source must apply its own defaults.
     options: { backoff_ms: 10, ...input.source } as unknown as SourceOptions,
     streamOptions: input.stream as unknown as StreamOptions,
     connection: input.connection ?? connection(),
+    state: undefined,
   };
 }
 

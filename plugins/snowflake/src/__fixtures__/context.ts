@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Connection, LoadContext, LoadStrategy, ManifestFile } from "@xo-foundry/core";
-import { stepContext, type TestDir } from "@xo-foundry/testkit";
+import { streamContext, type TestDir } from "@xo-foundry/testkit";
 
 export interface ContextInput {
   readonly dir: TestDir;
@@ -24,7 +24,7 @@ export async function ndjson(dir: TestDir, name: string, rows: readonly Record<s
 export async function loadContext(input: ContextInput): Promise<LoadContext> {
   const logicalDate = input.logicalDate ?? "2024-01-02";
   const runId = input.runId ?? `scheduled__${logicalDate}T00:00:00+00:00`;
-  const base = stepContext({ projectDir: input.dir.dir, stream: { name: "orders" }, strategy: input.strategy, logicalDate, runId, pipeline: {} });
+  const base = streamContext({ projectDir: input.dir.dir, stream: { name: "orders" }, strategy: input.strategy, logicalDate, runId, pipeline: {} });
   const files: ManifestFile[] = [];
   for (const file of input.files) {
     const body = await readFile(file);
@@ -33,6 +33,7 @@ export async function loadContext(input: ContextInput): Promise<LoadContext> {
   return {
     ...base,
     pipeline: { ...base.pipeline, pipeline: { ...base.pipeline.pipeline, name: "shop" } },
+    sink: "main",
     options: input.options ?? {},
     target: input.target ?? {},
     connection: input.connection,

@@ -8,7 +8,7 @@
  * stateful_snowflake.ts answers by running the statements.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -70,7 +70,7 @@ export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<
     },
   };
 
-  const server: Server = createServer(async (req, res) => {
+  const respond = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJson(req);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const send = (payload: unknown) => {
@@ -141,6 +141,17 @@ export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<
       });
     }
     res.writeHead(404).end();
+  };
+  // A request that throws (a body that is not JSON, an `answer` that rejects) gets a
+  // failed reply with the error's message: otherwise the client would wait for a reply
+  // that never comes and the rejection would go unhandled.
+  const server: Server = createServer((req, res) => {
+    respond(req, res).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      const message = `fake Snowflake server: ${error instanceof Error ? error.message : String(error)}`;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ success: false, code: "FAKE_SERVER_ERROR", message, data: null }));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return Object.assign(state, { port: (server.address() as AddressInfo).port });

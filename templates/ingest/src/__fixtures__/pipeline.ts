@@ -1,4 +1,4 @@
-import type { KubernetesRunner, PipelineBlock, PipelineConfig, RenderInput, ResolvedPipeline, RunnerBlock } from "@xo-foundry/core";
+import type { KubernetesRunner, PipelineBlock, PipelineConfig, DagInput, ResolvedPipeline, RunnerBlock } from "@xo-foundry/core";
 import { ingestTemplate } from "../index.js";
 
 /** What a golden case folder's `pipeline.json` holds: the inputs a real generate run would pass. */
@@ -58,13 +58,16 @@ export function fixtureConfig(options: FixtureOptions = {}): PipelineConfig {
       ...options.pipeline,
     },
     template: "ingest",
-    source: {
-      plugin: "api",
-      ...("sourceConnection" in options ? { connection: options.sourceConnection } : { connection: "shop_api" }),
-      streams: streams.map((name) => ({ name, target: {} })),
+    sources: {
+      main: {
+        plugin: "api",
+        ...("sourceConnection" in options ? { connection: options.sourceConnection } : { connection: "shop_api" }),
+        streams: streams.map((name) => ({ name, target: {} })),
+      },
     },
     landing: { uri: "file://.xo-foundry/landing" },
-    sink: { plugin: "duckdb", ...(options.sinkConnection !== undefined ? { connection: options.sinkConnection } : {}) },
+    sinks: { main: { plugin: "duckdb", ...(options.sinkConnection !== undefined ? { connection: options.sinkConnection } : {}) } },
+    steps: [],
     runner: options.runner ?? { type: "bash", command: options.command ?? "xo-foundry" },
   };
 }
@@ -73,7 +76,7 @@ export function resolved(config: PipelineConfig, relativeFile = "pipelines/order
   return { config, file: `/project/${relativeFile}`, projectDir: "/project", relativeFile, configHash };
 }
 
-export function renderInput(pipeline: ResolvedPipeline, header: readonly string[] = defaultHeader(pipeline)): RenderInput {
+export function renderInput(pipeline: ResolvedPipeline, header: readonly string[] = defaultHeader(pipeline)): DagInput {
   return {
     pipeline,
     tasks: ingestTemplate.tasks(pipeline),
@@ -82,7 +85,7 @@ export function renderInput(pipeline: ResolvedPipeline, header: readonly string[
   };
 }
 
-export function caseInput(input: CaseInput): RenderInput {
+export function caseInput(input: CaseInput): DagInput {
   return renderInput(resolved(input.config, input.relativeFile, input.configHash), input.header);
 }
 

@@ -51,5 +51,5 @@ with DAG(
         append_env=True,
     )
 
-    # Streams are independent: each load waits only for its own extract.
+    # Each task waits only for the tasks it depends on.
     extract_ledger_entries >> load_ledger_entries

@@ -68,6 +68,6 @@ with DAG(
         append_env=True,
     )
 
-    # Streams are independent: each load waits only for its own extract.
+    # Each task waits only for the tasks it depends on.
     extract_customers >> load_customers
     extract_orders >> load_orders

@@ -198,6 +198,6 @@ with DAG(
         log_pod_spec_on_failure=False,
     )
 
-    # Streams are independent: each load waits only for its own extract.
+    # Each task waits only for the tasks it depends on.
     extract_customers >> load_customers
     extract_orders >> load_orders

@@ -84,5 +84,5 @@ with DAG(
         log_pod_spec_on_failure=False,
     )
 
-    # Streams are independent: each load waits only for its own extract.
+    # Each task waits only for the tasks it depends on.
     extract_ledger_entries >> load_ledger_entries

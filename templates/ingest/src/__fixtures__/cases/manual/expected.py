@@ -53,5 +53,5 @@ with DAG(
         append_env=True,
     )
 
-    # Streams are independent: each load waits only for its own extract.
+    # Each task waits only for the tasks it depends on.
     extract_events >> load_events

@@ -1,0 +1,221 @@
+/**
+ * A pipeline's task graph: the template's tasks for its sources and sinks, plus the
+ * config's `steps:`, placed by their `after:` globs. The same graph is rendered to
+ * Airflow and run by `xo-foundry run`, and it is checked here once, with every
+ * problem pointing at the config entry that caused it.
+ */
+import picomatch from "picomatch";
+import { diagnostic, XoError, type Diagnostic, type Location } from "./errors.js";
+import type { JsonObject, ResolvedPipeline, TaskSpec, TemplateDefinition } from "./plugin.js";
+import { compareCodePoints } from "./python.js";
+import { findStream, pipelineStreams, type PipelineConfig, type StepEntry } from "./config/types.js";
+import type { PathSegment } from "./config/yaml.js";
+
+/** Where a config path is in the file; graph problems are located through it. */
+export type Locator = (path: readonly PathSegment[], mode?: "key" | "value") => Location;
+
+export interface TaskGraph {
+  readonly tasks: readonly TaskSpec[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const noLocation: Locator = () => ({});
+
+/** The extract task of a stream, as templates name it: `extract_<stream>`, in the source's group if any. */
+export function streamTaskId(kind: "extract" | "load", stream: string, group?: string): string {
+  return group === undefined ? `${kind}_${stream}` : `${group}.${kind}_${stream}`;
+}
+
+/**
+ * Tasks for every stream of the pipeline: an extract and a load each. With
+ * `groupBySource`, each source's tasks go in an Airflow task group named after it.
+ * Streams are independent, so each load waits only for its own extract.
+ */
+export function streamTasks(config: PipelineConfig, options: { groupBySource: boolean }): TaskSpec[] {
+  const routes = pipelineStreams(config).sort(
+    (a, b) => (options.groupBySource ? compareCodePoints(a.source, b.source) : 0) || compareCodePoints(a.stream.name, b.stream.name),
+  );
+  return routes.flatMap(({ source, sink, stream }): TaskSpec[] => {
+    const group = options.groupBySource ? source : undefined;
+    const sourceBlock = config.sources[source]!;
+    const sinkBlock = config.sinks[sink]!;
+    const extract = streamTaskId("extract", stream.name, group);
+    return [
+      {
+        id: extract,
+        step: "extract",
+        with: { source, stream: stream.name },
+        upstream: [],
+        stream: stream.name,
+        ...(group !== undefined ? { group } : {}),
+        ...(sourceBlock.pool !== undefined ? { pool: sourceBlock.pool } : {}),
+        ...(sourceBlock.connection !== undefined ? { connection: sourceBlock.connection } : {}),
+      },
+      {
+        id: streamTaskId("load", stream.name, group),
+        step: "load",
+        with: { stream: stream.name, sink },
+        upstream: [extract],
+        stream: stream.name,
+        ...(group !== undefined ? { group } : {}),
+        ...(sinkBlock.pool !== undefined ? { pool: sinkBlock.pool } : {}),
+        ...(sinkBlock.connection !== undefined ? { connection: sinkBlock.connection } : {}),
+      },
+    ];
+  });
+}
+
+/**
+ * The whole graph of a validated pipeline. Problems come back as diagnostics located
+ * with `where`; `xo-foundry validate-config` reports them, and anything that runs a
+ * pipeline calls `requireGraph`, which throws them.
+ */
+export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefinition, where: Locator = noLocation): TaskGraph {
+  const diagnostics: Diagnostic[] = [];
+  for (const problem of template.check?.(pipeline) ?? []) {
+    diagnostics.push(diagnostic("XO_TEMPLATE_SHAPE", { template: template.id, detail: problem.message }, where(problem.path)));
+  }
+  if (diagnostics.length) return { tasks: [], diagnostics };
+
+  const base = template.tasks(pipeline);
+  const tasks: TaskSpec[] = [...base];
+  const ids = new Map<string, PathSegment[]>(base.map((t) => [t.id, ["template"]]));
+  const steps = pipeline.config.steps;
+  steps.forEach((step, i) => {
+    if (ids.has(step.id)) {
+      const first = ids.get(step.id)!;
+      const firstPath = first[0] === "template" ? `the ${template.id} template's tasks` : `steps[${first[1]}].id`;
+      diagnostics.push(diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "task id", value: step.id, firstPath }, where(["steps", i, "id"])));
+    } else ids.set(step.id, ["steps", i]);
+  });
+  const allIds = [...ids.keys()];
+  steps.forEach((step, i) => tasks.push(stepTask(step, i, allIds, where, diagnostics)));
+  if (diagnostics.length) return { tasks: [], diagnostics };
+
+  diagnostics.push(...graphProblems(pipeline.config, tasks, where));
+  return { tasks: diagnostics.length ? [] : tasks, diagnostics };
+}
+
+/** The graph of a pipeline that passed validation; its problems, if any, are thrown. */
+export function requireGraph(pipeline: ResolvedPipeline, template: TemplateDefinition): readonly TaskSpec[] {
+  const graph = pipelineGraph(pipeline, template);
+  if (graph.diagnostics.length) throw new XoError(graph.diagnostics);
+  return graph.tasks;
+}
+
+function stepTask(step: StepEntry, index: number, allIds: readonly string[], where: Locator, out: Diagnostic[]): TaskSpec {
+  const upstream = new Set<string>();
+  step.after.forEach((pattern, j) => {
+    const match = picomatch(pattern, { dot: true });
+    const found = allIds.filter((id) => id !== step.id && match(id));
+    if (found.length === 0) {
+      out.push(diagnostic("XO_GRAPH_UNMATCHED", { pattern, available: allIds.filter((id) => id !== step.id) }, where(["steps", index, "after", j])));
+    }
+    for (const id of found) upstream.add(id);
+  });
+  const withOptions = step.with as JsonObject;
+  const stream = step.uses === "extract" || step.uses === "load" ? withOptions.stream : undefined;
+  return {
+    id: step.id,
+    step: step.uses,
+    with: withOptions,
+    upstream: [...upstream].sort(compareCodePoints),
+    ...(step.trigger_rule !== undefined ? { triggerRule: step.trigger_rule } : {}),
+    ...(step.pool !== undefined ? { pool: step.pool } : {}),
+    ...(step.when !== undefined ? { when: step.when } : {}),
+    ...(step.connection !== undefined ? { connection: step.connection } : {}),
+    ...(typeof stream === "string" ? { stream } : {}),
+    ...(step.description !== undefined ? { description: step.description } : {}),
+  };
+}
+
+/** Cycles, loads of streams nothing lands first, and conditions on tasks that have not run yet. */
+function graphProblems(config: PipelineConfig, tasks: readonly TaskSpec[], where: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const stepIndex = new Map(config.steps.map((s, i) => [s.id, i]));
+  const at = (task: TaskSpec, ...rest: PathSegment[]): Location => {
+    const i = stepIndex.get(task.id);
+    return i === undefined ? where(["template"]) : where(["steps", i, ...rest]);
+  };
+
+  const cycle = findCycle(tasks, byId);
+  if (cycle) {
+    out.push(diagnostic("XO_GRAPH_CYCLE", { cycle }, at(byId.get(cycle[0]!)!, "after")));
+    return out;
+  }
+
+  const ancestors = ancestorSets(tasks, byId);
+  for (const task of tasks) {
+    const mine = ancestors.get(task.id)!;
+    if (task.step === "load" && typeof task.with.stream === "string") {
+      const landed = [...mine].some((id) => {
+        const up = byId.get(id)!;
+        return up.step === "extract" && up.with.stream === task.with.stream;
+      });
+      if (!landed && findStream(config, task.with.stream)) {
+        const extract = tasks.find((t) => t.step === "extract" && t.with.stream === task.with.stream);
+        out.push(
+          diagnostic(
+            "XO_GRAPH_NOT_UPSTREAM",
+            { task: task.id, needs: extract?.id ?? `the extract of ${task.with.stream}`, why: `it loads stream ${JSON.stringify(task.with.stream)}, which that task lands` },
+            at(task, "after"),
+          ),
+        );
+      }
+    }
+    task.when?.summary?.forEach((condition, k) => {
+      if (!mine.has(condition.task)) {
+        out.push(
+          diagnostic(
+            "XO_GRAPH_NOT_UPSTREAM",
+            { task: task.id, needs: condition.task, why: "its `when:` reads that task's summary" },
+            at(task, "when", "summary", k, "task"),
+          ),
+        );
+      }
+    });
+  }
+  return out;
+}
+
+function findCycle(tasks: readonly TaskSpec[], byId: ReadonlyMap<string, TaskSpec>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === "done") return undefined;
+    if (state.get(id) === "open") return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, "open");
+    stack.push(id);
+    for (const up of byId.get(id)?.upstream ?? []) {
+      const found = visit(up);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, "done");
+    return undefined;
+  };
+  for (const task of tasks) {
+    const found = visit(task.id);
+    if (found) return found.reverse();
+  }
+  return undefined;
+}
+
+/** Every task's transitive upstream tasks. The graph must be acyclic. */
+export function ancestorSets(tasks: readonly TaskSpec[], byId: ReadonlyMap<string, TaskSpec> = new Map(tasks.map((t) => [t.id, t]))): Map<string, Set<string>> {
+  const memo = new Map<string, Set<string>>();
+  const of = (id: string): Set<string> => {
+    let set = memo.get(id);
+    if (set) return set;
+    set = new Set<string>();
+    memo.set(id, set);
+    for (const up of byId.get(id)?.upstream ?? []) {
+      set.add(up);
+      for (const a of of(up)) set.add(a);
+    }
+    return set;
+  };
+  for (const task of tasks) of(task.id);
+  return memo;
+}

@@ -1,0 +1,222 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { loadPipeline, openProject, type ResolvedPipeline } from "@xo-foundry/core";
+import { testdir, type TestDir } from "@xo-foundry/testkit";
+import { consoleLogger } from "./log.js";
+import { decide, runPipeline } from "./run.js";
+import { runTask } from "./task.js";
+import { fixturePlugins, type Recorder } from "./__fixtures__/plugins.js";
+import { fixtureStepPlugin } from "./__fixtures__/steps.js";
+
+const quiet = consoleLogger({ write: () => {} });
+let dir: TestDir;
+afterEach(() => dir?.remove());
+
+const TWO_SOURCES = `pipeline:
+  name: shop
+  start_date: 2026-01-01
+template: grouped
+sources:
+  api:
+    plugin: pages
+    sink: main
+    streams:
+      - name: orders
+      - name: customers
+        pages: 1
+  files:
+    plugin: pages
+    sink: main
+    streams:
+      - name: rates
+        size: 4
+sinks:
+  main:
+    plugin: memory
+  archive:
+    plugin: memory
+landing:
+  uri: file://landing
+`;
+
+async function setup(yaml: string) {
+  dir = await testdir({ "pipeline.yaml": yaml });
+  const recorder: Recorder = { loads: [], events: [], states: [] };
+  const events: string[] = [];
+  const project = await openProject(dir.dir, { discover: false, plugins: [...fixturePlugins(recorder), fixtureStepPlugin(events)] });
+  const { pipeline, diagnostics } = await loadPipeline(dir.path("pipeline.yaml"), project);
+  expect(diagnostics).toEqual([]);
+  return { recorder, events, project, pipeline: pipeline as ResolvedPipeline };
+}
+
+const states = (tasks: readonly { task: string; state: string }[]) => Object.fromEntries(tasks.map((t) => [t.task, t.state]));
+
+describe("steps from a plugin the core does not know", () => {
+  it("run after the tasks their globs match, with the upstream summaries", async () => {
+    const steps = `steps:
+  - id: tally
+    uses: fixture.note
+    with: { message: loaded }
+    after: ["*.load_*"]
+`;
+    const { events, project, pipeline } = await setup(`${TWO_SOURCES}${steps}`);
+    const summary = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(summary.ok).toBe(true);
+    expect(summary.tasks.map((t) => t.task)).toEqual([
+      "api.extract_customers",
+      "api.load_customers",
+      "api.extract_orders",
+      "api.load_orders",
+      "files.extract_rates",
+      "files.load_rates",
+      "tally",
+    ]);
+    const tally = summary.tasks.find((t) => t.task === "tally")!;
+    // Upstream summaries reach the step: every task before it, extracts (with rows) included.
+    expect(tally.outcome?.summary).toEqual({
+      message: "loaded",
+      upstream_rows: 6 + 3 + 8,
+      upstream: ["api.extract_customers", "api.extract_orders", "api.load_customers", "api.load_orders", "files.extract_rates", "files.load_rates"],
+    });
+    expect(events.filter((e) => e.includes("tally"))).toEqual(["start:tally", "run:tally:loaded", "end:tally:success"]);
+    // The summary is kept in the landing zone for tasks on other workers.
+    const kept = JSON.parse(await readFile(dir.path("landing/runs/shop/run=local__2026-01-15/tally.json"), "utf8"));
+    expect(kept).toMatchObject({ task: "tally", step: "fixture.note", state: "success", summary: { upstream_rows: 17 } });
+  });
+
+  it("skip on a false `when:`, and their downstream tasks follow their trigger rules", async () => {
+    const steps = `steps:
+  - id: mondays
+    uses: fixture.note
+    with: { message: weekly }
+    after: ["*.load_*"]
+    when: { weekday: [mon] }
+  - id: after_mondays
+    uses: fixture.note
+    with: { message: strict }
+    after: [mondays]
+  - id: copy
+    uses: load
+    with: { stream: orders, sink: archive }
+    after: [mondays, api.extract_orders]
+    trigger_rule: none_failed
+`;
+    const { recorder, project, pipeline } = await setup(`${TWO_SOURCES}${steps}`);
+    // 2026-01-15 is a Thursday, 2026-01-19 a Monday.
+    const thursday = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(thursday.ok).toBe(true);
+    expect(states(thursday.tasks)).toMatchObject({ mondays: "skipped", after_mondays: "skipped", copy: "success" });
+    expect(thursday.tasks.find((t) => t.task === "mondays")!.reason).toBe("2026-01-15 is a thu, not mon");
+
+    recorder.loads.length = 0;
+    const monday = await runPipeline({ pipeline, project, logicalDate: "2026-01-19", log: quiet });
+    expect(states(monday.tasks)).toMatchObject({ mondays: "success", after_mondays: "success", copy: "success" });
+    // The copy loaded the landed orders a second time, into the other sink.
+    expect(recorder.loads.filter((l) => l.stream === "orders")).toHaveLength(2);
+  });
+
+  it("compare upstream summary fields in `when:`", async () => {
+    const steps = `steps:
+  - id: big
+    uses: fixture.note
+    with: { message: big }
+    after: [api.load_orders]
+    when:
+      summary: [{ task: api.load_orders, field: rowsLoaded, op: ">", value: 5 }]
+  - id: huge
+    uses: fixture.note
+    with: { message: huge }
+    after: [api.load_orders]
+    when:
+      summary: [{ task: api.load_orders, field: rowsLoaded, op: ">=", value: 100 }]
+`;
+    const { project, pipeline } = await setup(`${TWO_SOURCES}${steps}`);
+    const summary = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(states(summary.tasks)).toMatchObject({ big: "success", huge: "skipped" });
+    expect(summary.tasks.find((t) => t.task === "huge")!.reason).toBe('api.load_orders.rowsLoaded is 6, not >= 100');
+  });
+
+  it("may ask to be skipped, and keep their own error codes when they fail", async () => {
+    const steps = `steps:
+  - id: lazy
+    uses: fixture.note
+    with: { message: zzz, skip: true }
+  - id: rude
+    uses: fixture.note
+    with: { message: no, refuse: true }
+`;
+    const { events, project, pipeline } = await setup(`${TWO_SOURCES}${steps}`);
+    const summary = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(summary.ok).toBe(false);
+    expect(states(summary.tasks)).toMatchObject({ lazy: "skipped", rude: "failed" });
+    expect(summary.tasks.find((t) => t.task === "rude")!.error).toEqual([
+      expect.objectContaining({
+        code: "NOTE_REFUSED",
+        plugin: "third-party-steps@0.3.0",
+        task: "rude",
+        message: 'task "rude" failed in third-party-steps@0.3.0 (run): refused to take notes',
+        hint: "say please",
+      }),
+    ]);
+    expect(events).toContain("failure:rude:NOTE_REFUSED");
+  });
+});
+
+describe("plugin error codes", () => {
+  it("survive from a sink, with the hint the plugin wrote", async () => {
+    const { project, pipeline } = await setup(TWO_SOURCES.replace("  archive:\n    plugin: memory\n", "").replace("    plugin: memory\n", "    plugin: memory\n    fail: true\n"));
+    await runTask({ pipeline, project, taskId: "api.extract_orders", logicalDate: "2026-01-15", runId: "r1", log: quiet });
+    await expect(runTask({ pipeline, project, taskId: "api.load_orders", logicalDate: "2026-01-15", runId: "r1", log: quiet })).rejects.toMatchObject({
+      diagnostics: [expect.objectContaining({ code: "MEM_FULL", plugin: "fixture-sink@1.0.0", hint: "free some memory" })],
+    });
+  });
+});
+
+describe("stream state", () => {
+  const STATEFUL = `pipeline:
+  name: shop
+  start_date: 2026-01-01
+source:
+  plugin: pages
+  streams:
+    - name: orders
+      stateful: true
+sink:
+  plugin: memory
+landing:
+  uri: file://landing
+`;
+
+  it("is saved after the load and handed to the next extract", async () => {
+    const { recorder, project, pipeline } = await setup(STATEFUL);
+    await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    await runPipeline({ pipeline, project, logicalDate: "2026-01-16", log: quiet });
+    expect(recorder.states).toEqual([undefined, { through: "2026-01-15" }]);
+    const saved = JSON.parse(await readFile(dir.path("landing/state/shop/orders.json"), "utf8"));
+    expect(saved).toMatchObject({ value: { through: "2026-01-16" }, runId: "local__2026-01-16", logicalDate: "2026-01-16" });
+  });
+
+  it("stays where it was when a run stops between extract and load", async () => {
+    const { recorder, project, pipeline } = await setup(STATEFUL);
+    await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    // The run of the 16th lands its data and dies before the load.
+    await runTask({ pipeline, project, taskId: "extract_orders", logicalDate: "2026-01-16", runId: "killed", log: quiet });
+    await runPipeline({ pipeline, project, logicalDate: "2026-01-17", log: quiet });
+    // The 17th starts from what was loaded (the 15th), not from what was only landed.
+    expect(recorder.states).toEqual([undefined, { through: "2026-01-15" }, { through: "2026-01-15" }]);
+  });
+});
+
+describe("trigger rules", () => {
+  it("decide like Airflow's", () => {
+    expect(decide("all_success", ["success", "skipped"])).toBe("skipped");
+    expect(decide("all_success", ["success", "failed", "skipped"])).toBe("upstream_failed");
+    expect(decide("none_failed", ["success", "skipped"])).toBe("run");
+    expect(decide("none_failed", ["upstream_failed"])).toBe("upstream_failed");
+    expect(decide("none_failed_min_one_success", ["skipped", "skipped"])).toBe("skipped");
+    expect(decide("one_failed", ["success", "failed"])).toBe("run");
+    expect(decide("all_done", ["failed", "skipped"])).toBe("run");
+    expect(decide("all_skipped", ["skipped"])).toBe("run");
+    expect(decide("none_skipped", ["success", "skipped"])).toBe("skipped");
+  });
+});
