@@ -411,19 +411,23 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     work_sessions: "WORK_SESSIONS",
   };
 
-  /** Rows in each target table, and rows of each distinct (file, row) origin, asked of the engine directly. */
-  async function tableRows(date: string): Promise<{ rows: Record<string, number>; distinctOrigins: Record<string, number>; ofDate: Record<string, number> }> {
-    const out = { rows: {} as Record<string, number>, distinctOrigins: {} as Record<string, number>, ofDate: {} as Record<string, number> };
+  /**
+   * Rows in each target table, rows of each distinct (file, row) origin, rows stamped with the run's
+   * date, and rows whose report Timestamp (New York wall clock) falls on that date, asked of the engine directly.
+   */
+  async function tableRows(date: string) {
+    const out = { rows: {} as Record<string, number>, distinctOrigins: {} as Record<string, number>, ofDate: {} as Record<string, number>, onDay: {} as Record<string, number> };
     for (const report of REPORTS) {
       const t = `"RAW"."GLADLY"."${TABLES[report]}"`;
       const r = await snowflake.query(
-        `SELECT count(*), count(DISTINCT "_XO_SOURCE_FILE" || '#' || CAST("_XO_SOURCE_ROW" AS VARCHAR)), count_if("_XO_LOGICAL_DATE" = CAST(? AS DATE)) FROM ${t}`,
-        [date],
+        `SELECT count(*), count(DISTINCT "_XO_SOURCE_FILE" || '#' || CAST("_XO_SOURCE_ROW" AS VARCHAR)), count_if("_XO_LOGICAL_DATE" = CAST(? AS DATE)), count_if("TIMESTAMP" LIKE ?) FROM ${t}`,
+        [date, `${date}T%`],
       );
-      const [rows, distinct, ofDate] = r.rows[0]!.map(Number);
+      const [rows, distinct, ofDate, onDay] = r.rows[0]!.map(Number);
       out.rows[report] = rows!;
       out.distinctOrigins[report] = distinct!;
       out.ofDate[report] = ofDate!;
+      out.onDay[report] = onDay!;
     }
     return out;
   }
@@ -434,14 +438,23 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     expect(first.tasks).toEqual(expected);
     expect(first.exit_code).toBe(0);
     const rows = await stagedRows("2026-01-15");
-    expect(Object.values(rows).every((n) => n > 100)).toBe(true);
+    // Exactly the New York day of each report: 24 hours x one row per 10 minutes (the emulator's data).
+    expect(rows).toEqual({ agent_timestamps: 144, contact_timestamps: 144, conversation_timestamps: 144, work_sessions: 144 });
+    // Each report was asked for that day as Gladly's Reports API takes it (a date in the pipeline's zone, endAt inclusive), and accepted.
+    const requests = gladly.requests.filter((q) => q.path === "/api/v1/reports");
+    expect(requests.map((q) => (q.body as { metricSet: string }).metricSet).sort()).toEqual(["AgentTimestampsReport", "ContactTimestampsReport", "ConversationTimestampsReport", "WorkSessionsReportV3"]);
+    for (const q of requests) {
+      expect(q.body).toMatchObject({ timezone: "America/New_York", startAt: "2026-01-15", endAt: "2026-01-15" });
+      expect(q.status).toBe(200);
+    }
     // Gladly never served two reports at once, and the extracts sit in its one-slot pool.
     expect(gladly.maxConcurrentReports).toBe(1);
     expect(await readFile(path.join(dags, "warbyparker_timestamps_daily.py"), "utf8")).toContain('pool="gladly_warbyparker"');
 
-    // Each target table holds exactly the rows the manifest counted, each staged row once, all of the run's date.
+    // Each target table holds exactly the rows the manifest counted, each staged row once, all of the run's
+    // date, and every report row is of 2026-01-15 in New York: no row of 2026-01-16.
     const afterFirst = await tableRows("2026-01-15");
-    expect(afterFirst).toEqual({ rows, distinctOrigins: rows, ofDate: rows });
+    expect(afterFirst).toEqual({ rows, distinctOrigins: rows, ofDate: rows, onDay: rows });
     // No staging table is left behind.
     const leftover = await snowflake.query(`SELECT count(*) FROM "RAW".INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME LIKE '%__XO_STAGE_%'`);
     expect(leftover.rows[0]![0]).toBe("0");
@@ -472,5 +485,6 @@ describe("the reference DAG warbyparker_timestamps_daily under airflow dags test
     // The same statements again; only the per-run staging table names differ.
     const shape = (sql: string) => sql.split(" ").slice(0, 3).join(" ").replace(/__XO_STAGE_[0-9A-F]+/g, "__XO_STAGE_*");
     expect(snowflake.queries.slice(before).map((q) => shape(q.sql)).sort()).toEqual(snowflake.queries.slice(0, before).map((q) => shape(q.sql)).sort());
-  });
+    // Two whole `airflow dags test` runs of an eight-task DAG: minutes on a two-core machine under load.
+  }, 300_000);
 });

@@ -1,6 +1,11 @@
 // A small REST API with bundled, deterministic data, for trying the `api` source
 // without network access. No dependencies beyond Node itself.
 //
+// Follows: openapi.json next to this file, "xo-foundry sample shop API" 1.0.0 (OpenAPI 3.1).
+// The query parameters of each path are checked against that description (ADR 0009): a
+// parameter it does not list, a repeated one, or a value outside its schema is refused with
+// 400 and `{ "error": "bad_request", "message", "param" }`, as a real API would refuse it.
+//
 //   node examples/sample-api/server.mjs          # prints its URL, serves until killed
 //   PORT=8080 TOKEN=my-token node examples/sample-api/server.mjs
 //
@@ -11,52 +16,84 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
-
 async function loadData() {
   const read = async (name) => JSON.parse(await readFile(new URL(`./data/${name}.json`, import.meta.url), "utf8"));
   const [customers, orders] = await Promise.all([read("customers"), read("orders")]);
   return { customers, orders };
 }
 
-class BadRequest extends Error {}
-
-function intParam(params, name, fallback, min, max) {
-  const raw = params.get(name);
-  if (raw === null || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new BadRequest(`${name} must be an integer from ${min} to ${max}`);
-  return value;
+class BadRequest extends Error {
+  constructor(param, message) {
+    super(message);
+    this.param = param;
+  }
 }
 
-function timeParam(params, name) {
-  const raw = params.get(name);
-  if (raw === null || raw === "") return undefined;
-  const ms = Date.parse(raw);
-  if (Number.isNaN(ms)) throw new BadRequest(`${name} must be an ISO 8601 timestamp`);
-  return ms;
+// RFC 3339 date-time, as JSON Schema's `format: date-time` means it.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+// The schema keywords the checker below understands; the description may use no others for parameters.
+const KNOWN_KEYWORDS = new Set(["type", "minimum", "maximum", "minLength", "format", "default"]);
+
+/** `{ path: { name: { schema } } }` for the GET operations of the description, `$ref`s resolved. */
+async function loadDescription() {
+  const doc = JSON.parse(await readFile(new URL("./openapi.json", import.meta.url), "utf8"));
+  const resolve = (node) => (node.$ref ? node.$ref.slice(2).split("/").reduce((at, key) => at[key], doc) : node);
+  const paths = {};
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const params = {};
+    for (const p of (item.get?.parameters ?? []).map(resolve)) {
+      const unknown = Object.keys(p.schema).filter((k) => !KNOWN_KEYWORDS.has(k));
+      if (p.in !== "query" || unknown.length) throw new Error(`openapi.json: parameter ${p.name} of ${path} uses ${p.in !== "query" ? `in: ${p.in}` : unknown.join(", ")}, which server.mjs does not check`);
+      params[p.name] = p.schema;
+    }
+    paths[`/v1${path}`] = params;
+  }
+  return paths;
+}
+
+/** The query as the description types it (defaults applied); throws BadRequest for anything it rules out. */
+function checkQuery(searchParams, params) {
+  const out = {};
+  for (const name of new Set(searchParams.keys())) {
+    if (!(name in params)) throw new BadRequest(name, `unknown query parameter ${name}; this endpoint takes ${Object.keys(params).join(", ")}`);
+    if (searchParams.getAll(name).length > 1) throw new BadRequest(name, `${name} may be given once`);
+  }
+  for (const [name, schema] of Object.entries(params)) {
+    const raw = searchParams.get(name);
+    if (raw === null) {
+      if (schema.default !== undefined) out[name] = schema.default;
+      continue;
+    }
+    if (schema.type === "integer") {
+      const value = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isSafeInteger(value) || value < (schema.minimum ?? -Infinity) || value > (schema.maximum ?? Infinity)) {
+        throw new BadRequest(name, `${name} must be an integer from ${schema.minimum} to ${schema.maximum}`);
+      }
+      out[name] = value;
+    } else {
+      if (raw.length < (schema.minLength ?? 0)) throw new BadRequest(name, `${name} must not be empty`);
+      if (schema.format === "date-time" && (!DATE_TIME.test(raw) || Number.isNaN(Date.parse(raw)))) {
+        throw new BadRequest(name, `${name} must be an RFC 3339 timestamp such as 2026-01-15T00:00:00Z`);
+      }
+      out[name] = schema.format === "date-time" ? Date.parse(raw) : raw;
+    }
+  }
+  return out;
 }
 
 // Cursors are opaque to clients; here they hold the last id served.
 const encodeCursor = (id) => Buffer.from(`after:${id}`).toString("base64url");
 function decodeCursor(cursor) {
   const match = /^after:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString());
-  if (!match) throw new BadRequest("cursor is not valid; pass back next_cursor unchanged");
+  if (!match) throw new BadRequest("cursor", "cursor is not valid; pass back next_cursor unchanged");
   return Number(match[1]);
 }
 
-function customersPage(data, params) {
-  const limit = intParam(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-  const offset = intParam(params, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
+function customersPage(data, { limit, offset }) {
   return { data: data.customers.slice(offset, offset + limit), total: data.customers.length };
 }
 
-function ordersPage(data, params) {
-  const limit = intParam(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-  const since = timeParam(params, "updated_since");
-  const before = timeParam(params, "updated_before");
-  const cursor = params.get("cursor");
+function ordersPage(data, { limit, cursor, updated_since: since, updated_before: before }) {
   const after = cursor ? decodeCursor(cursor) : 0;
   const matching = data.orders.filter((o) => {
     const updated = Date.parse(o.updated_at);
@@ -80,7 +117,9 @@ function send(res, status, body, headers = {}) {
  * @returns {Promise<{ url: string, close(): Promise<void> }>} `url` is the API root, e.g. http://127.0.0.1:8080/v1
  */
 export async function startSampleApi({ port = 0, token = "demo-token" } = {}) {
-  const data = await loadData();
+  const [data, description] = await Promise.all([loadData(), loadDescription()]);
+  const missing = Object.keys(routes).filter((path) => !description[path]);
+  if (missing.length) throw new Error(`openapi.json does not describe ${missing.join(", ")}`);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const route = routes[url.pathname];
@@ -90,9 +129,9 @@ export async function startSampleApi({ port = 0, token = "demo-token" } = {}) {
       return send(res, 401, { error: "unauthorized", message: "missing or invalid bearer token" }, { "www-authenticate": 'Bearer realm="sample-api"' });
     }
     try {
-      send(res, 200, route(data, url.searchParams));
+      send(res, 200, route(data, checkQuery(url.searchParams, description[url.pathname])));
     } catch (e) {
-      if (e instanceof BadRequest) send(res, 400, { error: "bad_request", message: e.message });
+      if (e instanceof BadRequest) send(res, 400, { error: "bad_request", message: e.message, param: e.param });
       else send(res, 500, { error: "internal", message: "unexpected error" });
     }
   });

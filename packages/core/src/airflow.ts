@@ -5,7 +5,7 @@
  * here is fixed text and safe ids checked below.
  */
 import { createHash } from "node:crypto";
-import { ENV_NAME_PATTERN, NAME_PATTERN } from "./config/schema.js";
+import { ENV_NAME_PATTERN, isSafeRelativePath, NAME_PATTERN } from "./config/schema.js";
 import { isReservedRunnerEnv, pipelineConnections, type BashRunner, type KubernetesRunner, type PipelineConfig } from "./config/types.js";
 import { connectionEnvVar } from "./connections.js";
 import { parseDate } from "./dates.js";
@@ -39,9 +39,8 @@ const ARG_PAD = " ".repeat(INDENT * 2);
 const ENV_VAR = "XO_ENV";
 const MODULE_NAMES = ["BashOperator", "DAG", "KubernetesPodOperator", "TaskGroup", "dag", "datetime", "k8s", "literal", "pendulum", ENV_VAR];
 
-// Both end up as words of a bash command line, so they must hold nothing bash gives
-// meaning to; a leading `-` would read as an option.
-const SAFE_RELATIVE_FILE = /^(?!-)(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+// Task ids end up as words of a bash command line, so they must hold nothing bash gives
+// meaning to; pipeline file paths follow the rule validation checks (isSafeRelativePath).
 const SAFE_TASK_ID = /^(?:[a-z0-9_]{1,200}\.)?[a-z0-9_]{1,200}$/;
 const SAFE_CONNECTION_ID = new RegExp(NAME_PATTERN);
 const SAFE_ENV_NAME = new RegExp(ENV_NAME_PATTERN);
@@ -86,7 +85,7 @@ export function jinjaInert(text: string): string {
 
 export function emitDag(input: DagInput): string {
   const { config, relativeFile } = input.pipeline;
-  if (!SAFE_RELATIVE_FILE.test(relativeFile)) throw xoError("XO_CONFIG_UNSAFE_PATH", { value: relativeFile });
+  if (!isSafeRelativePath(relativeFile)) throw xoError("XO_CONFIG_UNSAFE_PATH", { value: relativeFile });
   const tasks = checkTasks(input.tasks);
   const groups = [...new Set(tasks.flatMap((t) => (t.group === undefined ? [] : [t.group])))];
   const names = uniqueIdentifiers([...tasks.map((t) => t.id), ...groups.map(groupVariable)], MODULE_NAMES);

@@ -43,6 +43,39 @@ describe("resolveConnection", () => {
     expect(redact("failed with hunter2-long")).toBe("failed with ***");
   });
 
+  it("registers secrets in the host's query string, so retry warnings that print the URL mask them", () => {
+    resolve('{"conn_type": "http", "host": "https://api.example.com/v1?api_key=k3y-0123456789&format=json", "password": "unused-pass"}');
+    expect(redact("warn: GET https://api.example.com/v1?api_key=k3y-0123456789&format=json&page=2 failed, retrying")).toBe(
+      "warn: GET https://api.example.com/v1?api_key=***&format=json&page=2 failed, retrying",
+    );
+    // A value that needs percent-encoding is masked both decoded and as the URL carries it.
+    resolve('{"host": "https://h/x?sig=a%2Fb%2Bc%3D%3Dxyz"}');
+    expect(redact("sig a/b+c==xyz and sig=a%2Fb%2Bc%3D%3Dxyz")).toBe("sig *** and sig=***");
+  });
+
+  it("registers secret-looking extras at any depth, credentials inside header values and URL passwords", () => {
+    resolve(
+      JSON.stringify({
+        conn_type: "http",
+        host: "h",
+        extra: {
+          headers: { Authorization: "Bearer tok-abcdef0123", "X-Trace": "trace-visible-1" },
+          proxy: "http://proxyuser:proxy-pass-77@proxy:3128",
+          keyfile_dict: { private_key: "-----BEGIN PRIVATE KEY-----MIIEvQ", client_email: "sa@p.iam" },
+          endpoint_url: "https://files.example.com/upload?X-Amz-Signature=deadbeef0123&X-Amz-Date=20260101",
+          pin: { api_key: 98765432 },
+        },
+      }),
+    );
+    expect(redact("tok-abcdef0123 proxy-pass-77 -----BEGIN PRIVATE KEY-----MIIEvQ sa@p.iam deadbeef0123 98765432")).toBe("*** *** *** *** *** ***");
+    expect(redact("trace-visible-1 20260101")).toBe("trace-visible-1 20260101");
+  });
+
+  it("registers the Basic auth form of login and password", () => {
+    resolve("http://agent%40acme.com:hunter2-long@h");
+    expect(redact(`Authorization: Basic ${Buffer.from("agent@acme.com:hunter2-long").toString("base64")}`)).toBe("Authorization: Basic ***");
+  });
+
   it("names the variable and never echoes the value when it is missing or malformed", () => {
     expect(() => resolveConnection("c", {})).toThrow(/connection "c" is not defined/);
     try {

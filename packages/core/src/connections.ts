@@ -27,11 +27,59 @@ export function resolveConnection(id: string, env: NodeJS.ProcessEnv = process.e
   const raw = env[envVar]?.trim();
   if (!raw) throw xoError("XO_CONNECTION_MISSING", { id, envVar });
   const conn = raw.startsWith("{") ? fromJson(id, envVar, raw) : fromUri(id, envVar, raw);
-  registerSecret(conn.password);
-  for (const [key, value] of Object.entries(conn.extra)) {
-    if (/secret|token|password|key/i.test(key)) registerSecret(value);
-  }
+  registerSecrets(conn);
   return conn;
+}
+
+/** Keys whose values are credentials, in `extra` and in query strings (Airflow's sensitive names, and more). */
+const SECRET_KEY = /secret|token|passw|pwd|passphrase|key|credential|authorization|signature|^sig$|private/i;
+
+/**
+ * Registers every credential a connection holds with the redactor before anything can
+ * print it: the password (with the login, for Basic auth headers), every value of a
+ * query string in the host (a base URL such as `https://api.example.com/v1?api_key=...`
+ * carries nothing else there), and in `extra`, at any depth, the values under
+ * secret-looking keys, the credential of an `Authorization`-style value
+ * (`Bearer <token>`), and the password and secret-looking query values of URLs.
+ */
+function registerSecrets(conn: Connection): void {
+  registerSecret(conn.password, { login: conn.login });
+  if (conn.host) registerUrlSecrets(conn.host, "every query value");
+  // Explicit stack: `extra` comes from the user, and its depth is theirs to choose.
+  const stack: { value: unknown; secret: boolean }[] = [{ value: conn.extra, secret: false }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { value, secret } = item;
+    if (typeof value === "string") {
+      if (secret) {
+        registerSecret(value);
+        registerSecret(/^[A-Za-z][\w-]*\s+(\S+)$/.exec(value)?.[1]);
+      } else registerUrlSecrets(value, "secret-looking query values");
+    } else if (typeof value === "number" || typeof value === "bigint") {
+      if (secret) registerSecret(String(value));
+    } else if (Array.isArray(value)) {
+      for (const v of value) stack.push({ value: v, secret });
+    } else if (typeof value === "object" && value !== null) {
+      for (const [k, v] of Object.entries(value)) stack.push({ value: v, secret: secret || SECRET_KEY.test(k) });
+    }
+  }
+}
+
+function registerUrlSecrets(value: string, which: "every query value" | "secret-looking query values"): void {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:([^/?#@]*)@/i.exec(value);
+  if (userinfo) registerSecret(safeDecode(userinfo[1]!));
+  const query = /\?([^#]*)/.exec(value)?.[1];
+  if (!query) return;
+  for (const [key, v] of new URLSearchParams(query)) {
+    if (which === "every query value" || SECRET_KEY.test(key)) registerSecret(v);
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function fromJson(id: string, envVar: string, raw: string): Connection {

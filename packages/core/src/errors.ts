@@ -8,18 +8,23 @@ export interface ErrorProps {
   XO_CONFIG_NOT_FOUND: { file: string };
   XO_CONFIG_YAML_SYNTAX: { detail: string };
   XO_CONFIG_ALIAS_LIMIT: { limit: number };
+  XO_CONFIG_SIZE_LIMIT: { size: number; limit: number };
+  XO_CONFIG_DEPTH_LIMIT: { limit: number; alias?: string | undefined };
+  XO_CONFIG_KEY_LIMIT: { limit: number };
+  XO_CONFIG_NOT_UTF8: { byte: number; offset: number };
   XO_CONFIG_NOT_A_MAPPING: { found: string };
   XO_CONFIG_UNKNOWN_KEY: { key: string; suggestion?: string | undefined; allowed: readonly string[] };
   XO_CONFIG_MISSING_KEY: { key: string; expected: string };
   XO_CONFIG_INVALID_TYPE: { expected: string; found: string };
   XO_CONFIG_INVALID_VALUE: { detail: string; expected?: string | undefined; found?: string | undefined; suggestion?: string | undefined };
   XO_CONFIG_UNSAFE_NAME: { what: string; value: string; pattern: string };
-  XO_CONFIG_DUPLICATE_NAME: { what: string; value: string; firstPath: string };
+  XO_CONFIG_DUPLICATE_NAME: { what: string; value: string; firstPath: string; why?: string | undefined };
   XO_CONFIG_UNSAFE_PATH: { value: string };
   XO_CONFIG_CONFLICT: { first: string; second: string };
   XO_CONFIG_NO_DEFAULT: { what: "template" | "sink"; available: readonly string[] };
   XO_CONNECTION_REQUIRED: { what: string; plugin: string };
   XO_SINK_AMBIGUOUS: { source: string; sinks: readonly string[] };
+  XO_SINK_TABLE_COLLISION: { what: string; stream?: string | undefined; table: string; sink: string; first: string; firstPath: string };
   XO_TEMPLATE_SHAPE: { template: string; detail: string };
   XO_GRAPH_UNMATCHED: { pattern: string; available: readonly string[] };
   XO_GRAPH_CYCLE: { cycle: readonly string[] };
@@ -45,7 +50,21 @@ export interface ErrorProps {
   XO_STATE_INVALID: { stream: string; detail: string };
   XO_DAG_STALE: { files: readonly string[] };
   XO_DAG_NOT_OURS: { file: string; pipeline: string; project: string; owner?: string | undefined };
-  XO_PATH_INVALID: { value: string; detail: string };
+  XO_PATH_INVALID: { value: string; detail: string; schemes?: readonly string[] | undefined };
+  XO_LANDING_LOCKED: {
+    task: string;
+    runId: string;
+    stream: string;
+    partition: string;
+    /** The holder: `run "x" (task "y", pid 1 on host, since ..., last heartbeat ...)`. */
+    holder: string;
+    expiresAt: string;
+    /** The lock folder to delete by hand. */
+    lock: string;
+    waitedSeconds: number;
+  };
+  XO_LANDING_LOCK_LOST: { task: string; stream: string; partition: string; holder: string };
+  XO_LANDING_WRITE_FAILED: { uri: string; reason: string; errno: string };
 }
 
 export type ErrorCode = keyof ErrorProps;
@@ -69,13 +88,29 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `too many YAML alias expansions (limit ${p.limit})`,
     hint: "the file expands aliases exponentially (an alias bomb); write the values out instead",
   }),
+  XO_CONFIG_SIZE_LIMIT: (p) => ({
+    message: `the file is ${p.size} bytes, over the limit of ${p.limit} bytes (${p.limit / 1024 / 1024} MiB)`,
+    hint: "a pipeline file needs a few kilobytes: keep one pipeline per file, and move long lists and SQL out of the config",
+  }),
+  XO_CONFIG_DEPTH_LIMIT: (p) => ({
+    message: `the YAML nests deeper than ${p.limit} levels${p.alias !== undefined ? ` once alias *${p.alias} is expanded` : ""}`,
+    hint: "flatten the structure: a pipeline config needs a handful of levels, so this file is probably generated or damaged",
+  }),
+  XO_CONFIG_KEY_LIMIT: (p) => ({
+    message: `the file has more than ${p.limit} keys`,
+    hint: "a pipeline needs a few hundred keys at most: split the file into one pipeline per file, or check the tool that generated it",
+  }),
+  XO_CONFIG_NOT_UTF8: (p) => ({
+    message: `not UTF-8: byte 0x${p.byte.toString(16).toUpperCase().padStart(2, "0")} at byte offset ${p.offset} does not start a valid UTF-8 character`,
+    hint: "save the file as UTF-8 (the editor's \"Save with Encoding\", or `iconv -f windows-1252 -t utf-8`); accented letters saved as Latin-1 or Windows-1252 are the usual cause",
+  }),
   XO_CONFIG_NOT_A_MAPPING: (p) => ({
     message: `a pipeline file must be a YAML mapping, found ${p.found}`,
     hint: "start the file with `pipeline:`, `source:` and `sink:` blocks (see examples/)",
   }),
   XO_CONFIG_UNKNOWN_KEY: (p) => ({
     message: `unknown key ${quote(p.key)}`,
-    hint: didYouMean(p.suggestion) ?? `allowed keys here: ${list(p.allowed)}`,
+    hint: didYouMean(p.suggestion) ?? (p.allowed.length ? `allowed keys here: ${list(p.allowed)}` : "remove it"),
   }),
   XO_CONFIG_MISSING_KEY: (p) => ({
     message: `missing required key ${quote(p.key)}`,
@@ -95,11 +130,11 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   }),
   XO_CONFIG_DUPLICATE_NAME: (p) => ({
     message: `${p.what} ${quote(p.value)} is already used at ${p.firstPath}`,
-    hint: `give every ${p.what} a unique name`,
+    hint: `give every ${p.what} a unique name${p.why ? ` (${p.why})` : ""}`,
   }),
   XO_CONFIG_UNSAFE_PATH: (p) => ({
     message: `pipeline file path ${quote(p.value)} cannot be passed to Airflow tasks safely`,
-    hint: "rename it to use only letters, digits, `.`, `_`, `-` and `/`",
+    hint: "rename it to use only letters, digits, `.`, `_`, `-` and `/`; no part may start with `-` or be `.` or `..`",
   }),
   XO_CONFIG_CONFLICT: (p) => ({
     message: `\`${p.first}\` and \`${p.second}\` cannot both be set`,
@@ -118,6 +153,10 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   XO_SINK_AMBIGUOUS: (p) => ({
     message: `source ${quote(p.source)} does not say which sink its streams load into`,
     hint: `add \`sink:\` with one of ${list(p.sinks)} to the source block`,
+  }),
+  XO_SINK_TABLE_COLLISION: (p) => ({
+    message: `${p.what} loads ${p.stream !== undefined ? `stream ${quote(p.stream)} ` : ""}into ${p.table} of sink ${quote(p.sink)}, as ${p.first} does (${p.firstPath})`,
+    hint: "set `target.table` of one of them to another table, or load it into another sink: two streams in one table replace or mix with each other's rows, whatever the mode",
   }),
   XO_TEMPLATE_SHAPE: (p) => ({
     message: `the ${quote(p.template)} template cannot build this pipeline: ${p.detail}`,
@@ -212,7 +251,30 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   }),
   XO_PATH_INVALID: (p) => ({
     message: `invalid landing location ${quote(p.value)}: ${p.detail}`,
-    hint: "use file://relative/or/absolute/path or s3://bucket/prefix",
+    hint: p.schemes
+      ? `installed: ${p.schemes.map((s) => `${s}://`).join(", ")}; e.g. file://relative/or/absolute/path (another scheme needs the plugin that serves it, e.g. @xo-foundry/plugin-s3 for s3://)`
+      : "use file://relative/or/absolute/path or s3://bucket/prefix",
+  }),
+  XO_LANDING_LOCKED: (p) => ({
+    message:
+      `task ${quote(p.task)} of run ${quote(p.runId)} cannot start: stream ${quote(p.stream)} partition ${p.partition} is in use by ${p.holder}` +
+      (p.waitedSeconds > 0 ? `; waited ${p.waitedSeconds} s` : ""),
+    hint:
+      `two runs of one pipeline and date must not write the same partition: re-run this task once that run has ended (XO_LOCK_WAIT_SECONDS sets how long a task waits). ` +
+      `If its process is gone, the lock expires by itself at ${p.expiresAt} and the next attempt takes it over; to clear it sooner, delete ${p.lock}`,
+  }),
+  XO_LANDING_LOCK_LOST: (p) => ({
+    message: `task ${quote(p.task)} lost the lock of stream ${quote(p.stream)} partition ${p.partition} to ${p.holder}, and stopped before writing over that run's files`,
+    hint: "its heartbeat came too late (a paused or overloaded process, or XO_LOCK_TTL_SECONDS set too short), so another run took the partition over: re-run this task once that run has ended",
+  }),
+  XO_LANDING_WRITE_FAILED: (p) => ({
+    message: `cannot write ${p.uri} in the landing zone: ${p.reason} (${p.errno})`,
+    hint:
+      p.errno === "ENOSPC" || p.errno === "EDQUOT"
+        ? "free space on the landing volume, or point `landing.uri` at a bigger one, and re-run the task; no half-written file was kept"
+        : p.errno === "EROFS"
+          ? "the landing folder is on a read-only file system: mount it read-write, or point `landing.uri` at a writable folder, and re-run the task"
+          : "the user running xo-foundry may not write there: fix the folder's owner or permissions, or point `landing.uri` elsewhere, and re-run the task",
   }),
 };
 

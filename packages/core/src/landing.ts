@@ -16,6 +16,13 @@ export interface LandingStore {
   readText(uri: string): Promise<string | undefined>;
   writeText(uri: string, text: string): Promise<void>;
   /**
+   * Writes a small object only if nothing exists at `uri`, atomically (a hard link of a
+   * complete temporary file on disk, PutObject with `If-None-Match: *` on S3). Resolves
+   * false when the object already exists. The runtime's partition locks need it; a store
+   * without it runs unlocked, with a warning.
+   */
+  createText?(uri: string, text: string): Promise<boolean>;
+  /**
    * Copies an object within the store without passing its bytes through this process
    * (S3 CopyObject, a file copy). Optional: without it, callers stream read into write.
    */

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { xoError } from "./errors.js";
+import { xoError, type ErrorProps } from "./errors.js";
 import type { DataWindow } from "./plugin.js";
 import type { LoadStrategy } from "./config/types.js";
 
@@ -82,18 +82,36 @@ export function joinUri(base: string, ...segments: string[]): string {
  * stay as they are. Returns a normalized URI without a trailing slash.
  */
 export function resolveLandingUri(uri: string, projectDir: string, knownSchemes: readonly string[] = ["s3"]): string {
-  const match = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(uri);
-  if (!match) throw xoError("XO_PATH_INVALID", { value: uri, detail: "expected a URI such as file://landing or s3://bucket/prefix" });
+  const problem = landingUriProblem(uri, knownSchemes);
+  if (problem) throw xoError("XO_PATH_INVALID", problem);
+  const [, scheme = "", rest = ""] = LANDING_URI.exec(uri)!;
+  if (scheme.toLowerCase() === "file") return pathToFileURL(path.resolve(projectDir, decodeURIComponent(rest))).href.replace(/\/+$/, "");
+  return `${scheme.toLowerCase()}://${rest.replace(/\/+$/, "")}`;
+}
+
+const LANDING_URI = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i;
+
+/**
+ * Why `uri` is not a landing zone of this installation (`file://` is built in,
+ * `knownSchemes` come from plugins), or undefined when it is one. Validation reports
+ * it at `landing.uri`; `resolveLandingUri` throws it.
+ */
+export function landingUriProblem(uri: string, knownSchemes: readonly string[]): ErrorProps["XO_PATH_INVALID"] | undefined {
+  const schemes = ["file", ...knownSchemes.filter((s) => s !== "file")];
+  const match = LANDING_URI.exec(uri);
+  if (!match) return { value: uri, detail: "expected a URI such as file://landing or s3://bucket/prefix", schemes };
   const scheme = match[1]!.toLowerCase();
   const rest = match[2]!;
   if (scheme === "file") {
-    if (rest === "") throw xoError("XO_PATH_INVALID", { value: uri, detail: "the path is empty" });
-    const absolute = path.resolve(projectDir, decodeURIComponent(rest));
-    return pathToFileURL(absolute).href.replace(/\/+$/, "");
+    if (rest === "") return { value: uri, detail: "the path is empty", schemes };
+    try {
+      decodeURIComponent(rest);
+    } catch {
+      return { value: uri, detail: "the path has a `%` that starts no %XX escape", schemes };
+    }
+    return undefined;
   }
-  if (!knownSchemes.includes(scheme)) {
-    throw xoError("XO_PATH_INVALID", { value: uri, detail: `no installed plugin serves ${scheme}:// landing zones` });
-  }
-  if (!/^[^/]+/.test(rest)) throw xoError("XO_PATH_INVALID", { value: uri, detail: "the bucket is missing" });
-  return `${scheme}://${rest.replace(/\/+$/, "")}`;
+  if (!knownSchemes.includes(scheme)) return { value: uri, detail: `no installed plugin serves ${scheme}:// landing zones`, schemes };
+  if (!/^[^/]+/.test(rest)) return { value: uri, detail: "the bucket is missing", schemes };
+  return undefined;
 }

@@ -188,12 +188,27 @@ export interface SinkDefinition<SinkOptions = any, TargetOptions = any> {
   readonly connection?: "required" | "optional";
   /** The sink a pipeline gets when it names none (the embedded default warehouse); one per project. */
   readonly isDefault?: boolean;
+  /**
+   * Where a stream lands in this sink, as one string such as `main.orders`: validation
+   * refuses two streams of a pipeline whose keys are equal in one sink block, because the
+   * second load would replace or mix with the first one's rows. Fold case the way the
+   * warehouse compares names (`Orders` and `orders` are one table in DuckDB). Gets the
+   * options as the sink's schemas parsed them. Without it, the sink's targets are not checked.
+   */
+  targetKey?(input: TargetKeyInput<SinkOptions, TargetOptions>): string | undefined;
   load(ctx: LoadContext<SinkOptions, TargetOptions>): Promise<LoadResult>;
   /**
    * The `warehouse` service this sink offers to steps of any plugin (SQL, checks,
    * exports), so they work on every warehouse without knowing which one it is.
    */
   warehouse?(ctx: WarehouseContext<SinkOptions>): Warehouse;
+}
+
+/** What a sink's `targetKey` gets: one stream's target in one sink block, parsed. */
+export interface TargetKeyInput<SinkOptions = Record<string, unknown>, TargetOptions = Record<string, unknown>> {
+  readonly stream: string;
+  readonly target: TargetOptions;
+  readonly options: SinkOptions;
 }
 
 export interface WarehouseContext<SinkOptions = Record<string, unknown>> {

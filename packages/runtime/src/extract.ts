@@ -17,7 +17,8 @@ import {
   type Connection,
 } from "@xo-foundry/core";
 import { RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, pluginOptions } from "@xo-foundry/core";
-import { publishPartition } from "./partition.js";
+import type { HeldLock } from "./lock.js";
+import { publishPartition, removeStaleTemporaries } from "./partition.js";
 
 /** A records part file rolls over after this many bytes, so files stay loadable in parallel. */
 const PART_BYTES = 128 * 1024 * 1024;
@@ -31,6 +32,11 @@ export interface ExtractInput extends StreamContext {
   readonly landingRoot: string;
   /** The stream's saved state, handed to the source. */
   readonly state: JsonObject | undefined;
+  /**
+   * The partition lock this task holds: checked before publishing, and what makes it
+   * safe to remove other runs' stale temporaries. Without it neither happens.
+   */
+  readonly lock?: Pick<HeldLock, "check">;
 }
 
 export async function runExtract(input: ExtractInput): Promise<Manifest> {
@@ -121,6 +127,11 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
     if (input.signal.aborted) throw input.signal.reason;
   }
 
+  if (input.lock) {
+    await input.lock.check();
+    const removed = await removeStaleTemporaries(landing, paths);
+    if (removed > 0) input.log.info(`removed ${removed} temporary file(s) that killed runs left in the ingest folders`);
+  }
   return publishPartition(landing, paths, files, {
     pipeline: pipeline.pipeline.name,
     stream: stream.name,

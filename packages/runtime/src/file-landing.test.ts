@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { testdir, type TestDir } from "@xo-foundry/testkit";
-import { fileLanding } from "./file-landing.js";
+import { fileLanding, landingWriteError } from "./file-landing.js";
 
 let dir: TestDir;
 afterEach(() => dir?.remove());
@@ -54,5 +54,54 @@ describe("fileLanding copy", () => {
     await store.copy!(pathToFileURL(dir.path("a/x.ndjson")).href, to);
     expect(await store.readText(to)).toBe('{"a":1}\n');
     expect(await readdir(dir.path("b/c"))).toEqual(["x.ndjson"]);
+  });
+});
+
+describe("fileLanding createText", () => {
+  it("creates an object only when none exists, whole, and leaves no temporary", async () => {
+    dir = await testdir();
+    const store = fileLanding();
+    const uri = pathToFileURL(dir.path("locks/p/lock-1.json")).href;
+    expect(await store.createText!(uri, '{"holder":"a"}')).toBe(true);
+    expect(await store.createText!(uri, '{"holder":"b"}')).toBe(false);
+    expect(await store.readText(uri)).toBe('{"holder":"a"}');
+    expect(await readdir(dir.path("locks/p"))).toEqual(["lock-1.json"]);
+  });
+
+  it("lets exactly one of many concurrent creators win", async () => {
+    dir = await testdir();
+    const store = fileLanding();
+    const uri = pathToFileURL(dir.path("race.json")).href;
+    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createText!(uri, String(i))));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe("landing write errors", () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: boom, write`), { code });
+
+  it("name the file and what to do for a full disk, a read-only file system and missing permissions", () => {
+    expect(landingWriteError(errno("ENOSPC"), "/l/part.ndjson")).toMatchObject({
+      diagnostics: [
+        expect.objectContaining({
+          code: "XO_LANDING_WRITE_FAILED",
+          message: "cannot write /l/part.ndjson in the landing zone: no space left on the device (ENOSPC)",
+          hint: expect.stringContaining("free space on the landing volume"),
+        }),
+      ],
+    });
+    expect(landingWriteError(errno("EROFS"), "/l/x")).toMatchObject({ diagnostics: [expect.objectContaining({ hint: expect.stringContaining("read-only file system") })] });
+    expect(landingWriteError(errno("EACCES"), "/l/x")).toMatchObject({ diagnostics: [expect.objectContaining({ hint: expect.stringContaining("permissions") })] });
+  });
+
+  it("leave other errors alone, and never blame the landing for the body's own failure", async () => {
+    const other = errno("EISDIR");
+    expect(landingWriteError(other, "/l/x")).toBe(other);
+    dir = await testdir();
+    async function* denied(): AsyncGenerator<Uint8Array> {
+      yield new TextEncoder().encode("a");
+      throw errno("EACCES");
+    }
+    await expect(fileLanding().write(pathToFileURL(dir.path("y/part")).href, denied())).rejects.toMatchObject({ code: "EACCES" });
   });
 });

@@ -1,22 +1,67 @@
 /**
  * The built-in `file://` landing zone. Writes go to a temporary sibling and are
  * renamed into place, so a crash never leaves a half-written file under its
- * final name.
+ * final name; a killed writer's temporaries are removed by the next run that
+ * publishes the partition (see TEMPORARY). A full, read-only or forbidden
+ * folder is reported as XO_LANDING_WRITE_FAILED with the file it hit.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable, Transform } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { LandingObject, LandingStore } from "@xo-foundry/core";
+import { xoError, type LandingObject, type LandingStore } from "@xo-foundry/core";
+
+/** The names this store gives its temporaries: `<final name>.<uuid>.tmp`. */
+export const TEMPORARY = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** Errors that say the landing folder itself cannot take writes, which the user fixes outside xo-foundry. */
+const WRITE_REFUSED: Readonly<Record<string, string>> = {
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is exhausted",
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+};
+
+/** Rephrases a refused write as XO_LANDING_WRITE_FAILED naming the file; other errors pass unchanged. */
+export function landingWriteError(e: unknown, target: string): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const reason = code === undefined ? undefined : WRITE_REFUSED[code];
+  return reason === undefined ? e : xoError("XO_LANDING_WRITE_FAILED", { uri: target, reason, errno: code! });
+}
+
+/**
+ * `mkdir -p`, but with the real reason when it fails: Node's recursive mkdir reports
+ * ENOENT on a read-only file system, where a plain mkdir says EROFS.
+ */
+async function makeParents(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    let missing = dir;
+    while (path.dirname(missing) !== missing && !(await stat(path.dirname(missing)).catch(() => undefined))) missing = path.dirname(missing);
+    await mkdir(missing);
+    throw e;
+  }
+}
+
+async function writing<T>(target: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw landingWriteError(e, target);
+  }
+}
 
 export function fileLanding(): LandingStore {
   return {
     async write(uri, body) {
       const target = fileURLToPath(uri);
-      await mkdir(path.dirname(target), { recursive: true });
+      await writing(target, () => makeParents(path.dirname(target)));
       const tmp = `${target}.${randomUUID()}.tmp`;
       const hash = createHash("sha256");
       let bytes = 0;
@@ -27,12 +72,22 @@ export function fileLanding(): LandingStore {
           done(null, chunk);
         },
       });
+      // The body's own failures (a source that cannot read) are not the landing folder's.
+      let bodyError: unknown;
+      const guarded = (async function* () {
+        try {
+          yield* body;
+        } catch (e) {
+          bodyError = e;
+          throw e;
+        }
+      })();
       try {
-        await pipeline(Readable.from(body), meter, createWriteStream(tmp));
+        await pipeline(Readable.from(guarded), meter, createWriteStream(tmp));
         await rename(tmp, target);
       } catch (e) {
         await rm(tmp, { force: true });
-        throw e;
+        throw e === bodyError ? e : landingWriteError(e, target);
       }
       return { bytes, sha256: hash.digest("hex") };
     },
@@ -50,17 +105,40 @@ export function fileLanding(): LandingStore {
       }
     },
 
-    async writeText(uri, text) {
+    writeText: (uri, text) => writing(fileURLToPath(uri), async () => {
       const target = fileURLToPath(uri);
-      await mkdir(path.dirname(target), { recursive: true });
+      await makeParents(path.dirname(target));
       const tmp = `${target}.${randomUUID()}.tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, target);
-    },
+      try {
+        await writeFile(tmp, text);
+        await rename(tmp, target);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    }),
 
-    async copy(fromUri, toUri) {
+    // A hard link of a complete file either appears whole under its name or fails with EEXIST:
+    // `open(..., "wx")` would show a contender an empty lock while the first one writes it.
+    createText: (uri, text) => writing(fileURLToPath(uri), async () => {
+      const target = fileURLToPath(uri);
+      await makeParents(path.dirname(target));
+      const tmp = `${target}.${randomUUID()}.tmp`;
+      try {
+        await writeFile(tmp, text);
+        await link(tmp, target);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw e;
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    }),
+
+    copy: (fromUri, toUri) => writing(fileURLToPath(toUri), async () => {
       const target = fileURLToPath(toUri);
-      await mkdir(path.dirname(target), { recursive: true });
+      await makeParents(path.dirname(target));
       const tmp = `${target}.${randomUUID()}.tmp`;
       try {
         await copyFile(fileURLToPath(fromUri), tmp);
@@ -69,7 +147,7 @@ export function fileLanding(): LandingStore {
         await rm(tmp, { force: true });
         throw e;
       }
-    },
+    }),
 
     async list(prefixUri) {
       const root = fileURLToPath(prefixUri);
@@ -92,9 +170,7 @@ export function fileLanding(): LandingStore {
       return out.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
     },
 
-    async deletePrefix(prefixUri) {
-      await rm(fileURLToPath(prefixUri), { recursive: true, force: true });
-    },
+    deletePrefix: (prefixUri) => writing(fileURLToPath(prefixUri), () => rm(fileURLToPath(prefixUri), { recursive: true, force: true })),
 
     async localPath(uri) {
       return fileURLToPath(uri);

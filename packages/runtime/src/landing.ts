@@ -1,11 +1,13 @@
 /** The pipeline's landing zone: its root URI and the store that serves its scheme. */
-import { resolveConnection, resolveLandingUri, type LandingStore, type Project, type ResolvedPipeline } from "@xo-foundry/core";
+import { resolveConnection, resolveLandingUri, type LandingStore, type Project, type ResolvedPipeline, type XoPlugin } from "@xo-foundry/core";
 import { callHookSync } from "./driver.js";
 import { fileLanding } from "./file-landing.js";
 
 export interface OpenLanding {
   readonly root: string;
   readonly store: LandingStore;
+  /** The plugin that serves the scheme; undefined for the built-in `file://`. */
+  readonly owner?: XoPlugin;
 }
 
 export function openLanding(pipeline: ResolvedPipeline, project: Project, env: NodeJS.ProcessEnv = process.env, task = "(landing)"): OpenLanding {
@@ -15,6 +17,7 @@ export function openLanding(pipeline: ResolvedPipeline, project: Project, env: N
   if (scheme === "file") return { root, store: fileLanding() };
   const connection = landing.connection ? resolveConnection(landing.connection, env) : undefined;
   const definition = project.registry.landing(scheme)!;
-  const store = callHookSync(project.registry.ownerOf("landing", scheme)!, "open", task, () => definition.open(root, connection));
-  return { root, store };
+  const owner = project.registry.ownerOf("landing", scheme)!;
+  const store = callHookSync(owner, "open", task, () => definition.open(root, connection));
+  return { root, store, owner };
 }

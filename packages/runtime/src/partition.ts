@@ -5,6 +5,7 @@
  * load refuses the partition instead of loading half of it.
  */
 import { joinUri, MANIFEST_FILE, SUCCESS_MARKER, type LandingPaths, type LandingStore, type Manifest, type ManifestFile } from "@xo-foundry/core";
+import { TEMPORARY } from "./file-landing.js";
 
 export async function publishPartition(
   landing: LandingStore,
@@ -48,3 +49,16 @@ export async function readPartition(landing: LandingStore, paths: LandingPaths):
 }
 
 export { MANIFEST_FILE, SUCCESS_MARKER };
+
+/**
+ * Removes the temporaries that killed writers left in the partition's ingest folders,
+ * of every run (the stage folder is replaced whole by the publish). Only a task that
+ * holds the partition's lock may call this: then no other live run writes there.
+ * Finished files of other runs stay, as the audit trail ADR 2 promises.
+ */
+export async function removeStaleTemporaries(landing: LandingStore, paths: LandingPaths): Promise<number> {
+  const runs = paths.ingest.slice(0, paths.ingest.lastIndexOf("/"));
+  const stale = (await landing.list(runs)).filter((o) => TEMPORARY.test(o.uri));
+  for (const o of stale) await landing.deletePrefix(o.uri);
+  return stale.length;
+}

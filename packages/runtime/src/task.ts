@@ -9,6 +9,7 @@ import {
   dataWindow,
   findStream,
   landingPaths,
+  partitionSegment,
   pluginOptions,
   requireGraph,
   resolveConnection,
@@ -26,10 +27,12 @@ import {
   type StreamContext,
   type TaskSpec,
   type TaskSummary,
+  type XoPlugin,
 } from "@xo-foundry/core";
 import { callHook, callHookSync, notify } from "./driver.js";
 import { runExtract, streamContext } from "./extract.js";
 import { openLanding } from "./landing.js";
+import { acquirePartitionLock, lockTiming, type HeldLock } from "./lock.js";
 import { readPartition } from "./partition.js";
 import { stepServices } from "./services.js";
 import { landingStateStore } from "./state.js";
@@ -78,7 +81,7 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   const env = request.env ?? process.env;
   const log = request.log.child(task.id);
   const signal = request.signal ?? new AbortController().signal;
-  const { root: landingRoot, store: landing } = openLanding(pipeline, project, env, task.id);
+  const { root: landingRoot, store: landing, owner: landingOwner } = openLanding(pipeline, project, env, task.id);
   const summaries = summaryStore(landing, landingRoot, config.pipeline.name, request.runId);
   const state = landingStateStore(landing, landingRoot, config.pipeline.name);
   const upstream = await upstreamSummaries(task, tasks, summaries);
@@ -98,7 +101,7 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
 
   await observe("onStepStart", (o) => o.onStepStart?.(event));
   const window = dataWindow(request.logicalDate, config.pipeline.load_strategy, config.pipeline.timezone, config.pipeline.lookback_days);
-  const shared: Shared = { request, task, env, log, signal, window, landing, landingRoot, state, upstream };
+  const shared: Shared = { request, task, env, log, signal, window, landing, landingRoot, landingOwner, state, upstream };
   let outcome: TaskOutcome;
   try {
     outcome =
@@ -123,8 +126,36 @@ interface Shared {
   readonly window: ReturnType<typeof dataWindow>;
   readonly landing: LandingStore;
   readonly landingRoot: string;
+  readonly landingOwner: XoPlugin | undefined;
   readonly state: ReturnType<typeof landingStateStore>;
   readonly upstream: Readonly<Record<string, TaskSummary>>;
+}
+
+/**
+ * Runs `fn` holding the lock of the stream's partition (ADR 8): extract and load
+ * tasks of other runs of the same pipeline, stream and partition wait, so no run
+ * deletes or republishes files another is writing or loading. `fn` gets a signal
+ * that also aborts when the lock is lost.
+ */
+async function withPartitionLock<T>(s: Shared, stream: string, fn: (locked: Shared, lock: HeldLock) => Promise<T>): Promise<T> {
+  const config = s.request.pipeline.config;
+  const strategy = config.pipeline.load_strategy;
+  const viaLanding = <R>(call: () => Promise<R>) => (s.landingOwner ? callHook(s.landingOwner, "lock", s.task.id, call) : call());
+  const lock = await viaLanding(() =>
+    acquirePartitionLock({
+      store: s.landing,
+      landingRoot: s.landingRoot,
+      owner: { pipeline: config.pipeline.name, stream, partition: `${strategy}/${partitionSegment(strategy, s.window)}`, runId: s.request.runId, task: s.task.id },
+      timing: lockTiming(s.env),
+      log: s.log,
+      signal: s.signal,
+    }),
+  );
+  try {
+    return await fn({ ...s, signal: AbortSignal.any([s.signal, lock.signal]) }, { ...lock, check: () => viaLanding(() => lock.check()) });
+  } finally {
+    await lock.release();
+  }
 }
 
 async function extractTask(s: Shared): Promise<TaskOutcome> {
@@ -137,18 +168,22 @@ async function extractTask(s: Shared): Promise<TaskOutcome> {
   const source = project.registry.source(block.plugin)!;
   const owner = project.registry.ownerOf("source", source.id)!;
   const connection = block.connection ? resolveConnection(block.connection, s.env) : undefined;
-  const saved = await s.state.get(route.stream.name);
-  const manifest = await callHook(owner, "extract", s.task.id, () =>
-    runExtract({
-      ...streamFor(s, route.stream),
-      sourceName,
-      source,
-      connection,
-      landing: s.landing,
-      landingRoot: s.landingRoot,
-      state: saved?.value,
-    }),
-  );
+  const manifest = await withPartitionLock(s, route.stream.name, async (locked, lock) => {
+    // Read under the lock: a load of this partition that was saving its cursor has finished.
+    const saved = await locked.state.get(route.stream.name);
+    return callHook(owner, "extract", locked.task.id, () =>
+      runExtract({
+        ...streamFor(locked, route.stream),
+        sourceName,
+        source,
+        connection,
+        landing: locked.landing,
+        landingRoot: locked.landingRoot,
+        state: saved?.value,
+        lock,
+      }),
+    );
+  });
   s.log.info(`landed ${manifest.rows} rows in ${manifest.files.length} file(s)`, { partition: manifest.partition });
   return {
     ...baseSummary(s.task),
@@ -171,26 +206,31 @@ async function loadTask(s: Shared): Promise<TaskOutcome> {
   const owner = project.registry.ownerOf("sink", sink.id)!;
   const strategy = config.pipeline.load_strategy;
   const paths = landingPaths({ root: s.landingRoot, pipeline: config.pipeline.name, stream: route.stream.name, strategy, window: s.window, runId: s.request.runId });
-  const manifest = await readPartition(s.landing, paths);
-  if (!manifest) throw xoError("XO_MANIFEST_MISSING", { uri: paths.stage, stream: route.stream.name });
   const connection = block.connection ? resolveConnection(block.connection, s.env) : undefined;
   const target = (s.task.with.target as JsonObject | undefined) ?? route.stream.target;
-  const load = await callHook(owner, "load", s.task.id, () =>
-    sink.load({
-      ...streamFor(s, route.stream),
-      sink: sinkName,
-      options: pluginOptions(block, RESERVED_SINK_KEYS),
-      target,
-      connection,
-      manifest,
-      localPath: (file) => s.landing.localPath(file.uri),
-    }),
-  );
-  // The state the extract saw goes forward only now that its rows are in the stream's own sink.
-  if (manifest.state !== undefined && sinkName === route.sink) {
-    await s.state.set(route.stream.name, manifest.state, { runId: s.request.runId, logicalDate: s.request.logicalDate });
-    s.log.info("saved stream state", { state: manifest.state });
-  }
+  // Under the lock, no other run republishes the partition while its files are read, nor saves state in between.
+  const { manifest, load } = await withPartitionLock(s, route.stream.name, async (locked, lock) => {
+    const manifest = await readPartition(locked.landing, paths);
+    if (!manifest) throw xoError("XO_MANIFEST_MISSING", { uri: paths.stage, stream: route.stream.name });
+    const load = await callHook(owner, "load", locked.task.id, () =>
+      sink.load({
+        ...streamFor(locked, route.stream),
+        sink: sinkName,
+        options: pluginOptions(block, RESERVED_SINK_KEYS),
+        target,
+        connection,
+        manifest,
+        localPath: (file) => locked.landing.localPath(file.uri),
+      }),
+    );
+    // The state the extract saw goes forward only now that its rows are in the stream's own sink.
+    if (manifest.state !== undefined && sinkName === route.sink) {
+      await lock.check();
+      await locked.state.set(route.stream.name, manifest.state, { runId: locked.request.runId, logicalDate: locked.request.logicalDate });
+      locked.log.info("saved stream state", { state: manifest.state });
+    }
+    return { manifest, load };
+  });
   s.log.info(`loaded ${load.rowsLoaded} rows into ${load.table}`, load.rowsInTable !== undefined ? { rows_in_table: load.rowsInTable } : undefined);
   return {
     ...baseSummary(s.task),

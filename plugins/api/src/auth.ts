@@ -29,7 +29,8 @@ export function resolveAuth(auth: AuthOptions, connection: Connection | undefine
     const what = auth.type === "basic" ? "a password" : auth.type === "bearer" ? "a token" : "an API key";
     throw new Error(`auth type "${auth.type}" needs ${what}: set the password of ${where}`);
   }
-  registerSecret(secret);
+  // Every encoding of the secret is masked, including base64 of `login:secret` (Basic auth).
+  registerSecret(secret, connection.login ? { login: connection.login } : {});
 
   switch (auth.type) {
     case "bearer":
@@ -37,8 +38,6 @@ export function resolveAuth(auth: AuthOptions, connection: Connection | undefine
     case "basic": {
       if (!connection.login) throw new Error(`auth type "basic" needs a user name: set the login of ${where}`);
       const encoded = Buffer.from(`${connection.login}:${secret}`).toString("base64");
-      // The redactor knows the raw and URL-encoded forms, not the base64 one.
-      registerSecret(encoded);
       return { headers: { Authorization: `Basic ${encoded}` } };
     }
     case "api_key":

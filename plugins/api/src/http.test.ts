@@ -179,13 +179,77 @@ describe("failures", () => {
     expect(error.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/x failed: .*ECONNREFUSED.*Check `base_url`/);
   });
 
-  it("quotes a body that is not JSON", async () => {
+  it("quotes a body that is not JSON, without retrying", async () => {
     server.script((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" });
       res.end("<html><body>Please log in</body></html>");
     });
-    const error = await extractError(makeContext({ source: { base_url: server.url }, stream: { path: "x" } }));
+    const error = await extractError(makeContext({ source: { base_url: server.url, ...fast }, stream: { path: "x" } }));
     expect(error.message).toMatch(/returned HTTP 200 but the body is not JSON: <html><body>Please log in/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("does not retry a complete body that is invalid JSON", async () => {
+    server.script((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"items":[{"id":1}],}');
+    });
+    const error = await extractError(makeContext({ source: { base_url: server.url, ...fast }, stream: { path: "x" } }));
+    expect(error.message).toMatch(/returned HTTP 200 but the body is not JSON: \{"items":\[\{"id":1\}\],\}/);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe("bodies that end early", () => {
+  const FULL = JSON.stringify(rows(1, 3));
+  const CUT = FULL.slice(0, 30);
+
+  it("retries a 200 whose chunked body is complete on the wire but its JSON is cut short", async () => {
+    let calls = 0;
+    server.script((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(++calls === 1 ? CUT : FULL);
+    });
+    const log = recordingLogger();
+    const pages = await extractPages(makeContext({ source: { base_url: server.url, ...fast }, stream: { path: "x" }, log }));
+    expect(pages.flat()).toHaveLength(3);
+    expect(server.requests).toHaveLength(2);
+    expect(log.warnings).toEqual([expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/x returned HTTP 200 but the body ended early \(30 bytes, the JSON is incomplete\); retry 1 of 3 in \d+ ms$/)]);
+  });
+
+  it("retries a body that a closed connection ends without a Content-Length", async () => {
+    let calls = 0;
+    server.script((_req, res) => {
+      // HTTP/1.1 allows a body delimited by the close of the connection: nothing on the wire says it is short.
+      if (++calls === 1) res.socket!.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${CUT}`);
+      else sendJson(res, 200, rows(1, 3));
+    });
+    expect((await extractPages(makeContext({ source: { base_url: server.url, ...fast }, stream: { path: "x" } }))).flat()).toHaveLength(3);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("retries a body shorter than its Content-Length", async () => {
+    let calls = 0;
+    server.script((_req, res) => {
+      if (++calls === 1) res.socket!.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${FULL.length}\r\n\r\n${CUT}`);
+      else sendJson(res, 200, rows(1, 3));
+    });
+    expect((await extractPages(makeContext({ source: { base_url: server.url, ...fast }, stream: { path: "x" } }))).flat()).toHaveLength(3);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("gives up on a body that keeps ending early, with a clear error", async () => {
+    server.script((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(CUT);
+    });
+    const error = await extractError(makeContext({ source: { base_url: server.url, max_retries: 2, backoff_ms: 1 }, stream: { path: "x" } }));
+    expect(server.requests).toHaveLength(3);
+    expect(error).toBeInstanceOf(ApiRequestError);
+    expect((error as ApiRequestError).status).toBe(200);
+    expect(error.message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/x returned HTTP 200 but the body ended early \(30 bytes, the JSON is incomplete\) \(3 attempts\)\. The API or a proxy on the way closed the response/,
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * One HTTP client per extract: GET with JSON bodies, a hard per-request timeout,
  * retries with exponential backoff for failures that are worth retrying (network,
- * timeouts, 429, 5xx), and errors a user can act on. Everything that leaves this
- * module as text passes through the redactor first.
+ * timeouts, 429, 5xx, a body that ended early), and errors a user can act on.
+ * Everything that leaves this module as text passes through the redactor first.
  */
 import { STATUS_CODES } from "node:http";
 import type { AxiosInstance } from "axios";
@@ -73,6 +73,8 @@ export interface HttpClient {
 
 type Outcome =
   | { readonly kind: "response"; readonly status: number; readonly headers: Record<string, string>; readonly text: string }
+  /** A 2xx whose JSON stops in the middle: the response was cut short on the way, so it is worth another try. */
+  | { readonly kind: "truncated"; readonly status: number; readonly bytes: number }
   | { readonly kind: "timeout" }
   | { readonly kind: "network"; readonly detail: string; readonly permanent: boolean };
 
@@ -101,10 +103,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       for (let attempt = 1; ; attempt++) {
         options.signal.throwIfAborted();
-        const outcome = await attemptGet(await instance, wire, options.timeoutMs, options.signal);
+        let outcome = await attemptGet(await instance, wire, options.timeoutMs, options.signal);
 
         if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
-          return { url, status: outcome.status, headers: outcome.headers, body: parseJson(outcome.text, shown, outcome.status, attempt) };
+          const parsed = parseJson(outcome.text);
+          if (parsed.ok) return { url, status: outcome.status, headers: outcome.headers, body: parsed.body };
+          if (!parsed.incomplete) throw notJson(outcome.text, shown, outcome.status, attempt);
+          outcome = { kind: "truncated", status: outcome.status, bytes: Buffer.byteLength(outcome.text) };
         }
         if (!isRetryable(outcome) || attempt > options.maxRetries) {
           throw failure(outcome, shown, attempt, options);
@@ -112,7 +117,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const delay = retryAfterMs(outcome) ?? backoffDelay(attempt - 1, options.backoffMs, random);
         options.log.warn(
           redact(`GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}; retry ${attempt} of ${options.maxRetries} in ${delay} ms`),
-          outcome.kind === "response" ? { status: outcome.status, attempt } : { attempt },
+          outcome.kind === "response" || outcome.kind === "truncated" ? { status: outcome.status, attempt } : { attempt },
         );
         await sleep(delay, options.signal);
       }
@@ -147,7 +152,7 @@ async function attemptGet(instance: AxiosInstance, url: URL, timeoutMs: number, 
 }
 
 function isRetryable(outcome: Outcome): boolean {
-  if (outcome.kind === "timeout") return true;
+  if (outcome.kind === "timeout" || outcome.kind === "truncated") return true;
   if (outcome.kind === "network") return !outcome.permanent;
   return outcome.status === 429 || outcome.status >= 500;
 }
@@ -158,20 +163,36 @@ function retryAfterMs(outcome: Outcome): number | undefined {
   return ms === undefined ? undefined : Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
-function parseJson(text: string, shown: string, status: number, attempts: number): unknown {
-  if (text.trim() === "") return null;
+type Parsed = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly incomplete: boolean };
+
+/**
+ * The JSON body, or whether it failed because it stops early. A body cut short on the
+ * wire is not always visible to HTTP (a body delimited by the connection's close, a
+ * proxy that ends a chunked stream cleanly), but the parser then fails at the very end
+ * of the text: V8 says "Unexpected end of JSON input" or names that last position.
+ * A body that fails anywhere before its end is complete and wrong, and no retry fixes it.
+ */
+function parseJson(text: string): Parsed {
+  if (text.trim() === "") return { ok: true, body: null };
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new ApiRequestError(
-      `GET ${shown} returned HTTP ${status} but the body is not JSON: ${snippet(text)}. ` +
-        "Check `base_url` and the stream's `path` (an HTML page usually means a wrong URL or a login redirect)",
-      "GET",
-      shown,
-      status,
-      attempts,
-    );
+    return { ok: true, body: JSON.parse(text) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : "";
+    const at = /at position (\d+)/.exec(message);
+    const incomplete = message.includes("Unexpected end of JSON input") || (at !== null && Number(at[1]) >= text.trimEnd().length);
+    return { ok: false, incomplete };
   }
+}
+
+function notJson(text: string, shown: string, status: number, attempts: number): ApiRequestError {
+  return new ApiRequestError(
+    `GET ${shown} returned HTTP ${status} but the body is not JSON: ${snippet(text)}. ` +
+      "Check `base_url` and the stream's `path` (an HTML page usually means a wrong URL or a login redirect)",
+    "GET",
+    shown,
+    status,
+    attempts,
+  );
 }
 
 function describeOutcome(outcome: Outcome, timeoutMs: number): string {
@@ -182,6 +203,8 @@ function describeOutcome(outcome: Outcome, timeoutMs: number): string {
       return `failed: ${outcome.detail}`;
     case "response":
       return `failed with HTTP ${outcome.status}${STATUS_CODES[outcome.status] ? ` ${STATUS_CODES[outcome.status]}` : ""}`;
+    case "truncated":
+      return `returned HTTP ${outcome.status} but the body ended early (${outcome.bytes} bytes, the JSON is incomplete)`;
   }
 }
 
@@ -190,12 +213,17 @@ function failure(outcome: Outcome, shown: string, attempts: number, options: Htt
   let message: string;
   if (outcome.kind === "response") {
     message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}: ${snippet(outcome.text)}. ${statusHint(outcome.status, options.connectionHint)}`;
+  } else if (outcome.kind === "truncated") {
+    message =
+      `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. The API or a proxy on the way closed the response before it was complete: ` +
+      "retry the task later, raise `max_retries` if this is brief, or lower `page_size` so each response is shorter";
   } else if (outcome.kind === "timeout") {
     message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Raise \`timeout_ms\`, or check that the API answers at this URL`;
   } else {
     message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Check \`base_url\` (or the host of ${options.connectionHint}) and that the API is reachable from this machine`;
   }
-  return new ApiRequestError(message, "GET", shown, outcome.kind === "response" ? outcome.status : undefined, attempts);
+  const status = outcome.kind === "response" || outcome.kind === "truncated" ? outcome.status : undefined;
+  return new ApiRequestError(message, "GET", shown, status, attempts);
 }
 
 function statusHint(status: number, connectionHint: string): string {

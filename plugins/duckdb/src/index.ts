@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { definePlugin, type SinkDefinition, type Warehouse, type WarehouseContext, type XoPlugin } from "@xo-foundry/core";
 import { DUCKDB_ERRORS } from "./errors.js";
-import { parseOptions, sinkOptions, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
+import { parseOptions, sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
 export { DUCKDB_ERRORS, DuckDbSinkError, type DuckDbErrorCode } from "./errors.js";
 export { DEFAULT_DATABASE, LOAD_MODES, defaultMode, sinkOptions, targetOptions } from "./options.js";
@@ -17,6 +17,8 @@ export const duckdbSink: SinkDefinition<SinkOptions, TargetOptions> = {
   target: targetOptions,
   // The embedded default warehouse: a pipeline without a `sink:` block loads here.
   isDefault: true,
+  // Validation refuses two streams in one table; DuckDB compares names case-insensitively.
+  targetKey,
   // The native DuckDB binding loads with the first load or warehouse call, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
   warehouse: lazyWarehouse,

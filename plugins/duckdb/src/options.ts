@@ -23,10 +23,29 @@ export const sinkOptions = z.object({
 export const LOAD_MODES = ["append", "replace", "merge"] as const;
 export type LoadMode = (typeof LOAD_MODES)[number];
 
+/**
+ * A table name as written in the target. DuckDB keeps names as C strings, where a NUL
+ * cuts the name short, and no control character belongs in a name people read.
+ */
+const tableName = z
+  .string()
+  .min(1)
+  .check((ctx) => {
+    const control = /\p{Cc}/u.exec(ctx.value);
+    if (!control) return;
+    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    ctx.issues.push({
+      code: "custom",
+      input: ctx.value,
+      message: `a table name cannot contain control characters (found U+${code} at character ${control.index + 1})`,
+      params: { expected: "a table name without control characters (NUL, tab, line breaks, ...)" },
+    });
+  });
+
 /** Keys of each stream's `target:` block. */
 export const targetOptions = z
   .strictObject({
-    table: z.string().min(1).optional().describe("Table name inside `schema`; defaults to the stream name."),
+    table: tableName.optional().describe("Table name inside `schema`; defaults to the stream name."),
     mode: z
       .enum(LOAD_MODES)
       .optional()
@@ -81,6 +100,18 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, whe
     );
   }
   throw new DuckDbSinkError("XO_DUCKDB_INVALID_OPTIONS", `${where} is invalid:\n${z.prettifyError(result.error)}`, "fix the options named above");
+}
+
+/** A name as DuckDB's catalog compares it: ASCII letters fold to lower case, nothing else does. */
+function catalogName(name: string): string {
+  const folded = name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  // Quoted the SQL way when it would not read back as one part: `raw."a.b"` is not `raw.a.b`.
+  return /^[^."]+$/.test(folded) ? folded : `"${folded.replaceAll('"', '""')}"`;
+}
+
+/** Where a stream lands: `schema.table`, as DuckDB compares names (see SinkDefinition.targetKey). */
+export function targetKey(input: { readonly stream: string; readonly target: TargetOptions; readonly options: SinkOptions }): string {
+  return `${catalogName(input.options.schema)}.${catalogName(input.target.table ?? input.stream)}`;
 }
 
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {

@@ -81,6 +81,46 @@ describe("in the core's pipeline validation", () => {
     expect(result.diagnostics[0]?.message).toMatch(/needs `keys`/);
   });
 
+  const twoStreams = (first: Record<string, unknown>, second: Record<string, unknown>, sink: Record<string, unknown> = { plugin: "duckdb" }) => ({
+    pipeline: { name: "shop", start_date: "2026-01-01" },
+    source: { plugin: "fake", streams: [{ name: "orders", target: first }, { name: "orders_v2", target: second }] },
+    sink,
+  });
+
+  it("refuses a second stream in the same table, whatever the mode, comparing names as DuckDB does", async () => {
+    // orders_v2's `target` is on line 15 of the JSON file written above (17 when orders has a table).
+    for (const second of [{ table: "Orders" }, { table: "ORDERS", mode: "append" }, { table: "orders", mode: "replace" }]) {
+      const result = await load(twoStreams({}, second));
+      expect(errors(result), JSON.stringify(second)).toEqual(["XO_SINK_TABLE_COLLISION source.streams[1].target shop.yaml:15:19"]);
+      expect(result.diagnostics[0]?.message).toBe('stream "orders_v2" loads into main.orders of sink "main", as stream "orders" does (source.streams[0])');
+    }
+    expect(errors(await load(twoStreams({ table: "Orders_V1" }, { table: "orders_v1" }, { plugin: "duckdb", schema: "Raw" })))).toEqual([
+      "XO_SINK_TABLE_COLLISION source.streams[1].target shop.yaml:17:19",
+    ]);
+    expect(errors(await load(twoStreams({}, {})))).toEqual([]);
+  });
+
+  it("refuses control characters in a table name", async () => {
+    const result = await load(pipeline({ plugin: "duckdb" }, { table: "ord\u0000ers" }));
+    expect(errors(result)).toEqual(["XO_CONFIG_INVALID_VALUE source.streams[0].target.table shop.yaml:12:20"]);
+    expect(result.diagnostics[0]?.message).toContain("a table name cannot contain control characters (found U+0000 at character 4)");
+    expect(targetOptions.safeParse({ table: "a\tb" }).success).toBe(false);
+    expect(targetOptions.safeParse({ table: "a\u0085b" }).success).toBe(false);
+    expect(targetOptions.safeParse({ table: "Bestellungen 2026 (ä)" }).success).toBe(true);
+  });
+
+  it("says where a stream lands: schema and table, folded to lower case", () => {
+    const sink = duckdb().sinks![0]!;
+    const key = (table: string | undefined, schema = "main") =>
+      sink.targetKey!({ stream: "orders", target: targetOptions.parse(table === undefined ? {} : { table }), options: sinkOptions.parse({ schema }) });
+    expect(key(undefined)).toBe("main.orders");
+    expect(key("Orders", "RAW")).toBe("raw.orders");
+    expect(key("a.b")).not.toBe(key("b", "main.a"));
+    // DuckDB's catalog folds ASCII letters only: "ÄPFEL" is the table "Äpfel", "äpfel" is another one.
+    expect(key("ÄPFEL")).toBe(key("Äpfel"));
+    expect(key("äpfel")).not.toBe(key("Äpfel"));
+  });
+
   it("produces a JSON Schema with the option descriptions", () => {
     expect(JSON.stringify(pipelineJsonSchema(registry))).toContain("Path of the DuckDB database file");
   });

@@ -4,7 +4,7 @@
  */
 import { clearSecrets } from "@xo-foundry/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { EMAIL, reportCsv, startGladlyEmulator, TOKEN, type GladlyEmulator } from "./__fixtures__/gladly-server.js";
+import { daysCsv, EMAIL, startGladlyEmulator, TOKEN, type GladlyEmulator } from "./__fixtures__/gladly-server.js";
 import { connection, extractError, extractFiles, makeContext, recordingLogger } from "./__fixtures__/harness.js";
 import { backoffDelay, parseRetryAfter } from "./http.js";
 
@@ -53,7 +53,7 @@ describe("retries", () => {
     const files = await extractFiles(makeContext({ source: { base_url: gladly.url }, stream: report }));
     expect(files).toHaveLength(1);
     expect(files[0]!.rows).toBe(144);
-    expect(files[0]!.bytes.toString("utf8")).toBe(reportCsv({ metricSet: "ContactTimestampsReport", timezone: "UTC", startAt: "2026-01-15T00:00:00", endAt: "2026-01-16T00:00:00" }).csv);
+    expect(files[0]!.bytes.toString("utf8")).toBe(daysCsv("ContactTimestampsReport", "UTC", "2026-01-15").csv);
     expect(reportRequests()).toHaveLength(2);
   });
 
@@ -87,9 +87,11 @@ describe("retries", () => {
 });
 
 describe("errors", () => {
-  it("lists Gladly's 400 errors with attr, detail and code, naming the metric set", async () => {
+  it("lists Gladly's 400 errors with attr, detail and code, naming the metric set and the option to fix", async () => {
     const error = await extractError(makeContext({ source: { base_url: gladly.url }, stream: { kind: "report", metric_set: "NoSuchReport" } }));
-    expect(error.message).toMatch(/^Gladly rejected report NoSuchReport for 2026-01-15T00:00:00 to 2026-01-16T00:00:00 \(UTC\) \(POST \/api\/v1\/reports, HTTP 400\): metricSet: unknown metric set NoSuchReport \(invalid\)/);
+    expect(error.message).toMatch(/^Gladly rejected report NoSuchReport for 2026-01-15 \(UTC\) \(POST \/api\/v1\/reports, HTTP 400\): metricSet: NoSuchReport is not a valid metricSet \(invalid\)/);
+    expect(error).toMatchObject({ name: "GladlyApiError", code: "XO_GLADLY_REQUEST_REJECTED", status: 400, details: [{ attr: "metricSet", code: "invalid", detail: "NoSuchReport is not a valid metricSet" }] });
+    expect((error as Error & { hint: string }).hint).toMatch(/^fix the stream's `metric_set`: Gladly's API reference/);
     expect(reportRequests()).toHaveLength(1);
   });
 

@@ -9,6 +9,7 @@ import { STATUS_CODES } from "node:http";
 import { Readable, Transform } from "node:stream";
 import type { AxiosInstance } from "axios";
 import { redact, registerSecret, type Logger, backoffDelay as coreBackoffDelay, lowerCaseHeaders, parseRetryAfter, sleep } from "@xo-foundry/core";
+import type { GladlyErrorCode } from "./errors.js";
 
 /** Longest wait between two attempts computed from `backoff_ms`. */
 export const MAX_BACKOFF_MS = 60_000;
@@ -47,8 +48,10 @@ export interface GladlyRequest {
   readonly query?: Readonly<Record<string, string>>;
   readonly json?: unknown;
   readonly accept: string;
-  /** What the request is for, in messages: `report ContactTimestampsReport 2026-01-15T00:00:00..2026-01-16T00:00:00`. */
+  /** What the request is for, in messages: `report ContactTimestampsReport for 2026-01-15 (America/New_York)`. */
   readonly what: string;
+  /** For a 400: what the user should fix for one of Gladly's `attr`s, e.g. `metricSet` -> "the stream's `metric_set`". */
+  readonly fixFor?: (attr: string) => string | undefined;
 }
 
 export interface StreamedResponse {
@@ -62,14 +65,22 @@ export interface StreamedResponse {
 /** A request that failed for good. The message is redacted and says what to do next. */
 export class GladlyApiError extends Error {
   override readonly name = "GladlyApiError";
+  /** Set when Gladly refused the request itself (HTTP 400): the user has something to fix. */
+  readonly code?: GladlyErrorCode;
+  readonly hint?: string;
   constructor(
     message: string,
     readonly status: number | undefined,
     readonly attempts: number,
     /** Gladly's `{ attr, code, detail }` entries of a 400 answer. */
     readonly details: readonly GladlyErrorDetail[] = [],
+    rejected?: { readonly code: GladlyErrorCode; readonly hint: string },
   ) {
-    super(redact(message));
+    super(redact(rejected ? `${message}\n  hint: ${rejected.hint}` : message));
+    if (rejected) {
+      this.code = rejected.code;
+      this.hint = redact(rejected.hint);
+    }
   }
 }
 
@@ -364,12 +375,11 @@ function toError(failure: Failure, request: GladlyRequest, label: string, attemp
   if (status === 400 || status === 422) {
     const details = gladlyErrorDetails(text);
     const listed = details.length ? details.map(formatDetail).join("; ") : snippet(text);
-    return new GladlyApiError(
-      `Gladly rejected ${request.what} (${label}, HTTP ${status}): ${listed}. Check the stream's options against Gladly's API documentation`,
-      status,
-      attempts,
-      details,
-    );
+    const fixes = [...new Set(details.map((d) => (d.attr ? request.fixFor?.(d.attr) : undefined)).filter((f): f is string => f !== undefined))];
+    const hint = fixes.length
+      ? `fix ${fixes.join(" and ")}: Gladly's API reference (developer.gladly.com/rest/) lists what each parameter accepts`
+      : "check the stream's options against Gladly's API reference (developer.gladly.com/rest/)";
+    return new GladlyApiError(`Gladly rejected ${request.what} (${label}, HTTP ${status}): ${listed}`, status, attempts, details, { code: "XO_GLADLY_REQUEST_REJECTED", hint });
   }
   if (status === 401 || status === 403) {
     return new GladlyApiError(
@@ -381,7 +391,7 @@ function toError(failure: Failure, request: GladlyRequest, label: string, attemp
   }
   const hint =
     status === 404
-      ? "Check `organization`/`base_url`, and for exports the job id and file name"
+      ? "Check `organization`/`base_url`, and for exports the job id and file name (Gladly keeps export jobs and their files for 14 days)"
       : status === 429
         ? "Gladly kept rate limiting this client: run fewer Gladly tasks at once (an Airflow pool), or raise `max_retries` or `backoff_ms`"
         : status >= 500

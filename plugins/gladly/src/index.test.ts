@@ -23,6 +23,8 @@ describe("gladly()", () => {
     expect(pkg["xo-foundry"].factory).toBe("gladly");
     expect(plugin.sources?.map((s) => s.id)).toEqual(["gladly"]);
     expect(plugin.sources?.[0]?.connection).toBe("required");
+    // Its own error codes, each with what to do, so the core reports them as they are.
+    expect(Object.keys(plugin.errors ?? {}).sort()).toEqual(["XO_GLADLY_REPORT_CAPPED", "XO_GLADLY_REQUEST_REJECTED"]);
   });
 
   it("has option schemas that compose into JSON Schema", () => {

@@ -44,12 +44,17 @@ export const sourceOptions = z.object({
   split_on_cap: z
     .boolean()
     .default(true)
-    .describe("When a report reaches `row_cap`, split its window in halves (down to one hour) instead of failing."),
+    .describe(
+      "When a report reaches `row_cap`, split its days in halves down to single days (and a day down to one hour for the metric sets that accept time ranges) instead of failing.",
+    ),
 });
 
 const reportShape = {
   metric_set: z.string().min(1).describe("`kind: report`: the Gladly metric set, e.g. `ContactTimestampsReport`."),
-  filters: z.record(z.string(), z.unknown()).optional().describe("`kind: report`: Gladly report filters, sent as-is."),
+  filters: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe("`kind: report`: Gladly report filters (`channel`, `inboxes`, `teams`, `phoneNumber`), sent as written; Gladly refuses a filter its metric set does not take."),
 };
 
 const exportShape = {

@@ -6,11 +6,11 @@ import { createGladlyClient } from "./http.js";
 import { parseStream, sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { extractReport } from "./report.js";
 import { VERSION } from "./version.js";
-import { localWindow } from "./window.js";
+import { reportDays } from "./window.js";
 
 export const gladlySource: SourceDefinition<SourceOptions, StreamOptions> = {
   id: "gladly",
-  description: "Reads Gladly: Reports API metric sets as CSV (split when they hit the row cap) and Export API job files as NDJSON.",
+  description: "Reads Gladly: Reports API metric sets as CSV, one request per run of whole days (split by day when they hit the row cap), and Export API job files as NDJSON.",
   options: sourceOptions,
   stream: streamOptions,
   connection: "required",
@@ -51,7 +51,7 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
       yield* extractReport({
         client,
         stream,
-        window: localWindow(ctx.window),
+        days: reportDays(ctx.window),
         timezone: ctx.window.timezone,
         rowCap: options.row_cap,
         splitOnCap: options.split_on_cap,

@@ -1,55 +1,101 @@
 /**
- * Gladly reports take `startAt`/`endAt` as wall-clock times in a named time zone,
- * without an offset. The run's window is two instants with offsets; we convert each
- * to the wall clock of the window's zone. Splitting happens on wall-clock times too,
- * so the halves share their boundary string exactly: no gap and no overlap, even
- * on a day when the clocks change.
+ * The run's window in the two shapes Gladly's Reports API accepts.
+ *
+ * Dates (every metric set): `startAt` and `endAt` are calendar dates in `timezone`, and both are
+ * inclusive: the report runs from midnight of `startAt` to the midnight after `endAt`. A run's
+ * window is whole local days (core's dataWindow), so a daily run asks for `startAt = endAt = D`,
+ * and a historical run for its first and last day. Splitting happens on whole days.
+ *
+ * Time ranges (only the metric sets in TIME_RANGE_METRIC_SETS): `startAtTime`/`endAtTime` as
+ * UTC instants to the minute, used to split a single day. `endAtTime` includes its minute
+ * (documented for work-session-events, assumed for /reports), so `[start, end)` is sent as
+ * `start .. end - 1 minute`.
  */
-import { wallClock } from "@xo-foundry/core";
+import { addDays, wallClock, zonedMidnight, type DataWindow } from "@xo-foundry/core";
 
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
 
-/** The smallest window a capped report is split down to. */
+/** The smallest time range a capped day is split down to. */
 export const MIN_SPLIT_MS = HOUR_MS;
 
-export interface LocalWindow {
-  /** `YYYY-MM-DDTHH:mm:ss`, inclusive. */
+/**
+ * Metric sets whose reports accept `startAtTime`/`endAtTime`, as Gladly's reference says
+ * (`startAtTime`: "only applies to the following metricSets: AgentSummaryReport and ContactExportReportV3").
+ */
+export const TIME_RANGE_METRIC_SETS: ReadonlySet<string> = new Set(["AgentSummaryReport", "ContactExportReportV3"]);
+
+/** `YYYY-MM-DD` dates in the report's time zone, both inclusive. */
+export interface ReportDays {
   readonly startAt: string;
-  /** `YYYY-MM-DDTHH:mm:ss`, exclusive. */
   readonly endAt: string;
 }
 
-/** An ISO 8601 instant (with offset or `Z`) as the wall clock in `timeZone`. */
-export function toLocalTime(iso: string, timeZone: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`invalid window boundary ${JSON.stringify(iso)}: expected ISO 8601 with an offset`);
-  return wallClock(ms, timeZone);
+/** `[startMs, endMs)`: instants, on whole minutes. */
+export interface TimeRange {
+  readonly startMs: number;
+  readonly endMs: number;
 }
 
-export function localWindow(window: { start: string; end: string; timezone: string }): LocalWindow {
-  return { startAt: toLocalTime(window.start, window.timezone), endAt: toLocalTime(window.end, window.timezone) };
+/** The days a run's window covers. The window must run from a local midnight to a local midnight. */
+export function reportDays(window: DataWindow): ReportDays {
+  const zone = window.timezone;
+  // The first instant of a day can be after 00:00 (a DST gap at midnight), but its date is the day's.
+  const startAt = wallClock(Date.parse(window.start), zone).slice(0, 10);
+  const endAt = addDays(wallClock(Date.parse(window.end), zone).slice(0, 10), -1);
+  if (!(endAt >= startAt) || Date.parse(zonedMidnight(startAt, zone)) !== Date.parse(window.start) || Date.parse(zonedMidnight(addDays(endAt, 1), zone)) !== Date.parse(window.end)) {
+    throw new Error(`Gladly reports cover whole days in ${zone}, but the run's window ${window.start} .. ${window.end} does not start and end at a midnight there`);
+  }
+  return { startAt, endAt };
 }
 
-// Wall-clock arithmetic: read the local time as if it were UTC, so no zone rules apply.
-const wallMs = (local: string) => Date.parse(`${local}Z`);
-const wallString = (ms: number) => new Date(ms).toISOString().slice(0, 19);
-
-export function wallClockLength(w: LocalWindow): number {
-  return wallMs(w.endAt) - wallMs(w.startAt);
+export function dayCount(days: ReportDays): number {
+  return Math.round((Date.parse(`${days.endAt}T00:00:00Z`) - Date.parse(`${days.startAt}T00:00:00Z`)) / (24 * HOUR_MS)) + 1;
 }
 
-/** The two halves of a window (split on a whole second), or undefined when a half would be shorter than `MIN_SPLIT_MS`. */
-export function splitWindow(w: LocalWindow): [LocalWindow, LocalWindow] | undefined {
-  const length = wallClockLength(w);
-  if (length < 2 * MIN_SPLIT_MS) return undefined;
-  const middle = wallString(wallMs(w.startAt) + Math.floor(length / 2 / 1000) * 1000);
+/** Two runs of whole days (the first half the shorter one), or undefined for a single day. */
+export function splitDays(days: ReportDays): [ReportDays, ReportDays] | undefined {
+  const n = dayCount(days);
+  if (n < 2) return undefined;
+  const lastOfFirst = addDays(days.startAt, Math.floor(n / 2) - 1);
   return [
-    { startAt: w.startAt, endAt: middle },
-    { startAt: middle, endAt: w.endAt },
+    { startAt: days.startAt, endAt: lastOfFirst },
+    { startAt: addDays(lastOfFirst, 1), endAt: days.endAt },
   ];
 }
 
-/** `2026-01-15T00:00:00` -> `20260115T000000`, for file names. */
-export function compactTime(local: string): string {
-  return local.replace(/[-:]/g, "");
+/** The instants of one local day: from its first instant to the next day's (23, 24 or 25 hours). */
+export function dayRange(day: string, timeZone: string): TimeRange {
+  const range = { startMs: Date.parse(zonedMidnight(day, timeZone)), endMs: Date.parse(zonedMidnight(addDays(day, 1), timeZone)) };
+  if (range.startMs % MINUTE_MS !== 0 || range.endMs % MINUTE_MS !== 0) {
+    throw new Error(`${day} in ${timeZone} does not start on a whole minute, and Gladly's time ranges are to the minute`);
+  }
+  return range;
 }
+
+/** Two halves on a whole minute, or undefined when a half would be shorter than MIN_SPLIT_MS. */
+export function splitRange(r: TimeRange): [TimeRange, TimeRange] | undefined {
+  const length = r.endMs - r.startMs;
+  if (length < 2 * MIN_SPLIT_MS) return undefined;
+  const middle = r.startMs + Math.floor(length / 2 / MINUTE_MS) * MINUTE_MS;
+  return [
+    { startMs: r.startMs, endMs: middle },
+    { startMs: middle, endMs: r.endMs },
+  ];
+}
+
+/** `2026-01-15T05:00Z`: Gladly's `YYYY-mm-ddThh:mmZ`. */
+export function gladlyTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16)}Z`;
+}
+
+/** The request fields of a time range; `endAtTime` is the last minute the range includes. */
+export function timeRangeFields(r: TimeRange): { startAtTime: string; endAtTime: string } {
+  return { startAtTime: gladlyTime(r.startMs), endAtTime: gladlyTime(r.endMs - MINUTE_MS) };
+}
+
+/** `2026-01-15` -> `20260115`, `2026-01-15T05:00Z` -> `20260115T0500Z`, for file names. */
+export function compact(value: string): string {
+  return value.replace(/[-:]/g, "");
+}
+

@@ -139,6 +139,16 @@ describe("s3 landing store", () => {
     await store.deletePrefix("s3://landing/xo/del/never");
   });
 
+  it("creates an object only when none exists (If-None-Match: *), so exactly one of many creators wins", async () => {
+    const store = s3Landing("s3://landing/xo", moto.connection());
+    const uri = "s3://landing/xo/locks/p/lock-000000000001.json";
+    const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => store.createText!(uri, JSON.stringify({ holder: i }))));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = wins.indexOf(true);
+    expect(JSON.parse((await store.readText(uri))!)).toEqual({ holder: winner });
+    expect(await store.createText!(uri, "{}")).toBe(false);
+  });
+
   it("returns undefined from readText for a missing key", async () => {
     const store = s3Landing("s3://landing/xo", moto.connection());
     expect(await store.readText("s3://landing/xo/missing/_SUCCESS")).toBeUndefined();

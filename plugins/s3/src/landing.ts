@@ -22,7 +22,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Connection, LandingDefinition, LandingObject, LandingStore } from "@xo-foundry/core";
 import { byKey, createS3Client, listObjects } from "./client.js";
-import { isNotFound, wrapS3Error, type ErrorScope } from "./errors.js";
+import { errorCode, isNotFound, wrapS3Error, type ErrorScope } from "./errors.js";
 import { S3_LANDING } from "./options.js";
 import { folderPrefix, formatS3Uri, parseS3Uri } from "./uri.js";
 
@@ -144,6 +144,23 @@ export function s3Landing(rootUri: string, connection: Connection | undefined, o
           new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType(key) }),
         ),
       );
+    },
+
+    async createText(uri, text) {
+      const { bucket, key } = parseS3Uri(uri);
+      const body = Buffer.from(text, "utf8");
+      try {
+        // S3's conditional write: exactly one of several concurrent creators gets a 200.
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: contentType(key), IfNoneMatch: "*" }),
+        );
+        return true;
+      } catch (e) {
+        // 412: the object exists; 409: another conditional write of it is in flight (one of them wins).
+        const code = errorCode(e);
+        if (code === "PreconditionFailed" || code === "412" || code === "ConditionalRequestConflict" || code === "409") return false;
+        throw wrapS3Error(e, "PutObject", bucket, key, scope);
+      }
     },
 
     async copy(fromUri, toUri) {

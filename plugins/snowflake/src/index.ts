@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { definePlugin, type SinkDefinition, type XoPlugin } from "@xo-foundry/core";
-import { sinkOptions, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
+import { sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
 export { SnowflakeSinkError, type SnowflakeErrorCode } from "./errors.js";
 export { LOAD_MODES, defaultMode, resolveTarget, sinkOptions, targetOptions } from "./options.js";
@@ -17,6 +17,8 @@ export const snowflakeSink: SinkDefinition<SinkOptions, TargetOptions> = {
   options: sinkOptions,
   target: targetOptions,
   connection: "required",
+  // Validation refuses two streams in one table; unquoted Snowflake names are upper-cased.
+  targetKey,
   // snowflake-sdk is heavy: it loads with the first load, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
 };

@@ -7,7 +7,7 @@ import type { LoadContext, LoadResult, Logger, ManifestFile } from "@xo-foundry/
 import { driverOptions, openSession, resolveLocation, type Session } from "./client.js";
 import { SnowflakeSinkError } from "./errors.js";
 import { parseOptions, resolveTarget, sinkOptions, type SinkOptions } from "./options.js";
-import { CLEANUP_STEPS, type Step, planApply, planCleanup, planColumns, planStaging, type PlanFile, type PlanInput, type Statement } from "./plan.js";
+import { CLEANUP_STEPS, ROLLBACK, type Step, planApply, planCleanup, planColumns, planStaging, type PlanFile, type PlanInput, type Statement } from "./plan.js";
 
 /** Everything planLoad needs, from a task's context. Exported for tests and dry runs. */
 export async function planInput(ctx: LoadContext): Promise<PlanInput> {
@@ -114,7 +114,7 @@ export async function execute(session: Session, input: PlanInput, log?: Logger):
     return rowsLoaded;
   } catch (error) {
     // Undo a half-done transaction, then drop the staging objects; the original error is what the user needs.
-    if (inTransaction) await session.run({ step: "commit", sql: "ROLLBACK", binds: [] }).catch(() => undefined);
+    if (inTransaction) await session.run(ROLLBACK).catch(() => undefined);
     for (const statement of planCleanup(input).filter((s) => CLEANUP_STEPS.has(s.step))) {
       await session.run(statement).catch(() => undefined);
     }

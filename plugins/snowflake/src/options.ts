@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { LoadStrategy } from "@xo-foundry/core";
 import { SnowflakeSinkError } from "./errors.js";
+import { normalizeName } from "./sql.js";
 
 const name = z.string().min(1);
 
@@ -37,9 +38,22 @@ export type LoadMode = (typeof LOAD_MODES)[number];
 
 const uniqueNames = (names: readonly string[]) => new Set(names.map((n) => n.toUpperCase())).size === names.length;
 
+/** A table name as written in the target: no control character belongs in a name people read (and a NUL cuts it short). */
+const tableName = name.check((ctx) => {
+  const control = /\p{Cc}/u.exec(ctx.value);
+  if (!control) return;
+  const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+  ctx.issues.push({
+    code: "custom",
+    input: ctx.value,
+    message: `a table name cannot contain control characters (found U+${code} at character ${control.index + 1})`,
+    params: { expected: "a table name without control characters (NUL, tab, line breaks, ...)" },
+  });
+});
+
 /** Keys of each stream's `target:` block. */
 export const targetOptions = z.strictObject({
-  table: name.optional().describe("Table name inside `schema`; defaults to the stream name. Upper-cased like an unquoted Snowflake name."),
+  table: tableName.optional().describe("Table name inside `schema`; defaults to the stream name. Upper-cased like an unquoted Snowflake name."),
   mode: z
     .enum(LOAD_MODES)
     .optional()
@@ -78,6 +92,22 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, whe
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   throw new SnowflakeSinkError("XO_SNOWFLAKE_INVALID_OPTIONS", `${where} is invalid:\n${z.prettifyError(result.error)}`, "fix the options named above");
+}
+
+/**
+ * Where a stream lands (see SinkDefinition.targetKey): `DATABASE.SCHEMA.TABLE` with the
+ * parts the sink block names, upper-cased as the loads name them; a part with a dot or
+ * quote is quoted, so `"A.B"` is not the table B of schema A.
+ */
+export function targetKey(input: { readonly stream: string; readonly target: TargetOptions; readonly options: SinkOptions }): string {
+  const { database, schema } = input.options;
+  return [database, schema, input.target.table ?? input.stream]
+    .filter((part): part is string => part !== undefined)
+    .map((part) => {
+      const upper = normalizeName(part);
+      return /^[^."]+$/.test(upper) ? upper : `"${upper.replaceAll('"', '""')}"`;
+    })
+    .join(".");
 }
 
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {

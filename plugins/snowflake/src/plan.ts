@@ -33,6 +33,7 @@ export type Step =
   | "insert"
   | "merge"
   | "commit"
+  | "rollback"
   | "drop_staging"
   | "drop_stage";
 
@@ -283,6 +284,9 @@ export function planApply(input: PlanInput, columns: readonly string[]): Stateme
   out.push(...planCleanup(input));
   return out;
 }
+
+/** Undoes a half-done transaction after a failed statement inside BEGIN ... COMMIT. */
+export const ROLLBACK: Statement = stmt("rollback", "ROLLBACK");
 
 /** Drops what the load created. Safe to run after a failure at any step. */
 export function planCleanup(input: PlanInput): Statement[] {

@@ -42,6 +42,24 @@ describe("plugin", () => {
     expect(Object.keys(target.properties).sort()).toEqual(["create", "date_column", "keys", "mode", "table"]);
   });
 
+  it("says where a stream lands: the table, qualified by the sink's database and schema, upper-cased as Snowflake resolves it", () => {
+    const sink = snowflake().sinks![0]!;
+    const key = (target: Record<string, unknown>, options: Record<string, unknown> = {}) =>
+      sink.targetKey!({ stream: "orders", target: sink.target.parse(target), options: sink.options.parse(options) });
+    expect(key({})).toBe("ORDERS");
+    expect(key({ table: "Orders" })).toBe(key({ table: "ORDERS" }));
+    expect(key({ table: "orders" }, { database: "analytics", schema: "raw" })).toBe("ANALYTICS.RAW.ORDERS");
+    expect(key({ table: "a.b" })).not.toBe(key({ table: "b" }, { schema: "a" }));
+  });
+
+  it("refuses control characters in a table name", () => {
+    const target = snowflake().sinks![0]!.target;
+    const nul = target.safeParse({ table: "ord\u0000ers" });
+    expect(nul.error?.issues[0]).toMatchObject({ path: ["table"], message: "a table name cannot contain control characters (found U+0000 at character 4)" });
+    expect(target.safeParse({ table: "a\nb" }).success).toBe(false);
+    expect(target.safeParse({ table: "Orders 2026" }).success).toBe(true);
+  });
+
   it("validates the external stage block", () => {
     const sink = snowflake().sinks![0]!;
     expect(sink.options.safeParse({ stage: { type: "external", name: "ext" } }).success).toBe(false);

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { diagnostic, findProjectDir, type Diagnostic } from "@xo-foundry/core";
+import { crossPipelineDiagnostics, diagnostic, findProjectDir, type Diagnostic, type LoadedPipeline, type ResolvedPipeline } from "@xo-foundry/core";
 import { pipelineFiles } from "../files.js";
 import { renderDag, writeDags, type DagConflict, type GeneratedDag } from "../generate.js";
 import { projectName } from "../ownership.js";
@@ -33,35 +33,31 @@ export async function generateCommand(inputs: readonly string[], options: Genera
     // A project named on the command line still owns its old files when none of its pipelines is left.
     for (const input of inputs.filter((i) => !missing.includes(i))) names.add(findProjectDir(path.resolve(input)), problems);
   }
-  const dags: GeneratedDag[] = [];
-  const byDagId = new Map<string, string>();
-  const pipelineOf = new Map<GeneratedDag, string>();
+  const loaded: (LoadedPipeline & { pipeline: ResolvedPipeline; display: string })[] = [];
   for (const file of files) {
-    const { pipeline, project, diagnostics } = await projects.load(file);
+    const { pipeline, project, diagnostics, where } = await projects.load(file);
     const display = path.relative(process.cwd(), file) || file;
     if (!pipeline) {
       problems.push({ file: display, diagnostics });
       continue;
     }
     names.add(project.dir, problems);
-    const dag = renderDag(pipeline, project, { airflowVersion });
-    const first = byDagId.get(dag.dagId);
-    if (first) {
-      problems.push({
-        file: display,
-        diagnostics: [diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "dag_id", value: dag.dagId, firstPath: first }, { file: display, path: "pipeline.dag_id" })],
-      });
-      continue;
-    }
-    byDagId.set(dag.dagId, display);
-    pipelineOf.set(dag, display);
-    dags.push(dag);
+    loaded.push({ pipeline, project, where, display });
   }
+  // One dag_id twice, one pipeline name twice in a landing zone: the second file's problem.
+  for (const { load, diagnostic: d } of crossPipelineDiagnostics(loaded)) problems.push({ file: load.display, diagnostics: [d] });
   for (const p of problems) out.diagnostics(p.diagnostics);
   if (problems.length) {
     out.line(`${symbols.fail} nothing written: ${problems.length} pipeline file(s) have errors`);
     out.document({ ok: false, problems });
     return 1;
+  }
+  const dags: GeneratedDag[] = [];
+  const pipelineOf = new Map<GeneratedDag, string>();
+  for (const { pipeline, project, display } of loaded) {
+    const dag = renderDag(pipeline, project, { airflowVersion });
+    pipelineOf.set(dag, display);
+    dags.push(dag);
   }
 
   const { files: reports, conflicts } = await writeDags(dags, path.resolve(options.out), {

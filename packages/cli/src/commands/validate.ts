@@ -1,5 +1,5 @@
 import path from "node:path";
-import { diagnostic, type Diagnostic } from "@xo-foundry/core";
+import { crossPipelineDiagnostics, diagnostic, type Diagnostic, type LoadedPipeline } from "@xo-foundry/core";
 import { pipelineFiles } from "../files.js";
 import { output, symbols } from "../output.js";
 import { Projects } from "../projects.js";
@@ -17,9 +17,17 @@ export async function validateCommand(inputs: readonly string[], options: Valida
     diagnostics: [diagnostic("XO_CONFIG_NOT_FOUND", { file })],
   }));
   const projects = new Projects();
+  const loaded: (LoadedPipeline & { result: (typeof results)[number] })[] = [];
   for (const file of files) {
-    const { diagnostics } = await projects.load(file);
-    results.push({ file: path.relative(process.cwd(), file) || file, valid: !diagnostics.some((d) => d.severity === "error"), diagnostics });
+    const { diagnostics, ...load } = await projects.load(file);
+    const result = { file: path.relative(process.cwd(), file) || file, valid: !diagnostics.some((d) => d.severity === "error"), diagnostics };
+    results.push(result);
+    loaded.push({ ...load, result });
+  }
+  // A problem between files (one dag_id twice, ...) is the second file's.
+  for (const { load, diagnostic: d } of crossPipelineDiagnostics(loaded)) {
+    load.result.diagnostics.push(d);
+    load.result.valid = false;
   }
   const invalid = results.filter((r) => !r.valid);
   for (const r of results) {

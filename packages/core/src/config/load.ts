@@ -5,14 +5,14 @@
  * is collected; nothing throws for bad input.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { diagnostic, type Diagnostic, type Location } from "../errors.js";
 import { pipelineGraph, type Locator } from "../graph.js";
+import { landingUriProblem, resolveLandingUri } from "../paths.js";
 import { BUILTIN_STEPS, type ResolvedPipeline } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
-import { builtinStepOptions, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
+import { builtinStepOptions, isSafeRelativePath, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
 import {
   pluginOptions,
   RESERVED_SINK_KEYS,
@@ -24,27 +24,20 @@ import {
   type SinkBlock,
   type SourceBlock,
 } from "./types.js";
-import { hasPath, locate, parseYaml, type ParsedYaml, type PathSegment } from "./yaml.js";
+import { hasPath, locate, readYamlFile, type ParsedYaml, type PathSegment } from "./yaml.js";
 import type { Project } from "./project.js";
 
 export interface PipelineLoad {
   readonly pipeline?: ResolvedPipeline;
   readonly diagnostics: readonly Diagnostic[];
+  /** Where a config path is, in the pipeline file or the project file that set it (for checks across pipelines). */
+  readonly where?: Locator;
 }
-
-/** Characters a pipeline file path may use: it is passed to Airflow tasks on the command line. */
-const SAFE_RELATIVE_PATH = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 
 export async function loadPipeline(file: string, project: Project): Promise<PipelineLoad> {
   const absolute = path.resolve(file);
   const display = displayPath(absolute);
-  let text: string;
-  try {
-    text = await readFile(absolute, "utf8");
-  } catch {
-    return { diagnostics: [diagnostic("XO_CONFIG_NOT_FOUND", { file: display })] };
-  }
-  const parsed = parseYaml(text, display);
+  const parsed = await readYamlFile(absolute, display);
   if (parsed.diagnostics.length) return { diagnostics: parsed.diagnostics };
   return validatePipeline(parsed, absolute, project);
 }
@@ -54,22 +47,86 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return { diagnostics: [diagnostic("XO_CONFIG_NOT_A_MAPPING", { found: describe(raw) }, { file: parsed.file, line: 1, column: 1 })] };
   }
-  const merged = mergeDefaults(project.defaults, raw as Record<string, unknown>);
+  const merged = withoutNegativeZero(mergeDefaults(project.defaults, raw as Record<string, unknown>));
   const where: Locator = (p, mode = "value") => locateMerged(parsed, project, p, mode);
   const checker = new Checker(merged, where, project.registry);
   const config = checker.check();
 
   const relativeFile = path.relative(project.dir, absolute).split(path.sep).join("/");
-  if (!SAFE_RELATIVE_PATH.test(relativeFile)) {
+  if (!isSafeRelativePath(relativeFile)) {
     checker.diagnostics.push(diagnostic("XO_CONFIG_UNSAFE_PATH", { value: relativeFile }, { file: parsed.file, line: 1, column: 1 }));
   }
-  if (!config || checker.diagnostics.some((d) => d.severity === "error")) return { diagnostics: dedupe(checker.diagnostics) };
+  if (!config || checker.diagnostics.some((d) => d.severity === "error")) return { diagnostics: dedupe(checker.diagnostics), where };
 
   const pipeline: ResolvedPipeline = { config, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(config) };
   const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where);
   const diagnostics = dedupe([...checker.diagnostics, ...graph.diagnostics]);
-  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
-  return { pipeline, diagnostics };
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, where };
+  return { pipeline, diagnostics, where };
+}
+
+/**
+ * YAML's `-0` is a number like any other in a config, and JavaScript keeps its sign:
+ * read it as 0 once, here, so no consumer (the Python emitter least of all, which
+ * cannot tell an int 0 from a float -0.0) ever sees a negative zero.
+ */
+function withoutNegativeZero<T>(value: T): T {
+  if (Object.is(value, -0)) return 0 as T;
+  if (Array.isArray(value)) return value.map(withoutNegativeZero) as T;
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNegativeZero(v)])) as T;
+  return value;
+}
+
+/** A pipeline validated in a run of several (`validate-config`, `generate-dags`). */
+export interface LoadedPipeline {
+  readonly pipeline?: ResolvedPipeline | undefined;
+  readonly where?: Locator | undefined;
+  readonly project: Project;
+}
+
+/**
+ * What no single file shows: two pipelines with one dag_id (Airflow keeps one of them),
+ * and two pipelines with one name in one landing zone (they share landing paths and saved
+ * state). Each problem is reported at the second pipeline, in the order given, with the
+ * load it belongs to.
+ */
+export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readonly T[]): { readonly load: T; readonly diagnostic: Diagnostic }[] {
+  const out: { load: T; diagnostic: Diagnostic }[] = [];
+  const dagIds = new Map<string, Location>();
+  const names = new Map<string, Location>();
+  for (const load of loads) {
+    const { pipeline, where, project } = load;
+    if (!pipeline) continue;
+    const at = where ?? (() => ({ file: pipeline.file }));
+    const p = pipeline.config.pipeline;
+    // dag_id defaults to the name: point at the key that gave it its value.
+    const dagIdAt = at(p.dag_id === p.name ? ["pipeline", "name"] : ["pipeline", "dag_id"]);
+    const duplicate = (seen: Map<string, Location>, key: string, here: Location, what: string, value: string, why: string) => {
+      const first = seen.get(key);
+      if (first === undefined) return void seen.set(key, here);
+      out.push({ load, diagnostic: diagnostic("XO_CONFIG_DUPLICATE_NAME", { what, value, firstPath: positionOf(first), why }, here) });
+    };
+    duplicate(dagIds, p.dag_id, { ...dagIdAt, path: "pipeline.dag_id" }, "dag_id", p.dag_id, "Airflow keeps one DAG per dag_id");
+    let root: string;
+    try {
+      root = resolveLandingUri(pipeline.config.landing.uri, pipeline.projectDir, project.registry.landings().map((l) => l.scheme));
+    } catch {
+      continue; // reported with the pipeline itself
+    }
+    duplicate(
+      names,
+      JSON.stringify([root, p.name]),
+      at(["pipeline", "name"]),
+      "pipeline name",
+      p.name,
+      "pipelines with one name share landing paths and saved state in one landing zone; rename one, or give it its own `landing.uri`",
+    );
+  }
+  return out;
+}
+
+function positionOf(l: Location): string {
+  return `${l.file ?? "?"}${l.line !== undefined ? `:${l.line}:${l.column ?? 1}` : ""}`;
 }
 
 type Block = Record<string, unknown>;
@@ -139,6 +196,7 @@ class Checker {
     this.landing();
     const steps = Array.isArray(merged.steps) ? (merged.steps as unknown[]) : [];
     steps.forEach((step, i) => this.step(step, i, sinks));
+    this.oneStreamPerTable(sinks, steps);
 
     if (!core.success || templateId === undefined) return undefined;
     const data = core.data as unknown as Omit<PipelineConfig, "pipeline"> & { pipeline: PipelineBlock & { dag_id?: string } };
@@ -234,16 +292,81 @@ class Checker {
     }
   }
 
-  /** A landing zone whose plugin requires a connection gets one. */
+  /** The landing URI is one an installed plugin serves, and one whose plugin requires a connection gets one. */
   private landing(): void {
     const landing = this.merged.landing;
     if (!isObject(landing) || typeof landing.uri !== "string") return;
+    const problem = landingUriProblem(landing.uri, this.registry.landings().map((l) => l.scheme));
+    if (problem) return void this.diagnostics.push(diagnostic("XO_PATH_INVALID", problem, this.where(["landing", "uri"])));
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(landing.uri)?.[1]?.toLowerCase();
     const def = scheme === undefined ? undefined : this.registry.landing(scheme);
     if (def?.connection === "required" && landing.connection === undefined) {
       const owner = this.registry.ownerOf("landing", scheme!)!;
       this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `landing zone ${landing.uri}`, plugin: owner.name }, this.where(["landing"])));
     }
+  }
+
+  /**
+   * Each table gets the rows of one stream: a second stream loaded into it (by its
+   * source's sink or by a `load` step) replaces or mixes with the first one's rows,
+   * whatever the load mode. Where a stream lands is the sink plugin's to say
+   * (`targetKey`, folded as the warehouse compares names); sinks that cannot say are
+   * not checked.
+   */
+  private oneStreamPerTable(sinks: readonly Named[], steps: readonly unknown[]): void {
+    const sinkNames = sinks.map((s) => s.name);
+    // `step` is set for a `load` step, which loads a stream that belongs to a source.
+    const loads: { stream: string; sink: string; target: unknown; step?: string; at: PathSegment[] }[] = [];
+    const targets = new Map<string, unknown>();
+    for (const { block, at } of this.named("source", "sources")) {
+      const sink = typeof block.sink === "string" ? block.sink : sinkNames.length === 1 ? sinkNames[0] : undefined;
+      if (!Array.isArray(block.streams)) continue;
+      block.streams.forEach((s, i) => {
+        if (!isObject(s) || typeof s.name !== "string") return;
+        targets.set(s.name, s.target);
+        if (sink === undefined) return;
+        const here: PathSegment[] = [...at, "streams", i];
+        loads.push({ stream: s.name, sink, target: s.target, at: s.target === undefined ? here : [...here, "target"] });
+      });
+    }
+    steps.forEach((step, i) => {
+      if (!isObject(step) || step.uses !== "load" || !isObject(step.with)) return;
+      const { stream, sink, target } = step.with;
+      if (typeof stream !== "string" || typeof sink !== "string") return;
+      const here: PathSegment[] = ["steps", i, "with"];
+      const id = typeof step.id === "string" ? step.id : `steps[${i}]`;
+      loads.push({ stream, sink, target: target ?? targets.get(stream), step: id, at: target === undefined ? here : [...here, "target"] });
+    });
+
+    const who = (load: (typeof loads)[number]) => (load.step === undefined ? `stream ${JSON.stringify(load.stream)}` : `step ${JSON.stringify(load.step)}`);
+    const seen = new Map<string, (typeof loads)[number]>();
+    for (const load of loads) {
+      const key = this.targetKey(sinks.find((s) => s.name === load.sink), load.stream, load.target);
+      if (key === undefined) continue;
+      const id = JSON.stringify([load.sink, key]);
+      const first = seen.get(id);
+      if (first === undefined) seen.set(id, load);
+      else if (first.stream !== load.stream) {
+        const firstPath = dottedPath(first.at.at(-1) === "target" ? first.at.slice(0, -1) : first.at);
+        this.diagnostics.push(
+          diagnostic(
+            "XO_SINK_TABLE_COLLISION",
+            { what: who(load), stream: load.step === undefined ? undefined : load.stream, table: key, sink: load.sink, first: who(first), firstPath },
+            this.where(load.at),
+          ),
+        );
+      }
+    }
+  }
+
+  /** Where `stream` lands in `sink`, as its plugin names it; undefined when its options are in error or it cannot say. */
+  private targetKey(sink: Named | undefined, stream: string, target: unknown): string | undefined {
+    const def = typeof sink?.block.plugin === "string" ? this.registry.sink(sink.block.plugin) : undefined;
+    if (!sink || !def?.targetKey) return undefined;
+    const options = def.options.safeParse(pluginOptions(sink.block, RESERVED_SINK_KEYS));
+    const parsedTarget = def.target.safeParse(target ?? {});
+    if (!options.success || !parsedTarget.success) return undefined; // reported where the options are
+    return def.targetKey({ stream, target: parsedTarget.data, options: options.data });
   }
 
   private streamNames(): string[] {
@@ -452,6 +575,20 @@ function issueToDiagnostic(issue: Issue, scope: IssueScope): Diagnostic {
         return diagnostic("XO_CONFIG_UNSAFE_NAME", { what, value, pattern: NAME_RULE }, where(p));
       }
       return diagnostic("XO_CONFIG_INVALID_VALUE", { detail: issue.message, found: describe(value) }, where(p));
+    }
+    case "custom": {
+      // A refinement may say what it expected and what was probably meant.
+      const params = (issue.params ?? {}) as { suggestion?: unknown; expected?: unknown };
+      return diagnostic(
+        "XO_CONFIG_INVALID_VALUE",
+        {
+          detail: issue.message,
+          found: value === undefined ? undefined : describe(value),
+          suggestion: typeof params.suggestion === "string" ? params.suggestion : undefined,
+          expected: typeof params.expected === "string" ? params.expected : undefined,
+        },
+        where(p),
+      );
     }
     default:
       return diagnostic("XO_CONFIG_INVALID_VALUE", { detail: issue.message, found: value === undefined ? undefined : describe(value) }, where(p));

@@ -3,13 +3,12 @@
  * (defaults and plugin list) and the plugins discovered from its package.json.
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { diagnostic, type Diagnostic } from "../errors.js";
 import { Registry } from "../registry.js";
 import { discoverPlugins, type DiscoveredPlugin } from "../discovery.js";
 import { projectSchema, type ProjectConfig } from "./schema.js";
-import { locate, parseYaml, type ParsedYaml, type PathSegment } from "./yaml.js";
+import { locate, readYamlFile, type ParsedYaml, type PathSegment } from "./yaml.js";
 import { dottedPath } from "./load.js";
 
 export const PROJECT_FILE = "xo-foundry.yaml";
@@ -57,7 +56,7 @@ export async function openProject(start: string, options: OpenProjectOptions = {
   let parsed: ParsedYaml | undefined;
   let config: ProjectConfig = { defaults: {} };
   if (existsSync(file)) {
-    parsed = parseYaml(await readFile(file, "utf8"), path.relative(process.cwd(), file) || file);
+    parsed = await readYamlFile(file, path.relative(process.cwd(), file) || file);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.diagnostics.length) {
       const result = projectSchema.safeParse(parsed.value ?? {});

@@ -16,40 +16,93 @@ import {
   RUNNER_ENV_RESERVED_PREFIX,
   isReservedRunnerEnv,
 } from "./types.js";
+import { parseDate } from "../dates.js";
 import { scheduleSchema } from "./schedule.js";
+import { timeZoneSchema } from "./timezone.js";
 
 export const NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
 export const NAME_RULE = "lowercase letters, digits and `_`, starting with a letter, at most 63 characters";
 const name = () => z.string().regex(new RegExp(NAME_PATTERN));
-const isoDate = () => z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date as YYYY-MM-DD" });
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * A pipeline file's path relative to its project, as validation and the emitter both
+ * check it: it becomes a word of a bash command line and an argument of `xo-foundry
+ * task`, so it holds nothing bash gives meaning to, no part reads as an option (`-x`),
+ * and no part is `.` or `..`.
+ */
+export function isSafeRelativePath(relative: string): boolean {
+  return relative.split("/").every((part) => /^[A-Za-z0-9._-]+$/.test(part) && !part.startsWith("-") && part !== "." && part !== "..");
 }
 
-export const pipelineBlock = z.strictObject({
-  name: name().describe("Pipeline name: the DAG id, landing path segment and task prefix."),
-  dag_id: name().optional().describe("Airflow dag_id; defaults to `name`."),
-  description: z.string().optional(),
-  schedule: scheduleSchema.default("@daily").describe("Cron expression or Airflow preset; null for manual runs only."),
-  start_date: isoDate(),
-  end_date: isoDate().optional(),
-  catchup: z.boolean().default(false),
-  owner: z.string().min(1).default("data-platform"),
-  tags: z.array(z.string()).default([]),
-  retries: z.number().int().min(0).max(100).default(2),
-  retry_delay_minutes: z.number().positive().default(5),
-  timezone: z.string().refine(isTimeZone, { message: "expected an IANA time zone such as UTC or America/New_York" }).default("UTC"),
-  load_strategy: z.enum(LOAD_STRATEGIES).default("incremental"),
-  lookback_days: z.number().int().min(1).max(3660).default(7),
-  max_active_runs: z.number().int().min(1).default(1),
-  airflow_version: z.union([z.literal(2), z.literal(3)]).default(3),
-});
+// The dates pendulum can hold in every zone: 9999-12-31 overflows Python's datetime
+// west of UTC, and years before 1900 are typos in a data pipeline.
+export const MIN_DATE = "1900-01-01";
+export const MAX_DATE = "9999-12-30";
+const DATE_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Why `value` is not a date a DAG can start or end on, or undefined when it is one. */
+function dateProblem(value: string): string | undefined {
+  if (!DATE_FORMAT.test(value)) return undefined; // reported by the format check
+  try {
+    parseDate(value);
+  } catch {
+    return `${value} is not a date: the month has no such day`;
+  }
+  if (value < MIN_DATE || value > MAX_DATE) return `${value} is outside ${MIN_DATE}..${MAX_DATE}, the dates Airflow can schedule in every time zone`;
+  return undefined;
+}
+
+const isoDate = () =>
+  z
+    .string()
+    .regex(DATE_FORMAT, { message: "expected a date as YYYY-MM-DD" })
+    .check((ctx) => {
+      const problem = dateProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+    });
+
+// Numbers that become Python values in the DAG file: each is bounded where Airflow
+// stops making sense, well before Python's timedelta (999999999 days) overflows.
+/** One week: a longer retry delay belongs in the schedule, not in a retry. */
+export const MAX_RETRY_DELAY_MINUTES = 7 * 24 * 60;
+export const MAX_ACTIVE_RUNS = 1000;
+/** One day for a pod to start. */
+export const MAX_STARTUP_TIMEOUT_SECONDS = 24 * 60 * 60;
+
+export const pipelineBlock = z
+  .strictObject({
+    name: name().describe("Pipeline name: the DAG id, landing path segment and task prefix."),
+    dag_id: name().optional().describe("Airflow dag_id; defaults to `name`."),
+    description: z.string().optional(),
+    schedule: scheduleSchema.default("@daily").describe("Cron expression or Airflow preset; null for manual runs only."),
+    start_date: isoDate().describe(`First logical date, ${MIN_DATE}..${MAX_DATE}.`),
+    end_date: isoDate().optional().describe("Last logical date; not before `start_date`."),
+    catchup: z.boolean().default(false),
+    owner: z.string().min(1).default("data-platform"),
+    tags: z.array(z.string()).default([]),
+    retries: z.number().int().min(0).max(100).default(2),
+    retry_delay_minutes: z
+      .number()
+      .positive()
+      .max(MAX_RETRY_DELAY_MINUTES, { message: `retry_delay_minutes is at most ${MAX_RETRY_DELAY_MINUTES} (one week)` })
+      .default(5),
+    timezone: timeZoneSchema.default("UTC"),
+    load_strategy: z.enum(LOAD_STRATEGIES).default("incremental"),
+    lookback_days: z.number().int().min(1).max(3660).default(7),
+    max_active_runs: z.number().int().min(1).max(MAX_ACTIVE_RUNS, { message: `max_active_runs is at most ${MAX_ACTIVE_RUNS}` }).default(1),
+    airflow_version: z.union([z.literal(2), z.literal(3)]).default(3),
+  })
+  .check((ctx) => {
+    const { start_date: start, end_date: end } = ctx.value;
+    if (end === undefined || dateProblem(start) || dateProblem(end) || !DATE_FORMAT.test(start) || !DATE_FORMAT.test(end) || end >= start) return;
+    ctx.issues.push({
+      code: "custom",
+      path: ["end_date"],
+      message: `end_date ${end} is before start_date ${start}: the DAG would have no run`,
+      input: end,
+      params: { expected: `a date on or after ${start}, or no end_date` },
+    });
+  });
 
 const landingBlock = z.strictObject({
   uri: z.string().min(1).default("file://.xo-foundry/landing").describe("file:// (relative to the project) or s3:// URI."),
@@ -143,7 +196,13 @@ const kubernetesRunner = z.strictObject({
     .default({})
     .describe("Plain, non-secret environment variables for the pods; credentials come from Airflow connections."),
   labels: keyedRecord(labelKey, labelValue).default({}).describe("Kubernetes labels added to each pod."),
-  startup_timeout_seconds: z.number().int().positive().optional().describe("How long a pod may take to start; the provider's default (120) when unset."),
+  startup_timeout_seconds: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_STARTUP_TIMEOUT_SECONDS, { message: `startup_timeout_seconds is at most ${MAX_STARTUP_TIMEOUT_SECONDS} (one day)` })
+    .optional()
+    .describe("How long a pod may take to start; the provider's default (120) when unset."),
   kubernetes_conn_id: name().optional().describe("Airflow connection to the cluster; the provider's default (`kubernetes_default`) when unset."),
   in_cluster: z.boolean().optional().describe("Use the service account of the Airflow worker's own pod to reach the cluster."),
   config_file: z.string().min(1).optional().describe("Path of a kubeconfig file on the Airflow worker."),

@@ -1,11 +1,46 @@
 /**
  * YAML parsing that keeps source positions, so every error can point at
- * file:line:column, and that refuses alias bombs before expanding them.
+ * file:line:column, and that refuses hostile input before the yaml library works
+ * on it: files over 1 MiB, bytes that are not UTF-8, nesting deeper than 64
+ * levels, more than 10,000 keys, alias bombs and aliases inside their own anchor.
+ *
+ * The library's own duplicate-key check (`uniqueKeys`) compares every key with
+ * every earlier key of its mapping, which took minutes on a large file; it is off,
+ * and one pass over the document finds duplicates (and `__proto__` keys) instead.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { diagnostic, type Diagnostic } from "../errors.js";
+import { open } from "node:fs/promises";
+import {
+  Composer,
+  CST,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  parseDocument,
+  Parser,
+  YAMLParseError,
+  type Document,
+  type Node,
+  type YAMLMap,
+  type YAMLSeq,
+} from "yaml";
+import { diagnostic, type Diagnostic, type Location } from "../errors.js";
 
 export const MAX_ALIAS_COUNT = 100;
+
+/** What one YAML file may hold. A real pipeline file is a few KB, a dozen levels and a few hundred keys. */
+export const YAML_LIMITS = Object.freeze({
+  /** Bytes of the file. */
+  bytes: 1024 * 1024,
+  /** Levels of nested mappings and lists, counting what aliases add once expanded. */
+  depth: 64,
+  /** Mapping keys in the whole file. */
+  keys: 10_000,
+});
 
 export interface ParsedYaml {
   readonly file: string;
@@ -17,15 +52,61 @@ export interface ParsedYaml {
 
 export type PathSegment = string | number;
 
-export function parseYaml(text: string, file: string): ParsedYaml {
+/**
+ * Reads and parses a YAML file. `display` is the name diagnostics use. A file over
+ * the size limit is refused without being read whole.
+ */
+export async function readYamlFile(file: string, display: string = file): Promise<ParsedYaml> {
+  let bytes: Buffer;
+  try {
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      if (size > YAML_LIMITS.bytes) return refused(display, diagnostic("XO_CONFIG_SIZE_LIMIT", { size, limit: YAML_LIMITS.bytes }, { file: display }));
+      // Never more than the limit plus one byte, whatever stat said (a growing file, a device).
+      bytes = Buffer.alloc(YAML_LIMITS.bytes + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(bytes, length, bytes.length - length, null);
+        if (bytesRead === 0 || (length += bytesRead) === bytes.length) break;
+      }
+      bytes = bytes.subarray(0, length);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return refused(display, diagnostic("XO_CONFIG_NOT_FOUND", { file: display }));
+  }
+  return parseYaml(bytes, display);
+}
+
+/** Parses YAML text, or the bytes of a file (which must be UTF-8; a byte order mark is fine). */
+export function parseYaml(source: string | Uint8Array, file: string): ParsedYaml {
+  const size = typeof source === "string" ? Buffer.byteLength(source) : source.byteLength;
+  if (size > YAML_LIMITS.bytes) return refused(file, diagnostic("XO_CONFIG_SIZE_LIMIT", { size, limit: YAML_LIMITS.bytes }, { file }));
+  let text: string;
+  if (typeof source === "string") text = source;
+  else {
+    const decoded = decodeUtf8(source);
+    if (typeof decoded !== "string") {
+      const { byte, offset, line, column } = decoded;
+      return refused(file, diagnostic("XO_CONFIG_NOT_UTF8", { byte, offset }, { file, line, column }));
+    }
+    text = decoded;
+  }
+
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const tokens = parseTokens(text, lines, (offset) => ({ file, ...position(lines, offset) }));
+  if (!Array.isArray(tokens)) return refused(file, tokens, lines);
+
+  const doc = compose(tokens, text.length);
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
     const pos = lines.linePos(e.pos[0]);
     const detail = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     diagnostics.push(diagnostic("XO_CONFIG_YAML_SYNTAX", { detail }, { file, line: pos.line, column: pos.col }));
   }
+  diagnostics.push(...checkDocument(doc, (node, path) => ({ file, ...position(lines, node.range?.[0]), path: path && dotted(path) })));
   let value: unknown;
   if (diagnostics.length === 0) {
     try {
@@ -40,6 +121,246 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
   }
   return { file, doc, lines, value, diagnostics };
+}
+
+/** What `parseDocument` does, from tokens we have already checked. */
+function compose(tokens: readonly CST.Token[], length: number): Document.Parsed {
+  // `uniqueKeys: false`: checkDocument finds duplicates in linear time.
+  const composer = new Composer({ uniqueKeys: false, strict: true });
+  let doc: Document.Parsed | undefined;
+  for (const next of composer.compose(tokens, true, length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"));
+      break;
+    }
+  }
+  return doc!;
+}
+
+/** A result for input that was refused before it was parsed. */
+function refused(file: string, d: Diagnostic, lines = new LineCounter()): ParsedYaml {
+  return { file, doc: parseDocument(""), lines, value: undefined, diagnostics: [d] };
+}
+
+function position(lines: LineCounter, offset: number | undefined): { line?: number; column?: number } {
+  if (offset === undefined) return {};
+  const { line, col } = lines.linePos(offset);
+  return { line, column: col };
+}
+
+/** The same dotted form as validation paths: `source.streams[0].name`. */
+function dotted(path: readonly PathSegment[]): string {
+  return path.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), "");
+}
+
+// ---------------------------------------------------------------- encoding
+
+interface NotUtf8 {
+  readonly byte: number;
+  readonly offset: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The text of UTF-8 `bytes` without a byte order mark, or where the first byte that is not UTF-8 is. */
+function decodeUtf8(bytes: Uint8Array): string | NotUtf8 {
+  const decode = (end: number, stream: boolean) => new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end), { stream });
+  try {
+    return decode(bytes.length, false);
+  } catch {
+    // The decoder does not say where; find the shortest prefix it already rejects.
+  }
+  const valid = (end: number) => {
+    try {
+      decode(end, true);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let good = bytes.length;
+  if (!valid(bytes.length)) {
+    let bad = bytes.length;
+    good = 0;
+    while (bad - good > 1) {
+      const mid = (good + bad) >>> 1;
+      if (valid(mid)) good = mid;
+      else bad = mid;
+    }
+  }
+  // In streaming mode the decoder returns the whole characters of the valid prefix and
+  // holds back the start of the sequence that went wrong: that start is the bad byte.
+  const before = decode(good, true);
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf && good >= 3 ? 3 : 0;
+  const offset = bom + Buffer.byteLength(before);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  let line = 1;
+  for (let i = before.indexOf("\n"); i !== -1; i = before.indexOf("\n", i + 1)) line++;
+  return { byte: bytes[offset]!, offset, line, column: before.length - lineStart + 1 };
+}
+
+// ---------------------------------------------------------------- limits while parsing
+
+const COLLECTIONS: ReadonlySet<string> = new Set(["block-map", "block-seq", "flow-collection"]);
+
+/**
+ * The parser's tokens, or the diagnostic for a file nested too deep or with too many
+ * keys. The parser is driven one lexeme at a time (what `Parser.parse` does) so that
+ * it stops at the first collection or key past a limit: the parser is iterative but
+ * slow on deep nesting (a 1 MiB file of `[` takes seconds), and the composer that
+ * comes next recurses once per level.
+ */
+function parseTokens(text: string, lines: LineCounter, where: (offset: number) => Location): CST.Token[] | Diagnostic {
+  const parser = new Parser(lines.addNewLine);
+  lines.addNewLine(0);
+  const tokens: CST.Token[] = [];
+  let keys = 0;
+  let scalarNext = false;
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // The stack is the chain of nodes being built, from the document down.
+    if (parser.stack.length > YAML_LIMITS.depth) {
+      const open = parser.stack.filter((t) => COLLECTIONS.has(t.type));
+      if (open.length > YAML_LIMITS.depth) return diagnostic("XO_CONFIG_DEPTH_LIMIT", { limit: YAML_LIMITS.depth }, where(open[YAML_LIMITS.depth]!.offset));
+    }
+    // Every `key: value` entry, block or flow, has one `:` indicator.
+    if (lexeme === ":" && !scalarNext && ++keys > YAML_LIMITS.keys) {
+      const top = parser.stack[parser.stack.length - 1];
+      const item = top && "items" in top ? (top.items as CST.CollectionItem[])[top.items.length - 1] : undefined;
+      return diagnostic("XO_CONFIG_KEY_LIMIT", { limit: YAML_LIMITS.keys }, where(item?.key?.offset ?? item?.start[0]?.offset ?? top?.offset ?? 0));
+    }
+    scalarNext = lexeme === CST.SCALAR;
+  }
+  for (const token of parser.end()) tokens.push(token);
+  return tokens;
+}
+
+// ---------------------------------------------------------------- checks on the document
+
+type Locator = (node: Node, path?: readonly PathSegment[]) => Location;
+
+/** A path as a linked list: children share their parent's, and only a diagnostic spells one out. */
+interface PathLink {
+  readonly up: PathLink | undefined;
+  readonly segment: PathSegment;
+}
+
+function spell(link: PathLink | undefined): PathSegment[] {
+  const path: PathSegment[] = [];
+  for (let l = link; l; l = l.up) path.push(l.segment);
+  return path.reverse();
+}
+
+/**
+ * One pass over the composed document, with an explicit stack, in document order:
+ * duplicate keys (compared as the JS keys they become: `1` and `"1"` are one key),
+ * `__proto__` keys (JS would read one as the object's prototype, and a later merge
+ * could set a config object's prototype from the file), aliases whose expansion
+ * nests too deep, and aliases inside the node they refer to (an infinite value).
+ */
+function checkDocument(doc: Document.Parsed, where: Locator): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  /** The last node with each anchor name so far: what an alias here refers to. */
+  const anchors = new Map<string, Node>();
+  /** Levels of nesting of each finished anchored collection, aliases expanded. */
+  const heights = new Map<Node, number>();
+  /** Anchored collections being walked: an alias to one of them is inside it. */
+  const open = new Set<Node>();
+
+  interface Frame {
+    readonly node: YAMLMap | YAMLSeq;
+    readonly path: PathLink | undefined;
+    /** Collections around this one, itself included. */
+    readonly depth: number;
+    /** The keys of a mapping so far, by the JS key they become. */
+    readonly keys: Map<string, Node> | undefined;
+    /** The next child: item `next` of a list; for a mapping, pair `next >> 1`, its key when even. */
+    next: number;
+    height: number;
+  }
+  const stack: Frame[] = [];
+
+  /** The property name a key becomes in JS (what `toJS` does), or undefined for a collection key. */
+  const keyName = (key: unknown): string | undefined => {
+    const scalar = isAlias(key) ? anchors.get(key.source) : key;
+    if (!isScalar(scalar)) return undefined;
+    const value = scalar.value;
+    if (value === null) return "";
+    return typeof value === "object" ? undefined : String(value as string | number | boolean | bigint);
+  };
+
+  const checkKey = (key: Node, name: string, path: PathLink, keys: Map<string, Node>) => {
+    if (name === "__proto__") {
+      diagnostics.push(diagnostic("XO_CONFIG_UNKNOWN_KEY", { key: name, allowed: [] }, where(key, spell(path))));
+      return;
+    }
+    const first = keys.get(name);
+    if (first === undefined) {
+      keys.set(name, key);
+      return;
+    }
+    const at = where(first);
+    diagnostics.push(diagnostic("XO_CONFIG_YAML_SYNTAX", { detail: `duplicate key ${JSON.stringify(name)} (first at line ${at.line}, column ${at.column})` }, where(key, spell(path))));
+  };
+
+  /** A leaf's height (levels of collections it adds), or undefined when `node` is a collection now on the stack. */
+  const visit = (node: unknown, path: PathLink | undefined, depth: number): number | undefined => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target === undefined) return 0; // the composer reports unknown anchors
+      if (open.has(target)) {
+        diagnostics.push(diagnostic("XO_CONFIG_YAML_SYNTAX", { detail: `alias *${node.source} refers to a list or mapping that contains it` }, where(node, spell(path))));
+        return 0;
+      }
+      const height = heights.get(target) ?? 0;
+      if (depth + height > YAML_LIMITS.depth) diagnostics.push(diagnostic("XO_CONFIG_DEPTH_LIMIT", { limit: YAML_LIMITS.depth, alias: node.source }, where(node, spell(path))));
+      return height;
+    }
+    if (isNode(node) && node.anchor) anchors.set(node.anchor, node);
+    if (!isMap(node) && !isSeq(node)) return 0;
+    if (node.anchor) open.add(node);
+    stack.push({ node, path, depth: depth + 1, keys: isMap(node) ? new Map() : undefined, next: 0, height: 1 });
+    return undefined;
+  };
+
+  visit(doc.contents, undefined, 0);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const index = top.keys ? top.next >> 1 : top.next;
+    if (index < top.node.items.length) {
+      let child: unknown;
+      let path: PathLink;
+      if (top.keys) {
+        const pair = top.node.items[index];
+        if (!isPair(pair)) {
+          top.next += 2;
+          continue;
+        }
+        const name = keyName(pair.key);
+        path = { up: top.path, segment: name ?? `[key ${index}]` };
+        if (top.next % 2 === 0) {
+          child = pair.key;
+          if (name !== undefined) checkKey(pair.key as Node, name, path, top.keys);
+        } else child = pair.value;
+      } else {
+        child = top.node.items[index];
+        path = { up: top.path, segment: index };
+      }
+      top.next++;
+      const height = visit(child, path, top.depth);
+      if (height !== undefined) top.height = Math.max(top.height, 1 + height);
+      continue;
+    }
+    stack.pop();
+    if (top.node.anchor) {
+      open.delete(top.node);
+      heights.set(top.node, top.height);
+    }
+    const parent = stack[stack.length - 1];
+    if (parent) parent.height = Math.max(parent.height, 1 + top.height);
+  }
+  return diagnostics;
 }
 
 /**

@@ -6,6 +6,8 @@ export interface Recorder {
   readonly events: string[];
   /** What each source saw as its saved state, in order. */
   readonly states?: (JsonObject | undefined)[];
+  /** Awaited by every extract after its first page (its part file is open then): a test holds an extract here. */
+  hold?: () => Promise<void>;
 }
 
 /**
@@ -38,6 +40,10 @@ export function fixturePlugins(recorder: Recorder): XoPlugin[] {
             for (let p = 0; p < o.pages; p++) {
               await new Promise((r) => setTimeout(r, 5));
               yield { type: "records", records: Array.from({ length: o.size }, (_, i) => ({ id: p * o.size + i, day: ctx.window.logicalDate })) };
+              if (p === 0 && recorder.hold) {
+                recorder.events.push(`extract:${ctx.stream.name}:held`);
+                await recorder.hold();
+              }
             }
             if (o.file) {
               yield {

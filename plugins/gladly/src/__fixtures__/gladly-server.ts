@@ -1,34 +1,47 @@
 /**
- * A loopback emulator of Gladly's public API (developer.gladly.com), on node:http at
- * 127.0.0.1 and a free port. It is the only emulated part of the tests: the plugin
- * talks to it through the real axios client and the real Node HTTP stack.
+ * A loopback emulator of Gladly's REST API, on node:http at 127.0.0.1 and a free port. It is the
+ * only emulated part of the tests: the plugin talks to it through the real axios client and the
+ * real Node HTTP stack.
  *
- * - HTTP Basic auth (agent email + API token) on every `/api/v1` path.
- * - `POST /api/v1/reports`: validates the body like Gladly (400 with
- *   `{ errors: [{ attr, code, detail }] }`), reads startAt/endAt as wall-clock times in
- *   `timezone`, and answers a deterministic CSV with one row per 10 minutes of real
- *   time; it truncates at `rowCap` rows like the real API. Fields hold commas, quotes
- *   and newlines, and records end in CRLF, to exercise the row counter.
- * - `GET /api/v1/export/jobs?status=COMPLETED` and `GET /api/v1/export/jobs/{id}/files/{name}`.
- * - Scripted faults: queued responses (429 with Retry-After, 5xx, 400...) served
- *   before the normal answer of a path.
+ * Follows: Gladly's REST API reference (developer.gladly.com/rest/), Reports and Export sections,
+ * in the OpenAPI documents "Gladly Agents Reports API" 1.0 (openapi/gladly-reports-api-openapi.yml)
+ * and "Gladly Export API" 1.0 (openapi/gladly-export-api-openapi.yml) of github.com/api-evangelist/gladly.
+ * The request rules are transcribed, rule by rule with their source, in gladly-api.ts; ADR 0009
+ * says why and how. Every request the description refuses is refused here with HTTP 400 and
+ * Gladly's body `{"errors": [{"attr", "code", "detail"}]}`.
+ *
+ * From the description:
+ * - HTTP Basic auth: agent email as user name, API token as password.
+ * - `POST /api/v1/reports`: `metricSet` from the published enum; `startAt`/`endAt` as dates
+ *   (`YYYY-mm-dd`) in `timezone` (the organization's zone when omitted), `endAt` inclusive;
+ *   `startAtTime`/`endAtTime` only for the metric sets that take them and never with dates;
+ *   filters only for the metric sets they apply to, inboxes and teams that exist, `phoneNumber`
+ *   where it is required. 200 answers `text/csv` with a `Content-Disposition` file name.
+ * - `GET /api/v1/export/jobs` (`status`, `startAt`, `endAt`; the last 14 days only),
+ *   `GET /api/v1/export/jobs/{jobId}`, `GET /api/v1/export/jobs/{jobId}/files/{filename}`
+ *   (`application/x-ndjson`), 404 with `{"errors": [{"code": "not_exist", ...}]}`.
+ * Emulated by assumption (the description says nothing about them):
+ * - the CSV: one row per 10 minutes of real time, with fields holding commas, quotes and
+ *   newlines and CRLF record ends (to exercise the row counter); the columns are made up;
+ * - a row cap (`rowCap`): a report stops silently after that many rows;
+ * - data latency (`now`, `dataLatencyMs`): rows newer than now minus the latency are not in
+ *   reports yet (Gladly's help pages: report data is about an hour behind);
+ * - the endAtTime of a time range includes its minute, as documented for work-session-events;
+ * - the 401 body; scripted faults (429 with Retry-After, 5xx, broken bodies) queued per path.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { wallClock, zonedToUtc } from "@xo-foundry/core";
+import { addDays, wallClock, zonedMidnight } from "@xo-foundry/core";
+import { JOB_RETENTION_MS, NOT_FOUND, validateJobsQuery, validateReportRequest, type ApiError, type ExportJob, type ReportInterval, type ReportRequest } from "./gladly-api.js";
+
+export { METRIC_SETS, type ExportJob, type ReportInterval } from "./gladly-api.js";
 
 export const EMAIL = "agent@acme.com";
 export const TOKEN = "tok-s3cr3t-0123456789";
 
-export const METRIC_SETS = ["ContactTimestampsReport", "AgentTimestampsReport", "ConversationTimestampsReport", "WorkSessionsReportV3"];
-
-export interface ExportJob {
-  readonly id: string;
-  readonly status: string;
-  readonly parameters: { readonly type: string; readonly startAt: string; readonly endAt: string };
-  readonly updatedAt: string;
-  readonly files: readonly string[];
-}
+/** Inbox and team ids that exist in the emulated organization (filters naming others are refused). */
+export const INBOXES = ["c23d738960f946988e943f400313133a", "2c475a4351ce4aa39ff5cb9f526d77db"];
+export const TEAMS = ["dd96426e5d2b4fed86dad91cdcc84112", "cab03fe3066e4fa7ba3397e8925c5132"];
 
 export interface ScriptedResponse {
   readonly status: number;
@@ -44,6 +57,8 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingMessage["headers"];
   readonly body: unknown;
+  /** The status the emulator answered with (set when the response finished). */
+  status?: number;
   /** `performance.now()` when the request arrived and when its response finished. */
   readonly startedAt: number;
   endedAt?: number;
@@ -53,10 +68,16 @@ export interface GladlyEmulator {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   readonly requests: RecordedRequest[];
-  /** Report rows returned at most (Gladly's row cap). */
+  /** Report rows returned at most (ASSUMED row cap). */
   rowCap: number;
   /** Delay before a report answers, to make overlapping requests visible. */
   reportDelayMs: number;
+  /** The emulator's clock in epoch ms; undefined: the real clock. */
+  now: number | undefined;
+  /** Rows newer than `now - dataLatencyMs` are not in reports yet. */
+  dataLatencyMs: number;
+  /** The organization's default time zone, for reports that send none. */
+  timezone: string;
   jobs: ExportJob[];
   /** `jobId/fileName` -> NDJSON content. */
   readonly files: Map<string, string>;
@@ -69,17 +90,19 @@ export interface GladlyEmulator {
   close(): Promise<void>;
 }
 
+const DEFAULTS = { rowCap: 100_000, reportDelayMs: 0, now: undefined as number | undefined, dataLatencyMs: 0, timezone: "America/New_York" };
+
 export async function startGladlyEmulator(): Promise<GladlyEmulator> {
   const faults = new Map<string, ScriptedResponse[]>();
   let active = 0;
   const state = {
+    ...DEFAULTS,
     requests: [] as RecordedRequest[],
-    rowCap: 100_000,
-    reportDelayMs: 0,
     jobs: [] as ExportJob[],
     files: new Map<string, string>(),
     maxConcurrentReports: 0,
   };
+  const now = () => state.now ?? Date.now();
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -95,12 +118,15 @@ export async function startGladlyEmulator(): Promise<GladlyEmulator> {
       }
       const record: RecordedRequest = { method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body, startedAt: performance.now() };
       state.requests.push(record);
-      res.on("finish", () => (record.endedAt = performance.now()));
-      void handle(req, res, url, body).catch((e: unknown) => sendJson(res, 500, { errors: [{ code: "internal", detail: String(e) }] }));
+      res.on("finish", () => {
+        record.endedAt = performance.now();
+        record.status = res.statusCode;
+      });
+      void handle(req, res, url, body, text).catch((e: unknown) => sendJson(res, 500, { errors: [{ code: "internal", detail: String(e) }] }));
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, body: unknown): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL, body: unknown, text: string): Promise<void> {
     const fault = faults.get(url.pathname)?.shift();
     if (fault?.partial) {
       res.writeHead(fault.status, { "content-type": "text/csv", ...fault.headers });
@@ -114,31 +140,55 @@ export async function startGladlyEmulator(): Promise<GladlyEmulator> {
 
     if (!authorized(req)) return sendJson(res, 401, { errors: [{ code: "unauthorized", detail: "Invalid credentials" }] });
 
-    if (url.pathname === "/api/v1/reports" && req.method === "POST") return report(res, body);
-    if (url.pathname === "/api/v1/export/jobs" && req.method === "GET") {
-      const status = url.searchParams.get("status");
-      return sendJson(res, 200, state.jobs.filter((j) => !status || j.status === status));
+    if (url.pathname === "/api/v1/reports" && req.method === "POST") {
+      if (text && typeof body === "string") return sendJson(res, 400, { errors: [{ code: "invalid", detail: "the request body is not valid JSON" }] });
+      return report(res, body);
+    }
+    if (url.pathname === "/api/v1/export/jobs" && req.method === "GET") return listJobs(res, url.searchParams);
+    const job = /^\/api\/v1\/export\/jobs\/([^/]+)$/.exec(url.pathname);
+    if (job && req.method === "GET") {
+      const found = visibleJob(decodeURIComponent(job[1]!));
+      return found ? sendJson(res, 200, found) : sendJson(res, 404, NOT_FOUND);
     }
     const file = /^\/api\/v1\/export\/jobs\/([^/]+)\/files\/([^/]+)$/.exec(url.pathname);
     if (file && req.method === "GET") {
-      const content = state.files.get(`${decodeURIComponent(file[1]!)}/${decodeURIComponent(file[2]!)}`);
-      if (content === undefined) return sendJson(res, 404, { errors: [{ code: "not_found", detail: "file not found" }] });
+      const [id, name] = [decodeURIComponent(file[1]!), decodeURIComponent(file[2]!)];
+      const found = visibleJob(id);
+      const content = state.files.get(`${id}/${name}`);
+      // ASSUMED: a job that is not COMPLETED has no files to download yet.
+      if (!found || found.status !== "COMPLETED" || !found.files.includes(name) || content === undefined) return sendJson(res, 404, NOT_FOUND);
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       return void res.end(content);
     }
-    sendJson(res, 404, { errors: [{ code: "not_found", detail: `no route ${req.method} ${url.pathname}` }] });
+    sendJson(res, 404, { errors: [{ code: "not_exist", detail: `no route ${req.method} ${url.pathname}` }] });
+  }
+
+  /** "jobs older than 14 days are not available from the API". */
+  function visibleJob(id: string): ExportJob | undefined {
+    const job = state.jobs.find((j) => j.id === id);
+    return job && Date.parse(job.updatedAt) >= now() - JOB_RETENTION_MS ? job : undefined;
+  }
+
+  function listJobs(res: ServerResponse, query: URLSearchParams): void {
+    const { errors, filter } = validateJobsQuery(query, now());
+    if (!filter) return sendJson(res, 400, { errors });
+    const listed = state.jobs.filter((j) => {
+      const updated = Date.parse(j.updatedAt);
+      return updated >= filter.from && updated <= filter.to && (!filter.status || j.status === filter.status);
+    });
+    sendJson(res, 200, listed);
   }
 
   async function report(res: ServerResponse, body: unknown): Promise<void> {
-    const errors = validateReport(body);
-    if (errors.length) return sendJson(res, 400, { errors });
-    const { metricSet, timezone, startAt, endAt } = body as Record<string, string>;
+    const org = { timezone: state.timezone, inboxes: new Set(INBOXES), teams: new Set(TEAMS) };
+    const { errors, request } = validateReportRequest(body, org);
+    if (!request) return sendJson(res, 400, { errors });
     active++;
     state.maxConcurrentReports = Math.max(state.maxConcurrentReports, active);
     try {
       if (state.reportDelayMs) await new Promise((r) => setTimeout(r, state.reportDelayMs));
-      const { csv } = reportCsv({ metricSet: metricSet!, timezone: timezone!, startAt: startAt!, endAt: endAt!, rowCap: state.rowCap });
-      res.writeHead(200, { "content-type": "text/csv; charset=utf-8" });
+      const { csv } = reportCsv(request, { rowCap: state.rowCap, visibleBefore: now() - state.dataLatencyMs });
+      res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename=${reportFileName(request)}` });
       // Several writes, so the client sees the body in pieces.
       const bytes = Buffer.from(csv, "utf8");
       for (let i = 0; i < bytes.length; i += 4096) res.write(bytes.subarray(i, i + 4096));
@@ -168,6 +218,24 @@ export async function startGladlyEmulator(): Promise<GladlyEmulator> {
     set reportDelayMs(v) {
       state.reportDelayMs = v;
     },
+    get now() {
+      return state.now;
+    },
+    set now(v) {
+      state.now = v;
+    },
+    get dataLatencyMs() {
+      return state.dataLatencyMs;
+    },
+    set dataLatencyMs(v) {
+      state.dataLatencyMs = v;
+    },
+    get timezone() {
+      return state.timezone;
+    },
+    set timezone(v) {
+      state.timezone = v;
+    },
     get jobs() {
       return state.jobs;
     },
@@ -183,9 +251,8 @@ export async function startGladlyEmulator(): Promise<GladlyEmulator> {
     },
     reset() {
       faults.clear();
+      Object.assign(state, DEFAULTS);
       state.requests.length = 0;
-      state.rowCap = 100_000;
-      state.reportDelayMs = 0;
       state.jobs = [];
       state.files.clear();
       state.maxConcurrentReports = 0;
@@ -209,56 +276,45 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(JSON.stringify(body));
 }
 
-const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/;
-
-function validateReport(body: unknown): { attr: string; code: string; detail: string }[] {
-  if (typeof body !== "object" || body === null) return [{ attr: "body", code: "invalid", detail: "must be a JSON object" }];
-  const b = body as Record<string, unknown>;
-  const errors: { attr: string; code: string; detail: string }[] = [];
-  if (typeof b.metricSet !== "string" || !b.metricSet) errors.push({ attr: "metricSet", code: "blank", detail: "is required" });
-  else if (!METRIC_SETS.includes(b.metricSet)) errors.push({ attr: "metricSet", code: "invalid", detail: `unknown metric set ${b.metricSet}` });
-  if (typeof b.timezone !== "string" || !validZone(b.timezone)) errors.push({ attr: "timezone", code: "invalid", detail: "must be an IANA time zone" });
-  for (const attr of ["startAt", "endAt"]) {
-    if (typeof b[attr] !== "string" || !LOCAL_TIME.test(b[attr] as string)) errors.push({ attr, code: "invalid", detail: "must be a local time like 2026-01-15T00:00:00" });
-  }
-  if (!errors.length && (b.startAt as string) >= (b.endAt as string)) errors.push({ attr: "startAt", code: "invalid", detail: "must be before endAt" });
-  return errors;
-}
-
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
+/** Shaped like the description's examples: `SummaryReportV2-20190501-20190516-Daily.csv`, `WorkSessionEventsReport-20200302T1000Z-20200302T2000Z.csv`. */
+function reportFileName(request: ReportRequest): string {
+  const i = request.interval;
+  if (i.kind === "dates") return `${request.metricSet}-${i.startAt.replaceAll("-", "")}-${i.endAt.replaceAll("-", "")}.csv`;
+  const t = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+  return `${request.metricSet}-${t(i.startMs)}-${t(i.endMs)}.csv`;
 }
 
 // ---------------------------------------------------------------- deterministic reports
 
 const STEP_MS = 10 * 60_000;
 
-export interface ReportRequest {
-  readonly metricSet: string;
-  readonly timezone: string;
-  readonly startAt: string;
-  readonly endAt: string;
-  readonly rowCap?: number;
+/** The instants `[start, end)` a report interval covers: dates from the first midnight to the midnight after `endAt`. */
+export function intervalMs(interval: ReportInterval): { start: number; end: number } {
+  if (interval.kind === "time") return { start: interval.startMs, end: interval.endMs };
+  return { start: Date.parse(zonedMidnight(interval.startAt, interval.timezone)), end: Date.parse(zonedMidnight(addDays(interval.endAt, 1), interval.timezone)) };
 }
 
-/** The CSV the emulator answers for a report request, and its data row count. */
-export function reportCsv(request: ReportRequest): { csv: string; rows: number; ids: string[] } {
-  const start = zonedToUtc(request.startAt, request.timezone);
-  const end = zonedToUtc(request.endAt, request.timezone);
+/** The CSV the emulator answers for a valid report request, and its data rows (ids in order). */
+export function reportCsv(request: ReportRequest, options: { rowCap?: number; visibleBefore?: number } = {}): { csv: string; rows: number; ids: string[] } {
+  const { start, end } = intervalMs(request.interval);
+  const until = Math.min(end, options.visibleBefore ?? Number.POSITIVE_INFINITY);
+  const zone = request.interval.kind === "dates" ? request.interval.timezone : "UTC";
   const lines = ['"Contact ID","Timestamp","Agent","Note"'];
   const ids: string[] = [];
   // Rows sit on the real-time 10-minute grid, so adjacent windows never share one.
-  for (let t = Math.ceil(start / STEP_MS) * STEP_MS; t < end && ids.length < (request.rowCap ?? Infinity); t += STEP_MS) {
+  for (let t = Math.ceil(start / STEP_MS) * STEP_MS; t < until && ids.length < (options.rowCap ?? Infinity); t += STEP_MS) {
     const n = t / STEP_MS;
     const id = `${request.metricSet}-${new Date(t).toISOString()}`;
     ids.push(id);
     const note = n % 3 === 0 ? '"said ""hi"", then left"' : n % 4 === 0 ? '"line one\nline two, with a comma"' : "plain";
-    lines.push(`${id},${wallClock(t, request.timezone)},"Agent ${n % 5}, Team ${n % 2}",${note}`);
+    lines.push(`${id},${wallClock(t, zone)},"Agent ${n % 5}, Team ${n % 2}",${note}`);
   }
   return { csv: `${lines.join("\r\n")}\r\n`, rows: ids.length, ids };
 }
+
+/** The report of whole days `startAt`..`endAt` (inclusive) in `timezone`, as the emulator serves it. */
+export function daysCsv(metricSet: string, timezone: string, startAt: string, endAt: string = startAt, options: { rowCap?: number; visibleBefore?: number } = {}) {
+  return reportCsv({ metricSet, interval: { kind: "dates", timezone, startAt, endAt } }, options);
+}
+
+export type { ApiError };

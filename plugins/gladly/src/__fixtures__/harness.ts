@@ -3,7 +3,7 @@
  * source's batches, so tests see exactly what the runtime would land.
  */
 import { rejectionOf, streamContext } from "@xo-foundry/testkit";
-import type { Connection, ExtractBatch, ExtractContext, Logger } from "@xo-foundry/core";
+import { dataWindow, type Connection, type ExtractBatch, type ExtractContext, type LoadStrategy, type Logger } from "@xo-foundry/core";
 import { gladlySource } from "../source.js";
 import type { SourceOptions, StreamOptions } from "../options.js";
 import { EMAIL, TOKEN } from "./gladly-server.js";
@@ -14,6 +14,9 @@ export interface ContextInput {
   readonly connection?: Connection;
   readonly timezone?: string;
   readonly logicalDate?: string;
+  readonly strategy?: LoadStrategy;
+  /** For `historical`: the window's days, as the pipeline's `lookback_days`. */
+  readonly lookbackDays?: number;
   readonly log?: Logger;
 }
 
@@ -22,13 +25,14 @@ export function connection(overrides: Partial<Connection> = {}): Connection {
 }
 
 export function makeContext(input: ContextInput): ExtractContext<SourceOptions, StreamOptions> {
-  const base = streamContext({
-    timezone: input.timezone ?? "UTC",
-    logicalDate: input.logicalDate ?? "2026-01-15",
-    stream: { name: "gladly_stream" },
-  });
+  const timezone = input.timezone ?? "UTC";
+  const logicalDate = input.logicalDate ?? "2026-01-15";
+  const strategy = input.strategy ?? "incremental";
+  const base = streamContext({ timezone, logicalDate, strategy, stream: { name: "gladly_stream" } });
   return {
     ...base,
+    // The window as the runtime derives it, with the pipeline's lookback_days.
+    window: dataWindow(logicalDate, strategy, timezone, input.lookbackDays ?? 7),
     ...(input.log ? { log: input.log } : {}),
     source: "main",
     // Raw options on purpose: the source must apply its own defaults.
