@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { LoadStrategy } from "@xo-foundry/core";
+import { nameWithoutControlCharacters, type LoadStrategy } from "@xo-foundry/core";
 import { DuckDbSinkError } from "./errors.js";
 
 export const DEFAULT_DATABASE = ".xo-foundry/warehouse.duckdb";
@@ -27,20 +27,7 @@ export type LoadMode = (typeof LOAD_MODES)[number];
  * A table name as written in the target. DuckDB keeps names as C strings, where a NUL
  * cuts the name short, and no control character belongs in a name people read.
  */
-const tableName = z
-  .string()
-  .min(1)
-  .check((ctx) => {
-    const control = /\p{Cc}/u.exec(ctx.value);
-    if (!control) return;
-    const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
-    ctx.issues.push({
-      code: "custom",
-      input: ctx.value,
-      message: `a table name cannot contain control characters (found U+${code} at character ${control.index + 1})`,
-      params: { expected: "a table name without control characters (NUL, tab, line breaks, ...)" },
-    });
-  });
+const tableName = nameWithoutControlCharacters("a table name");
 
 /** Keys of each stream's `target:` block. */
 export const targetOptions = z

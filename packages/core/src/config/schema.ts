@@ -20,6 +20,27 @@ import { parseDate } from "../dates.js";
 import { scheduleSchema } from "./schedule.js";
 import { timeZoneSchema } from "./timezone.js";
 
+/**
+ * A name people read (a table, a column) written into SQL or a path: a control character
+ * never belongs there, and a NUL would cut the name short.
+ */
+export function nameWithoutControlCharacters(what = "a table name") {
+  return z
+    .string()
+    .min(1)
+    .check((ctx) => {
+      const control = /\p{Cc}/u.exec(ctx.value);
+      if (!control) return;
+      const code = control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: `${what} cannot contain control characters (found U+${code} at character ${control.index + 1})`,
+        params: { expected: `${what} without control characters (NUL, tab, line breaks, ...)` },
+      });
+    });
+}
+
 export const NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$";
 export const NAME_RULE = "lowercase letters, digits and `_`, starting with a letter, at most 63 characters";
 const name = () => z.string().regex(new RegExp(NAME_PATTERN));
