@@ -145,6 +145,19 @@ function graphProblems(config: PipelineConfig, tasks: readonly TaskSpec[], where
     return out;
   }
 
+  // One stream, one extract per run: two would write the same landing partition.
+  const extracts = new Map<string, TaskSpec>();
+  for (const task of tasks) {
+    if (task.step !== "extract" || typeof task.with.stream !== "string") continue;
+    const first = extracts.get(task.with.stream);
+    if (first === undefined) extracts.set(task.with.stream, task);
+    else {
+      out.push(
+        diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "extract of stream", value: task.with.stream, firstPath: `task ${first.id}` }, at(task, "with", "stream")),
+      );
+    }
+  }
+
   const ancestors = ancestorSets(tasks, byId);
   for (const task of tasks) {
     const mine = ancestors.get(task.id)!;

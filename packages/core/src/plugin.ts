@@ -196,12 +196,26 @@ export interface SinkDefinition<SinkOptions = any, TargetOptions = any> {
    * options as the sink's schemas parsed them. Without it, the sink's targets are not checked.
    */
   targetKey?(input: TargetKeyInput<SinkOptions, TargetOptions>): string | undefined;
+  /**
+   * Where this sink block's tables live (a database file, a connection and database), so
+   * two sink blocks that point at one place have their `targetKey`s compared with each
+   * other too. Without it, each sink block is taken to be a place of its own.
+   */
+  location?(input: SinkLocationInput<SinkOptions>): string | undefined;
   load(ctx: LoadContext<SinkOptions, TargetOptions>): Promise<LoadResult>;
   /**
    * The `warehouse` service this sink offers to steps of any plugin (SQL, checks,
    * exports), so they work on every warehouse without knowing which one it is.
    */
   warehouse?(ctx: WarehouseContext<SinkOptions>): Warehouse;
+}
+
+/** What a sink's `location` gets: one sink block, its options parsed. */
+export interface SinkLocationInput<SinkOptions = Record<string, unknown>> {
+  readonly options: SinkOptions;
+  /** The id of the block's connection, if it names one (not its credentials). */
+  readonly connection: string | undefined;
+  readonly projectDir: string;
 }
 
 /** What a sink's `targetKey` gets: one stream's target in one sink block, parsed. */

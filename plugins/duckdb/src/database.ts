@@ -8,12 +8,9 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DuckDbSinkError } from "./errors.js";
+import { IN_MEMORY, resolveDatabase } from "./options.js";
 
-export const IN_MEMORY = ":memory:";
-
-export function resolveDatabase(database: string, projectDir: string): string {
-  return database === IN_MEMORY ? IN_MEMORY : path.resolve(projectDir, database);
-}
+export { IN_MEMORY, resolveDatabase };
 
 export interface OpenOptions {
   readonly lockTimeoutMs: number;

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { definePlugin, type SinkDefinition, type Warehouse, type WarehouseContext, type XoPlugin } from "@xo-foundry/core";
 import { DUCKDB_ERRORS } from "./errors.js";
-import { parseOptions, sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
+import { location, parseOptions, sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
 export { DUCKDB_ERRORS, DuckDbSinkError, type DuckDbErrorCode } from "./errors.js";
 export { DEFAULT_DATABASE, LOAD_MODES, defaultMode, sinkOptions, targetOptions } from "./options.js";
@@ -19,6 +19,7 @@ export const duckdbSink: SinkDefinition<SinkOptions, TargetOptions> = {
   isDefault: true,
   // Validation refuses two streams in one table; DuckDB compares names case-insensitively.
   targetKey,
+  location,
   // The native DuckDB binding loads with the first load or warehouse call, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
   warehouse: lazyWarehouse,

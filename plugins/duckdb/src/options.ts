@@ -1,8 +1,14 @@
+import path from "node:path";
 import { z } from "zod";
 import { nameWithoutControlCharacters, type LoadStrategy } from "@xo-foundry/core";
 import { DuckDbSinkError } from "./errors.js";
 
 export const DEFAULT_DATABASE = ".xo-foundry/warehouse.duckdb";
+export const IN_MEMORY = ":memory:";
+
+export function resolveDatabase(database: string, projectDir: string): string {
+  return database === IN_MEMORY ? IN_MEMORY : path.resolve(projectDir, database);
+}
 
 /** Keys of the YAML `sink:` block next to `plugin` and `connection`. */
 export const sinkOptions = z.object({
@@ -99,6 +105,15 @@ function catalogName(name: string): string {
 /** Where a stream lands: `schema.table`, as DuckDB compares names (see SinkDefinition.targetKey). */
 export function targetKey(input: { readonly stream: string; readonly target: TargetOptions; readonly options: SinkOptions }): string {
   return `${catalogName(input.options.schema)}.${catalogName(input.target.table ?? input.stream)}`;
+}
+
+/**
+ * The database file a sink block writes: two blocks on one file are one place. An
+ * in-memory database is new on every load, so it is no place two loads could share.
+ */
+export function location(input: { readonly options: SinkOptions; readonly projectDir: string }): string | undefined {
+  const database = resolveDatabase(input.options.database, input.projectDir);
+  return database === IN_MEMORY ? undefined : database;
 }
 
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {

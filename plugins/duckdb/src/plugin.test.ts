@@ -100,6 +100,24 @@ describe("in the core's pipeline validation", () => {
     expect(errors(await load(twoStreams({}, {})))).toEqual([]);
   });
 
+  it("compares sink blocks that write one database file with each other", async () => {
+    const twoSinks = (archive: Record<string, unknown>) => ({
+      pipeline: { name: "shop", start_date: "2026-01-01" },
+      sources: {
+        a: { plugin: "fake", sink: "main", streams: [{ name: "orders" }] },
+        b: { plugin: "fake", sink: "archive", streams: [{ name: "legacy_orders", target: { table: "orders" } }] },
+      },
+      sinks: { main: { plugin: "duckdb", database: "w.duckdb" }, archive },
+    });
+    // Two names for one file: the second stream would replace the first one's rows.
+    const same = await load(twoSinks({ plugin: "duckdb", database: "./w.duckdb" }));
+    expect(errors(same)).toEqual([expect.stringMatching(/^XO_SINK_TABLE_COLLISION sources\.b\.streams\[0\]\.target /)]);
+    expect(errors(await load(twoSinks({ plugin: "duckdb", database: "archive.duckdb" })))).toEqual([]);
+    // An in-memory database is new on every load: nothing to share.
+    const memory = await load({ ...twoSinks({ plugin: "duckdb", database: ":memory:" }), sinks: { main: { plugin: "duckdb", database: ":memory:" }, archive: { plugin: "duckdb", database: ":memory:" } } });
+    expect(errors(memory)).toEqual([]);
+  });
+
   it("refuses control characters in a table name", async () => {
     const result = await load(pipeline({ plugin: "duckdb" }, { table: "ord\u0000ers" }));
     expect(errors(result)).toEqual(["XO_CONFIG_INVALID_VALUE source.streams[0].target.table shop.yaml:12:20"]);

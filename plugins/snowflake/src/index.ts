@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { definePlugin, type SinkDefinition, type XoPlugin } from "@xo-foundry/core";
-import { sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
+import { location, sinkOptions, targetKey, targetOptions, type SinkOptions, type TargetOptions } from "./options.js";
 
 export { SnowflakeSinkError, type SnowflakeErrorCode } from "./errors.js";
 export { LOAD_MODES, defaultMode, resolveTarget, sinkOptions, targetOptions } from "./options.js";
@@ -19,6 +19,7 @@ export const snowflakeSink: SinkDefinition<SinkOptions, TargetOptions> = {
   connection: "required",
   // Validation refuses two streams in one table; unquoted Snowflake names are upper-cased.
   targetKey,
+  location,
   // snowflake-sdk is heavy: it loads with the first load, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
 };

@@ -100,6 +100,15 @@ export function targetKey(input: { readonly stream: string; readonly target: Tar
     .join(".");
 }
 
+/**
+ * The connection and database a sink block writes: two blocks on one connection and
+ * database are one place (the database defaults to the connection's, so an unset one is
+ * the same as another unset one on that connection).
+ */
+export function location(input: { readonly options: SinkOptions; readonly connection: string | undefined }): string {
+  return JSON.stringify([input.connection ?? null, input.options.database === undefined ? null : normalizeName(input.options.database)]);
+}
+
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {
   const where = `target of stream ${JSON.stringify(streamName)}`;
   const t = parseOptions(targetOptions, target, where);

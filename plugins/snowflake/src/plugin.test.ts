@@ -52,6 +52,17 @@ describe("plugin", () => {
     expect(key({ table: "a.b" })).not.toBe(key({ table: "b" }, { schema: "a" }));
   });
 
+  it("says where a sink block's tables live: its connection and database", () => {
+    const sink = snowflake().sinks![0]!;
+    const place = (connection: string | undefined, options: Record<string, unknown> = {}) =>
+      sink.location!({ options: sink.options.parse(options), connection, projectDir: "/p" });
+    // Two blocks on one connection without a database both write the connection's database.
+    expect(place("raw")).toBe(place("raw"));
+    expect(place("raw", { database: "analytics" })).toBe(place("raw", { database: "ANALYTICS" }));
+    expect(place("raw", { database: "analytics" })).not.toBe(place("raw", { database: "archive" }));
+    expect(place("raw")).not.toBe(place("other"));
+  });
+
   it("refuses control characters in a table name", () => {
     const target = snowflake().sinks![0]!.target;
     const nul = target.safeParse({ table: "ord\u0000ers" });

@@ -49,7 +49,7 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
   }
   const merged = withoutNegativeZero(mergeDefaults(project.defaults, raw as Record<string, unknown>));
   const where: Locator = (p, mode = "value") => locateMerged(parsed, project, p, mode);
-  const checker = new Checker(merged, where, project.registry);
+  const checker = new Checker(merged, where, project.registry, project.dir);
   const config = checker.check();
 
   const relativeFile = path.relative(project.dir, absolute).split(path.sep).join("/");
@@ -155,6 +155,7 @@ class Checker {
     private readonly merged: Record<string, unknown>,
     private readonly where: Locator,
     private readonly registry: Registry,
+    private readonly projectDir: string,
   ) {}
 
   check(): PipelineConfig | undefined {
@@ -341,9 +342,12 @@ class Checker {
     const who = (load: (typeof loads)[number]) => (load.step === undefined ? `stream ${JSON.stringify(load.stream)}` : `step ${JSON.stringify(load.step)}`);
     const seen = new Map<string, (typeof loads)[number]>();
     for (const load of loads) {
-      const key = this.targetKey(sinks.find((s) => s.name === load.sink), load.stream, load.target);
+      const sink = sinks.find((s) => s.name === load.sink);
+      const key = this.targetKey(sink, load.stream, load.target);
       if (key === undefined) continue;
-      const id = JSON.stringify([load.sink, key]);
+      // Sink blocks that say where their tables live are one place when they say the same.
+      const place = this.sinkLocation(sink!);
+      const id = JSON.stringify(place === undefined ? ["block", load.sink, key] : ["location", sink!.block.plugin, place, key]);
       const first = seen.get(id);
       if (first === undefined) seen.set(id, load);
       else if (first.stream !== load.stream) {
@@ -357,6 +361,16 @@ class Checker {
         );
       }
     }
+  }
+
+  /** Where a sink block's tables live, as its plugin names it; undefined when it cannot say. */
+  private sinkLocation(sink: Named): string | undefined {
+    const def = typeof sink.block.plugin === "string" ? this.registry.sink(sink.block.plugin) : undefined;
+    if (!def?.location) return undefined;
+    const options = def.options.safeParse(pluginOptions(sink.block, RESERVED_SINK_KEYS));
+    if (!options.success) return undefined;
+    const connection = typeof sink.block.connection === "string" ? sink.block.connection : undefined;
+    return def.location({ options: options.data, connection, projectDir: this.projectDir });
   }
 
   /** Where `stream` lands in `sink`, as its plugin names it; undefined when its options are in error or it cannot say. */

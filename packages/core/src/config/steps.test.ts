@@ -198,6 +198,13 @@ describe("steps", () => {
     ]);
   });
 
+  it("may not extract a stream the template already extracts: both would write its landing partition", async () => {
+    const { diagnostics } = await load(withSteps("  - id: again\n    uses: extract\n    with: { source: api, stream: orders }\n"));
+    expect(diagnostics.map(at)).toEqual([
+      'XO_CONFIG_DUPLICATE_NAME steps[0].with.stream@27:34 extract of stream "orders" is already used at task api.extract_orders',
+    ]);
+  });
+
   it("refer to streams and sinks that exist", async () => {
     const { diagnostics } = await load(withSteps("  - id: copy\n    uses: load\n    with: { stream: order, sink: archiv }\n    after: [\"*\"]\n"));
     expect(diagnostics.map((d) => `${d.code} ${d.path} ${d.hint}`)).toEqual([
