@@ -57,6 +57,24 @@ async function writing<T>(target: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Writes `target` through a temporary sibling: `fill` writes the temporary, `publish`
+ * puts it in place (a rename, or a link that refuses an existing file). The temporary
+ * never outlives the call, so a failed write leaves nothing under either name.
+ */
+function viaTemporary<T>(target: string, fill: (tmp: string) => Promise<void>, publish: (tmp: string, target: string) => Promise<T>): Promise<T> {
+  return writing(target, async () => {
+    await makeParents(path.dirname(target));
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    try {
+      await fill(tmp);
+      return await publish(tmp, target);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  });
+}
+
 export function fileLanding(): LandingStore {
   return {
     async write(uri, body) {
@@ -105,49 +123,27 @@ export function fileLanding(): LandingStore {
       }
     },
 
-    writeText: (uri, text) => writing(fileURLToPath(uri), async () => {
-      const target = fileURLToPath(uri);
-      await makeParents(path.dirname(target));
-      const tmp = `${target}.${randomUUID()}.tmp`;
-      try {
-        await writeFile(tmp, text);
-        await rename(tmp, target);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
-    }),
+    writeText: (uri, text) =>
+      viaTemporary(fileURLToPath(uri), (tmp) => writeFile(tmp, text), (tmp, target) => rename(tmp, target)),
 
     // A hard link of a complete file either appears whole under its name or fails with EEXIST:
     // `open(..., "wx")` would show a contender an empty lock while the first one writes it.
-    createText: (uri, text) => writing(fileURLToPath(uri), async () => {
-      const target = fileURLToPath(uri);
-      await makeParents(path.dirname(target));
-      const tmp = `${target}.${randomUUID()}.tmp`;
-      try {
-        await writeFile(tmp, text);
-        await link(tmp, target);
-        return true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-        throw e;
-      } finally {
-        await rm(tmp, { force: true });
-      }
-    }),
+    createText: (uri, text) =>
+      viaTemporary(
+        fileURLToPath(uri),
+        (tmp) => writeFile(tmp, text),
+        (tmp, target) =>
+          link(tmp, target).then(
+            () => true,
+            (e: NodeJS.ErrnoException) => {
+              if (e.code === "EEXIST") return false;
+              throw e;
+            },
+          ),
+      ),
 
-    copy: (fromUri, toUri) => writing(fileURLToPath(toUri), async () => {
-      const target = fileURLToPath(toUri);
-      await makeParents(path.dirname(target));
-      const tmp = `${target}.${randomUUID()}.tmp`;
-      try {
-        await copyFile(fileURLToPath(fromUri), tmp);
-        await rename(tmp, target);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
-    }),
+    copy: (fromUri, toUri) =>
+      viaTemporary(fileURLToPath(toUri), (tmp) => copyFile(fileURLToPath(fromUri), tmp), (tmp, target) => rename(tmp, target)),
 
     async list(prefixUri) {
       const root = fileURLToPath(prefixUri);

@@ -6,6 +6,7 @@
  * behave exactly like Airflow runs.
  */
 import {
+  ancestorSets,
   dataWindow,
   findStream,
   landingPaths,
@@ -319,21 +320,8 @@ function summaryOf(o: TaskOutcome): TaskSummary {
 
 /** Summaries of every task this one runs after, directly or not, that recorded one in this run. */
 async function upstreamSummaries(task: TaskSpec, tasks: readonly TaskSpec[], store: ReturnType<typeof summaryStore>): Promise<Record<string, TaskSummary>> {
-  const byId = new Map(tasks.map((t) => [t.id, t]));
-  const seen = new Set<string>();
-  const walk = (id: string) => {
-    for (const up of byId.get(id)?.upstream ?? []) {
-      if (!seen.has(up)) {
-        seen.add(up);
-        walk(up);
-      }
-    }
-  };
-  walk(task.id);
-  const out: Record<string, TaskSummary> = {};
-  for (const id of [...seen].sort()) {
-    const summary = await store.read(id);
-    if (summary) out[id] = summary;
-  }
-  return out;
+  // Small independent objects: read them at once, not one round trip after another.
+  const ids = [...(ancestorSets(tasks).get(task.id) ?? [])].sort();
+  const summaries = await Promise.all(ids.map((id) => store.read(id)));
+  return Object.fromEntries(ids.flatMap((id, i) => (summaries[i] ? [[id, summaries[i]]] : [])));
 }

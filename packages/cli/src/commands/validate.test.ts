@@ -1,6 +1,7 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { readFile } from "node:fs/promises";
 import { testdir, type TestDir } from "@xo-foundry/testkit";
+import { captureOutput } from "../__fixtures__/output.js";
 import { pipelineYaml, testPlugins } from "../__fixtures__/plugins.js";
 import { main } from "../index.js";
 
@@ -15,20 +16,8 @@ beforeAll(() => {
 });
 
 let dir: TestDir;
-let stdout: string[];
-let stderr: string[];
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  return dir?.remove();
-});
-
-const plain = (parts: string[]) => parts.join("").replace(/\x1b\[[0-9;]*m/g, "");
+const output = captureOutput();
+afterEach(() => dir?.remove());
 const xo = (...args: string[]) => main(["node", "xo-foundry", ...args]);
 
 describe("pipelines checked together", () => {
@@ -39,10 +28,10 @@ describe("pipelines checked together", () => {
       "shop/b.yaml": pipelineYaml("orders").replace("name: orders", "name: orders\n  dag_id: orders_v2"),
     });
     expect(await xo("validate-config", dir.path("shop"))).toBe(1);
-    const err = plain(stderr);
+    const err = output.err();
     expect(err).toMatch(/shop\/b\.yaml:2:9 error XO_CONFIG_DUPLICATE_NAME\n {2}pipeline\.name: pipeline name "orders" is already used at \S*shop\/a\.yaml:2:9/);
     expect(err).toContain("share landing paths and saved state");
-    expect(plain(stdout)).toContain("1 of 2 pipeline file(s) invalid");
+    expect(output.out()).toContain("1 of 2 pipeline file(s) invalid");
   });
 
   it("validate-config and generate-dags refuse one dag_id twice, at the second file's line and column", async () => {
@@ -52,10 +41,10 @@ describe("pipelines checked together", () => {
       "shop/b.yaml": `${pipelineYaml("refunds").replace("name: refunds", "name: refunds\n  dag_id: orders")}landing:\n  uri: file://refunds\n`,
     });
     expect(await xo("validate-config", dir.path("shop"))).toBe(1);
-    expect(plain(stderr)).toMatch(/shop\/b\.yaml:3:11 error XO_CONFIG_DUPLICATE_NAME\n {2}pipeline\.dag_id: dag_id "orders" is already used at \S*shop\/a\.yaml:2:9/);
-    stderr = [];
+    expect(output.err()).toMatch(/shop\/b\.yaml:3:11 error XO_CONFIG_DUPLICATE_NAME\n {2}pipeline\.dag_id: dag_id "orders" is already used at \S*shop\/a\.yaml:2:9/);
+    output.clear("err");
     expect(await xo("generate-dags", dir.path("shop"), "-o", dir.path("dags"))).toBe(1);
-    expect(plain(stderr)).toMatch(/shop\/b\.yaml:3:11 error XO_CONFIG_DUPLICATE_NAME/);
+    expect(output.err()).toMatch(/shop\/b\.yaml:3:11 error XO_CONFIG_DUPLICATE_NAME/);
   });
 });
 
@@ -63,22 +52,22 @@ describe("values that used to pass validation and fail generation", () => {
   it("generate-dag writes `retries: -0` as the int 0 instead of failing", async () => {
     dir = await testdir({ "package.json": "{}", "p.yaml": pipelineYaml("p").replace("start_date: 2026-01-01", "start_date: 2026-01-01\n  retries: -0") });
     expect(await xo("generate-dag", dir.path("p.yaml"), "-o", dir.path("dags"))).toBe(0);
-    expect(plain(stderr)).toBe("");
+    expect(output.err()).toBe("");
     expect(await readFile(dir.path("dags/p.py"), "utf8")).toContain('"retries": 0,');
   });
 
   it("validate-config refuses a pipeline file whose name starts with `-`, which generate-dag refuses too", async () => {
     dir = await testdir({ "package.json": "{}", "-p.yaml": pipelineYaml("p") });
     expect(await xo("validate-config", dir.path("-p.yaml"))).toBe(1);
-    expect(plain(stderr)).toMatch(/-p\.yaml:1:1 error XO_CONFIG_UNSAFE_PATH/);
-    stderr = [];
+    expect(output.err()).toMatch(/-p\.yaml:1:1 error XO_CONFIG_UNSAFE_PATH/);
+    output.clear("err");
     expect(await xo("generate-dag", dir.path("-p.yaml"), "-o", dir.path("dags"))).toBe(1);
-    expect(plain(stderr)).toContain("error XO_CONFIG_UNSAFE_PATH");
+    expect(output.err()).toContain("error XO_CONFIG_UNSAFE_PATH");
   });
 
   it("validate-config refuses an impossible start_date with its line and column", async () => {
     dir = await testdir({ "package.json": "{}", "p.yaml": pipelineYaml("p").replace("2026-01-01", "2026-02-30") });
     expect(await xo("validate-config", dir.path("p.yaml"))).toBe(1);
-    expect(plain(stderr)).toMatch(/p\.yaml:3:15 error XO_CONFIG_INVALID_VALUE\n {2}pipeline\.start_date: 2026-02-30 is not a date/);
+    expect(output.err()).toMatch(/p\.yaml:3:15 error XO_CONFIG_INVALID_VALUE\n {2}pipeline\.start_date: 2026-02-30 is not a date/);
   });
 });

@@ -150,13 +150,21 @@ interface Named {
  */
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
+  /** The source blocks as written, and their stream names: read by several checks. */
+  readonly #sources: readonly Named[];
+  readonly #streamNames: readonly string[];
 
   constructor(
     private readonly merged: Record<string, unknown>,
     private readonly where: Locator,
     private readonly registry: Registry,
     private readonly projectDir: string,
-  ) {}
+  ) {
+    this.#sources = this.named("source", "sources");
+    this.#streamNames = this.#sources.flatMap(({ block }) =>
+      Array.isArray(block.streams) ? block.streams.flatMap((s) => (isObject(s) && typeof s.name === "string" ? [s.name] : [])) : [],
+    );
+  }
 
   check(): PipelineConfig | undefined {
     const { merged, where, registry } = this;
@@ -189,7 +197,7 @@ class Checker {
       if (parsed) parsedSinks[sink.name] = parsed;
     }
     const parsedSources: Record<string, SourceBlock> = {};
-    for (const source of this.named("source", "sources")) {
+    for (const source of this.#sources) {
       const parsed = this.source(source, sinks);
       if (parsed) parsedSources[source.name] = parsed;
     }
@@ -241,7 +249,7 @@ class Checker {
     let sinkName: string | undefined;
     if (typeof block.sink === "string") {
       if (sinkNames.includes(block.sink)) sinkName = block.sink;
-      else this.noSuchSink(block.sink, sinkNames, [...at, "sink"]);
+      else this.noSuch("sink", block.sink, sinkNames, [...at, "sink"]);
     } else if (sinkNames.length === 1) sinkName = sinkNames[0];
     else if (sinkNames.length > 1) this.diagnostics.push(diagnostic("XO_SINK_AMBIGUOUS", { source: name, sinks: sinkNames }, this.where(at)));
     const parsed = this.parse(sourceVariant(def.id, def.options, def.stream, this.targetOf(sinks, sinkName)), block, at);
@@ -282,12 +290,12 @@ class Checker {
     const sinkName = typeof withValue.sink === "string" ? withValue.sink : undefined;
     const [, options] = builtinStepOptions(this.targetOf(sinks, sinkName)).find(([id]) => id === uses)!;
     this.parse(options, withValue, [...at, "with"]);
-    if (sinkName !== undefined && !sinkNames.includes(sinkName)) this.noSuchSink(sinkName, sinkNames, [...at, "with", "sink"]);
-    const streams = this.streamNames();
+    if (sinkName !== undefined && !sinkNames.includes(sinkName)) this.noSuch("sink", sinkName, sinkNames, [...at, "with", "sink"]);
+    const streams = this.#streamNames;
     if (typeof withValue.stream === "string" && !streams.includes(withValue.stream)) {
       this.noSuch("stream", withValue.stream, streams, [...at, "with", "stream"]);
     }
-    const sources = this.named("source", "sources").map((s) => s.name);
+    const sources = this.#sources.map((s) => s.name);
     if (typeof withValue.source === "string" && !sources.includes(withValue.source)) {
       this.noSuch("source", withValue.source, sources, [...at, "with", "source"]);
     }
@@ -319,7 +327,7 @@ class Checker {
     // `step` is set for a `load` step, which loads a stream that belongs to a source.
     const loads: { stream: string; sink: string; target: unknown; step?: string; at: PathSegment[] }[] = [];
     const targets = new Map<string, unknown>();
-    for (const { block, at } of this.named("source", "sources")) {
+    for (const { block, at } of this.#sources) {
       const sink = typeof block.sink === "string" ? block.sink : sinkNames.length === 1 ? sinkNames[0] : undefined;
       if (!Array.isArray(block.streams)) continue;
       block.streams.forEach((s, i) => {
@@ -383,16 +391,10 @@ class Checker {
     return def.targetKey({ stream, target: parsedTarget.data, options: options.data });
   }
 
-  private streamNames(): string[] {
-    return this.named("source", "sources").flatMap(({ block }) =>
-      Array.isArray(block.streams) ? block.streams.flatMap((s) => (isObject(s) && typeof s.name === "string" ? [s.name] : [])) : [],
-    );
-  }
-
   /** Stream names are unique across sources: a name alone picks a landing path and a state. */
   private uniqueStreams(): void {
     const seen = new Map<string, string>();
-    for (const { block, at } of this.named("source", "sources")) {
+    for (const { block, at } of this.#sources) {
       if (!Array.isArray(block.streams)) continue;
       block.streams.forEach((s, i) => {
         const name = isObject(s) ? s.name : undefined;
@@ -416,10 +418,6 @@ class Checker {
     if (def.connection !== "required" || block.connection !== undefined) return;
     const owner = this.registry.ownerOf(kind, id)!;
     this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what, plugin: owner.name }, this.where(at)));
-  }
-
-  private noSuchSink(name: string, available: readonly string[], at: PathSegment[]): void {
-    this.noSuch("sink", name, available, at);
   }
 
   private noSuch(what: string, name: string, available: readonly string[], at: PathSegment[]): void {
