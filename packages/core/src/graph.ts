@@ -4,12 +4,18 @@
  * Airflow and run by `xo-foundry run`, and it is checked here once, with every
  * problem pointing at the config entry that caused it.
  */
-import picomatch from "picomatch";
+import { createRequire } from "node:module";
+import type Picomatch from "picomatch";
 import { diagnostic, XoError, type Diagnostic, type Location } from "./errors.js";
 import type { JsonObject, ResolvedPipeline, TaskSpec, TemplateDefinition } from "./plugin.js";
 import { compareCodePoints } from "./python.js";
 import { findStream, pipelineStreams, type PipelineConfig, type StepEntry } from "./config/types.js";
 import type { PathSegment } from "./config/yaml.js";
+
+// The glob matcher loads only for pipelines whose steps have `after:` globs.
+const require = createRequire(import.meta.url);
+let matcher: typeof Picomatch | undefined;
+const picomatch = (pattern: string, options: Picomatch.PicomatchOptions) => (matcher ??= require("picomatch") as typeof Picomatch)(pattern, options);
 
 /** Where a config path is in the file; graph problems are located through it. */
 export type Locator = (path: readonly PathSegment[], mode?: "key" | "value") => Location;

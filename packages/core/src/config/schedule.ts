@@ -3,9 +3,16 @@
  * typo fails `validate` instead of the DAG import in Airflow. The cron grammar is
  * cron-parser's; on top of it we enforce what Airflow's croniter reads differently.
  */
-import { CronExpressionParser } from "cron-parser";
+import { createRequire } from "node:module";
+import type { CronExpressionParser as Parser } from "cron-parser";
 import { z } from "zod";
 import { suggestName } from "../registry.js";
+
+// cron-parser (with its date library) loads only for a pipeline whose schedule is a cron
+// expression, not on every start of the CLI.
+const require = createRequire(import.meta.url);
+let parser: typeof Parser | undefined;
+const cronParser = (): typeof Parser => (parser ??= (require("cron-parser") as { CronExpressionParser: typeof Parser }).CronExpressionParser);
 
 /** The presets Airflow accepts as a schedule (`null` means manual runs only). */
 export const SCHEDULE_PRESETS = [
@@ -43,7 +50,7 @@ export function scheduleProblem(value: string): string | undefined {
   // "Last weekday of the month" is `L5` for croniter and `5L` for most other parsers; no day name contains an L.
   if (/L/i.test(fields[4]!)) return `day-of-week ${JSON.stringify(fields[4])}: "L" (last weekday of the month) is not supported`;
   try {
-    CronExpressionParser.parse(text);
+    cronParser().parse(text);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
