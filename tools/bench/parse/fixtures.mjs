@@ -36,7 +36,7 @@ export function pipelineSpec(name) {
     retryDelayMinutes: 5,
     env: {
       XO_CONN_SAMPLE_SHOP: "{{ conn.sample_shop.get_uri() }}",
-      XO_LOGICAL_DATE: "{{ ds }}",
+      XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
       XO_RUN_ID: "{{ run_id }}",
     },
     // Two streams -> extract/load each; each load waits only for its own extract.
