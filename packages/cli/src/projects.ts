@@ -1,5 +1,5 @@
 import path from "node:path";
-import { findProjectDir, loadPipeline, openProject, type Diagnostic, type Locator, type Project, type ResolvedPipeline } from "@xo-foundry/core";
+import { findProjectDir, loadPipeline, openProject, type Diagnostic, type Locator, type Placement, type Project, type ResolvedPipeline } from "@xo-foundry/core";
 
 /** Opens each project once, however many of its pipelines a command touches. */
 export class Projects {
@@ -16,7 +16,9 @@ export class Projects {
   }
 
   /** Loads and validates one pipeline; project-level problems are reported with it. */
-  async load(file: string): Promise<{ pipeline?: ResolvedPipeline; project: Project; diagnostics: Diagnostic[]; where?: Locator }> {
+  async load(
+    file: string,
+  ): Promise<{ pipeline?: ResolvedPipeline; project: Project; diagnostics: Diagnostic[]; where?: Locator; placements?: readonly Placement[] }> {
     const project = await this.project(file);
     const result = await loadPipeline(file, project);
     return {
@@ -24,6 +26,7 @@ export class Projects {
       project,
       diagnostics: [...project.diagnostics, ...result.diagnostics],
       ...(result.where ? { where: result.where } : {}),
+      ...(result.placements ? { placements: result.placements } : {}),
     };
   }
 }

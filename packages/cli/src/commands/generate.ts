@@ -35,16 +35,17 @@ export async function generateCommand(inputs: readonly string[], options: Genera
   }
   const loaded: (LoadedPipeline & { pipeline: ResolvedPipeline; display: string })[] = [];
   for (const file of files) {
-    const { pipeline, project, diagnostics, where } = await projects.load(file);
+    const { pipeline, project, diagnostics, where, placements } = await projects.load(file);
     const display = path.relative(process.cwd(), file) || file;
     if (!pipeline) {
       problems.push({ file: display, diagnostics });
       continue;
     }
     names.add(project.dir, problems);
-    loaded.push({ pipeline, project, where, display });
+    loaded.push({ pipeline, project, where, placements, display });
   }
-  // One dag_id twice, one pipeline name twice in a landing zone: the second file's problem.
+  // One dag_id twice, one pipeline name twice in a landing zone, one table loaded by two
+  // pipelines: the second file's problem.
   for (const { load, diagnostic: d } of crossPipelineDiagnostics(loaded)) problems.push({ file: load.display, diagnostics: [d] });
   for (const p of problems) out.diagnostics(p.diagnostics);
   if (problems.length) {

@@ -32,6 +32,19 @@ export interface PipelineLoad {
   readonly diagnostics: readonly Diagnostic[];
   /** Where a config path is, in the pipeline file or the project file that set it (for checks across pipelines). */
   readonly where?: Locator;
+  /** The tables this pipeline loads into, where its sinks say where their tables live (for checks across pipelines). */
+  readonly placements?: readonly Placement[];
+}
+
+/** One stream's table in a sink whose location is known: comparable across pipelines. */
+export interface Placement {
+  /** Plugin, location and table key: equal ids are one table. */
+  readonly id: string;
+  readonly table: string;
+  readonly sink: string;
+  /** `stream "orders"` or `step "copy"`. */
+  readonly who: string;
+  readonly at: readonly PathSegment[];
 }
 
 export async function loadPipeline(file: string, project: Project): Promise<PipelineLoad> {
@@ -57,12 +70,13 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
     checker.diagnostics.push(diagnostic("XO_CONFIG_UNSAFE_PATH", { value: relativeFile }, { file: parsed.file, line: 1, column: 1 }));
   }
   if (!config || checker.diagnostics.some((d) => d.severity === "error")) return { diagnostics: dedupe(checker.diagnostics), where };
+  const placements = checker.placements;
 
   const pipeline: ResolvedPipeline = { config, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(config) };
   const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where);
   const diagnostics = dedupe([...checker.diagnostics, ...graph.diagnostics]);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, where };
-  return { pipeline, diagnostics, where };
+  return { pipeline, diagnostics, where, placements };
 }
 
 /**
@@ -81,6 +95,7 @@ function withoutNegativeZero<T>(value: T): T {
 export interface LoadedPipeline {
   readonly pipeline?: ResolvedPipeline | undefined;
   readonly where?: Locator | undefined;
+  readonly placements?: readonly Placement[] | undefined;
   readonly project: Project;
 }
 
@@ -94,6 +109,7 @@ export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readon
   const out: { load: T; diagnostic: Diagnostic }[] = [];
   const dagIds = new Map<string, Location>();
   const names = new Map<string, Location>();
+  const tables = new Map<string, { placement: Placement; pipeline: string; here: Location }>();
   for (const load of loads) {
     const { pipeline, where, project } = load;
     if (!pipeline) continue;
@@ -112,6 +128,26 @@ export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readon
       root = resolveLandingUri(pipeline.config.landing.uri, pipeline.projectDir, project.registry.landings().map((l) => l.scheme));
     } catch {
       continue; // reported with the pipeline itself
+    }
+    // Two pipelines loading into one table replace or mix each other's rows, as two streams would.
+    for (const placement of load.placements ?? []) {
+      const here = { ...at(placement.at), path: dottedPath(placement.at) };
+      const first = tables.get(placement.id);
+      if (first === undefined) tables.set(placement.id, { placement, pipeline: p.name, here });
+      else if (first.pipeline !== p.name) {
+        const d = diagnostic(
+          "XO_SINK_TABLE_COLLISION",
+          {
+            what: `${placement.who} of pipeline ${JSON.stringify(p.name)}`,
+            table: placement.table,
+            sink: placement.sink,
+            first: `${first.placement.who} of pipeline ${JSON.stringify(first.pipeline)}`,
+            firstPath: positionOf(first.here),
+          },
+          here,
+        );
+        out.push({ load, diagnostic: d });
+      }
     }
     duplicate(
       names,
@@ -150,6 +186,8 @@ interface Named {
  */
 class Checker {
   readonly diagnostics: Diagnostic[] = [];
+  /** Tables of sinks with a known location, for the checks across pipelines. */
+  readonly placements: Placement[] = [];
   /** The source blocks as written, and their stream names: read by several checks. */
   readonly #sources: readonly Named[];
   readonly #streamNames: readonly string[];
@@ -356,6 +394,7 @@ class Checker {
       // Sink blocks that say where their tables live are one place when they say the same.
       const place = this.sinkLocation(sink!);
       const id = JSON.stringify(place === undefined ? ["block", load.sink, key] : ["location", sink!.block.plugin, place, key]);
+      if (place !== undefined) this.placements.push({ id, table: key, sink: load.sink, who: who(load), at: load.at });
       const first = seen.get(id);
       if (first === undefined) seen.set(id, load);
       else if (first.stream !== load.stream) {

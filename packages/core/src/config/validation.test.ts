@@ -306,6 +306,38 @@ describe("pipelines validated together", () => {
     expect(diagnostics[0]!.hint).toContain("landing paths and saved state");
   });
 
+  it("refuses two pipelines loading into one table of one place, at the second stream", async () => {
+    // A sink that says where its tables live (its `file`), so pipelines can be compared.
+    const places = definePlugin({
+      name: "fixture-places",
+      version: "1.0.0",
+      sinks: [
+        {
+          id: "places",
+          description: "",
+          options: z.object({ file: z.string() }),
+          target: z.object({ table: z.string().optional() }),
+          targetKey: ({ stream, target }: { stream: string; target: { table?: string } }) => (target.table ?? stream).toLowerCase(),
+          location: ({ options }: { options: { file: string } }) => options.file,
+          load: async () => ({ table: "t", rowsLoaded: 0 }),
+        },
+      ],
+    });
+    const pipelineInto = (name: string, file: string, table: string) =>
+      `${VALID.replace("name: shop", `name: ${name}`).replace("      path: /orders", `      path: /orders\n      target: { table: ${table} }`)}sink:\n  plugin: places\n  file: ${file}\n`;
+    const fixture = await fixtureProject(
+      { "a.yaml": pipelineInto("shop", "w.db", "orders"), "b.yaml": pipelineInto("crm", "w.db", "Orders"), "c.yaml": pipelineInto("erp", "other.db", "orders") },
+      [...fixturePlugins(), places],
+    );
+    const loads = await Promise.all(["a.yaml", "b.yaml", "c.yaml"].map((f) => fixture.load(f)));
+    expect(loads.flatMap((l) => l.diagnostics)).toEqual([]);
+    const diagnostics = crossPipelineDiagnostics(loads.map((l) => ({ ...l, project: fixture.project }))).map((p) => p.diagnostic);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ code: "XO_SINK_TABLE_COLLISION", file: expect.stringMatching(/b\.yaml$/), path: "source.streams[0].target" }),
+    ]);
+    expect(diagnostics[0]!.message).toMatch(/^stream "orders" of pipeline "crm" loads into orders of sink "main", as stream "orders" of pipeline "shop" does \(.*a\.yaml:\d+:\d+\)$/);
+  });
+
   it("refuses two pipelines with one dag_id, at the second dag_id", async () => {
     const fixture = await fixtureProject({
       "a.yaml": VALID,
