@@ -139,6 +139,7 @@ source:
   streams:
     - name: items
       path: items
+      target: { table: ${name}_items }   # one table per pipeline: two pipelines never share one
 `;
 
 const ok = (r: CliResult) => {

@@ -121,7 +121,7 @@ source:
       pagination:
         type: offset
       target:
-        table: customers
+        table: ${spec.name}_customers   # each pipeline its own tables: two never load into one
         mode: merge
         keys: [id]
 
@@ -136,7 +136,7 @@ source:
         next_cursor_path: next_cursor
         limit_param: limit
       target:
-        table: orders
+        table: ${spec.name}_orders
         keys: [id]
 `;
 }
