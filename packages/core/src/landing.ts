@@ -23,8 +23,10 @@ export interface LandingStore {
    */
   createText?(uri: string, text: string): Promise<boolean>;
   /**
-   * Copies an object within the store without passing its bytes through this process
-   * (S3 CopyObject, a file copy). Optional: without it, callers stream read into write.
+   * Makes an object also appear at `toUri` without passing its bytes through this process,
+   * sharing the bytes where the store can: a hard link on disk, CopyObject (server-side) on
+   * S3. Landed objects are never changed in place, so a shared object is as good as a copy.
+   * Optional: without it, callers stream read into write.
    */
   copy?(fromUri: string, toUri: string): Promise<void>;
   list(prefixUri: string): Promise<readonly LandingObject[]>;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { testdir, type TestDir } from "@xo-foundry/testkit";
 import { fileLanding, landingWriteError } from "./file-landing.js";
@@ -54,6 +54,21 @@ describe("fileLanding copy", () => {
     await store.copy!(pathToFileURL(dir.path("a/x.ndjson")).href, to);
     expect(await store.readText(to)).toBe('{"a":1}\n');
     expect(await readdir(dir.path("b/c"))).toEqual(["x.ndjson"]);
+  });
+
+  it("shares the bytes instead of copying them, and a later write of the source leaves the copy as it was", async () => {
+    dir = await testdir({ "a/x.ndjson": '{"a":1}\n' });
+    const store = fileLanding();
+    const from = pathToFileURL(dir.path("a/x.ndjson")).href;
+    const to = pathToFileURL(dir.path("b/x.ndjson")).href;
+    await store.copy!(from, to);
+    const [source, copy] = await Promise.all([stat(dir.path("a/x.ndjson")), stat(dir.path("b/x.ndjson"))]);
+    expect(copy.ino).toBe(source.ino);
+    expect(copy.nlink).toBe(2);
+
+    await store.write(from, (async function* () { yield new TextEncoder().encode('{"a":2}\n'); })());
+    await store.deletePrefix(pathToFileURL(dir.path("a")).href);
+    expect(await store.readText(to)).toBe('{"a":1}\n');
   });
 });
 

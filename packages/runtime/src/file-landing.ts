@@ -6,7 +6,7 @@
  * folder is reported as XO_LANDING_WRITE_FAILED with the file it hit.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { constants, createReadStream, createWriteStream } from "node:fs";
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -16,6 +16,9 @@ import { xoError, type LandingObject, type LandingStore } from "@xo-foundry/core
 
 /** The names this store gives its temporaries: `<final name>.<uuid>.tmp`. */
 export const TEMPORARY = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** Why a hard link can fail where a copy works: another file system, or one without links. */
+const LINK_REFUSED = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
 
 /** Errors that say the landing folder itself cannot take writes, which the user fixes outside xo-foundry. */
 const WRITE_REFUSED: Readonly<Record<string, string>> = {
@@ -142,8 +145,20 @@ export function fileLanding(): LandingStore {
           ),
       ),
 
+    // Publishing a partition costs no data I/O: the stage file is a second name of the
+    // ingest file. Files are only ever replaced by rename, never rewritten, so the two
+    // names keep the same bytes. Across file systems (or where links are refused) the
+    // bytes are copied, as a clone where the file system can.
     copy: (fromUri, toUri) =>
-      viaTemporary(fileURLToPath(toUri), (tmp) => copyFile(fileURLToPath(fromUri), tmp), (tmp, target) => rename(tmp, target)),
+      viaTemporary(
+        fileURLToPath(toUri),
+        (tmp) =>
+          link(fileURLToPath(fromUri), tmp).catch((e: NodeJS.ErrnoException) => {
+            if (!LINK_REFUSED.has(e.code ?? "")) throw e;
+            return copyFile(fileURLToPath(fromUri), tmp, constants.COPYFILE_FICLONE);
+          }),
+        (tmp, target) => rename(tmp, target),
+      ),
 
     async list(prefixUri) {
       const root = fileURLToPath(prefixUri);

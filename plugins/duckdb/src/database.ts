@@ -8,13 +8,20 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { DuckDbSinkError } from "./errors.js";
-import { IN_MEMORY, resolveDatabase } from "./options.js";
+import { duckdbSettings, IN_MEMORY, resolveDatabase, type SinkOptions } from "./options.js";
 
 export { IN_MEMORY, resolveDatabase };
 
 export interface OpenOptions {
   readonly lockTimeoutMs: number;
   readonly signal: AbortSignal;
+  /** DuckDB settings (memory_limit, temp_directory, threads) for the instance. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** How a sink block opens its database: its lock wait and its DuckDB settings. */
+export function openOptions(options: SinkOptions, projectDir: string, signal: AbortSignal): OpenOptions {
+  return { lockTimeoutMs: options.lock_timeout_ms, signal, settings: duckdbSettings(options, projectDir) };
 }
 
 /** Runs `fn` on a fresh connection and always closes connection and instance afterwards. */
@@ -74,13 +81,13 @@ const LOCK_ERROR = /could not set lock|conflicting lock/i;
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 1_000;
 
-async function openWithRetry(database: string, { lockTimeoutMs, signal }: OpenOptions): Promise<DuckDBInstance> {
+async function openWithRetry(database: string, { lockTimeoutMs, signal, settings }: OpenOptions): Promise<DuckDBInstance> {
   signal.throwIfAborted();
   if (database !== IN_MEMORY) await mkdir(path.dirname(database), { recursive: true });
   const deadline = Date.now() + lockTimeoutMs;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, MAX_DELAY_MS)) {
     try {
-      return await DuckDBInstance.create(database);
+      return await DuckDBInstance.create(database, settings ? { ...settings } : undefined);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (!LOCK_ERROR.test(message)) {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { duckdb } from "./index.js";
-import { loadContext, ndjson, parquet, query, raw, testdir, type ContextInput, type TestDir } from "./__fixtures__/context.js";
+import { loadContext, ndjson, parquet, query, raw, testdir, warehouseContext, type ContextInput, type TestDir } from "./__fixtures__/context.js";
 
 const sink = duckdb().sinks![0]!;
 let t: TestDir;
@@ -247,5 +247,45 @@ describe("names and places", () => {
     );
     await expect(Promise.all(loads)).resolves.toHaveLength(4);
     expect(await rows("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main'")).toEqual([{ n: 4 }]);
+  });
+});
+
+describe("memory", () => {
+  it("opens the database with the sink's memory_limit, temp_directory and threads", async () => {
+    const settings = "SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS t, current_setting('threads') AS n";
+    const service = sink.warehouse!(warehouseContext(t.dir, { database: db }));
+    const [defaults] = await service.query(settings);
+    // DuckDB reports the limit in its own units (128MB -> 122.0 MiB).
+    expect(defaults).toMatchObject({ m: "122.0 MiB", t: `${db}.tmp` });
+
+    const tuned = sink.warehouse!(warehouseContext(t.dir, { database: db, memory_limit: "1GB", temp_directory: "spill", threads: 1 }));
+    expect(await tuned.query(settings)).toEqual([{ m: "953.6 MiB", t: path.join(t.dir, "spill"), n: 1 }]);
+  });
+
+  it("loads more rows than fit in memory_limit without a staging copy, and merges through a spilled stage", async () => {
+    // About 75 MB of JSON against a 64 MB limit (the JSON reader alone takes 32 MB):
+    // the insert streams, the merge's stage spills.
+    const many = Array.from({ length: 300_000 }, (_, i) => ({ id: i % 200_000, text: `row ${i} `.padEnd(240, String(i % 10)) }));
+    const file = await ndjson(t.dir, "many.ndjson", many);
+    const options = { database: db, memory_limit: "64MB", threads: 1 };
+    await expect(run({ files: [file], strategy: "full_refresh", options })).resolves.toMatchObject({ rowsLoaded: 300_000 });
+    await expect(run({ files: [file], target: { keys: ["id"] }, stream: "merged", options })).resolves.toMatchObject({ rowsLoaded: 200_000, rowsInTable: 200_000 });
+    expect(await rows("SELECT text FROM merged WHERE id = 1")).toEqual([{ text: "row 200001 ".padEnd(240, "1") }]);
+  });
+
+  it("says which setting to raise when DuckDB runs out of memory", async () => {
+    const file = await ndjson(t.dir, "a.ndjson", [{ id: 1 }]);
+    await expect(run({ files: [file], options: { database: db, memory_limit: "8MB" } })).rejects.toMatchObject({
+      code: "XO_DUCKDB_OUT_OF_MEMORY",
+      message: expect.stringMatching(/memory_limit 8MB[\s\S]*raise `memory_limit`/),
+    });
+  });
+
+  it("refuses a memory_limit that is not a size", async () => {
+    const file = await ndjson(t.dir, "a.ndjson", [{ id: 1 }]);
+    await expect(run({ files: [file], options: { database: db, memory_limit: "lots" } })).rejects.toMatchObject({
+      code: "XO_DUCKDB_INVALID_OPTIONS",
+      message: expect.stringContaining('a size such as "128MB"'),
+    });
   });
 });

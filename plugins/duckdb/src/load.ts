@@ -1,15 +1,17 @@
 /**
- * One load: stage the manifest's files, then move the rows into the target table
- * the way the mode asks, all inside one transaction so a failure changes nothing.
+ * One load: read the manifest's files straight into the target table the way the
+ * mode asks, all inside one transaction so a failure changes nothing.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { LoadContext, LoadResult, Logger } from "@xo-foundry/core";
-import { inTransaction, resolveDatabase, withConnection } from "./database.js";
+import { inTransaction, openOptions, resolveDatabase, withConnection } from "./database.js";
 import { DuckDbSinkError } from "./errors.js";
 import { localFiles, type LocalFile } from "./files.js";
-import { parseOptions, resolveTarget, sinkOptions, type ResolvedTarget } from "./options.js";
+import { parseOptions, resolveTarget, sinkOptions, type ResolvedTarget, type SinkOptions } from "./options.js";
 import { qualify, quoteIdent, sameName } from "./sql.js";
-import { countRows, STAGE, stageFiles, type Column, type Metadata, type Staged } from "./stage.js";
+import { countRows, incoming, rowsWritten, type Column, type Incoming, type Metadata } from "./incoming.js";
+
+const STAGE = quoteIdent("_xo_stage");
 
 export async function load(ctx: LoadContext): Promise<LoadResult> {
   const options = parseOptions(sinkOptions, ctx.options, "sink options");
@@ -24,9 +26,16 @@ export async function load(ctx: LoadContext): Promise<LoadResult> {
   // Fetch remote files before taking the database lock, so waiting tasks wait less.
   const local = await localFiles(ctx);
   try {
-    const result = await withConnection(database, { lockTimeoutMs: options.lock_timeout_ms, signal: ctx.signal }, (conn) =>
-      inTransaction(conn, () => loadInto(conn, { schema: options.schema, target, files: local.files, meta, log: ctx.log })),
-    );
+    const result = await withConnection(database, openOptions(options, ctx.projectDir, ctx.signal), async (conn) => {
+      try {
+        return await inTransaction(conn, () => loadInto(conn, { schema: options.schema, target, files: local.files, meta, log: ctx.log }));
+      } catch (error) {
+        if (!(error instanceof NothingToLoad)) throw outOfMemory(error, options) ?? error;
+        // A source that returned nothing is far more often an outage than a real deletion.
+        ctx.log.warn(`no rows to load; ${error.tableName} is left unchanged`, { mode: target.mode });
+        return { table: error.tableName, rowsLoaded: 0, rowsInTable: await countRows(conn, error.relation) };
+      }
+    });
     ctx.log.info(`loaded ${result.rowsLoaded} rows into ${result.table} (${target.mode})`, {
       database,
       rowsLoaded: result.rowsLoaded,
@@ -46,42 +55,84 @@ interface Plan {
   readonly log: Logger;
 }
 
+/**
+ * Thrown inside the load's transaction when the files held no rows, so the rollback
+ * undoes whatever ran before the count was known (deletes, added columns, a replaced table).
+ */
+class NothingToLoad extends Error {
+  constructor(
+    readonly relation: string,
+    readonly tableName: string,
+  ) {
+    super(`no rows to load into ${tableName}`);
+  }
+}
+
 async function loadInto(conn: DuckDBConnection, plan: Plan): Promise<LoadResult> {
   const { schema, target, meta, log } = plan;
   // Fully qualified, so a schema named like an attached catalog (`temp`, `system`) stays a schema.
   const catalog = await currentCatalog(conn);
   const table = qualify(catalog, schema, target.table);
+  const name = `${schema}.${target.table}`;
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${qualify(catalog, schema)}`);
 
-  const staged = await stageFiles(conn, plan.files, meta, { keys: target.mode === "merge" ? target.keys : [], log });
+  const rows = await incoming(conn, plan.files, meta, { keys: target.mode === "merge" ? target.keys : [], log });
   const existing = await tableColumns(conn, catalog, schema, target.table);
   if (!existing && !target.create) {
     throw new DuckDbSinkError(
       "XO_DUCKDB_TABLE_MISSING",
-      `table ${schema}.${target.table} does not exist and the target has \`create: false\``,
+      `table ${name} does not exist and the target has \`create: false\``,
       "create the table first, or remove `create: false` to let the load create it from the files' columns",
     );
   }
+  if (existing && !rows.hasFiles) throw new NothingToLoad(table, name);
+  // Merge needs the incoming rows twice (to delete what they replace, then to insert) and
+  // reduced to one row per key, so only merge keeps them in a temporary table, which
+  // DuckDB spills to its temp_directory beyond memory_limit.
+  const source = target.mode === "merge" && rows.hasFiles ? await lastRowPerKey(conn, rows, target.keys) : rows;
 
+  let loaded: number;
   if (!existing) {
     // Even with no rows, an empty table with the known columns lets downstream models run.
-    await conn.run(`CREATE TABLE ${table} AS SELECT * FROM ${STAGE}`);
-  } else if (staged.rows === 0) {
-    // A source that returned nothing is far more often an outage than a real deletion.
-    log.warn(`no rows to load; ${schema}.${target.table} is left unchanged`, { mode: target.mode });
-  } else if (target.mode === "replace" && target.create) {
-    await conn.run(`CREATE OR REPLACE TABLE ${table} AS SELECT * FROM ${STAGE}`);
-  } else {
-    await addMissingColumns(conn, table, existing, staged, log);
-    await clearIncoming(conn, table, target, meta);
-    await conn.run(`INSERT INTO ${table} BY NAME SELECT * FROM ${STAGE}`);
+    loaded = await rowsWritten(conn, `CREATE TABLE ${table} AS ${source.sql}`, source.params);
+    return { table: name, rowsLoaded: loaded, rowsInTable: loaded };
   }
+  if (target.mode === "replace" && target.create) {
+    loaded = await rowsWritten(conn, `CREATE OR REPLACE TABLE ${table} AS ${source.sql}`, source.params);
+  } else {
+    await addMissingColumns(conn, table, existing, rows.columns, log);
+    await clearIncoming(conn, table, target, meta, source);
+    loaded = await rowsWritten(conn, `INSERT INTO ${table} BY NAME ${source.sql}`, source.params);
+  }
+  if (loaded === 0) throw new NothingToLoad(table, name);
+  return { table: name, rowsLoaded: loaded, rowsInTable: await countRows(conn, table) };
+}
 
-  return { table: `${schema}.${target.table}`, rowsLoaded: staged.rows, rowsInTable: await countRows(conn, table) };
+/**
+ * The incoming rows in a temporary table, one row per key: the last one read (files in
+ * manifest order, rows in file order), which the table's rowid order preserves.
+ */
+async function lastRowPerKey(conn: DuckDBConnection, rows: Incoming, keys: readonly string[]): Promise<Incoming> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS ${rows.sql}`, rows.params);
+  const grouped = keys.map(quoteIdent).join(", ");
+  await conn.run(`DELETE FROM ${STAGE} WHERE rowid NOT IN (SELECT max(rowid) FROM ${STAGE} GROUP BY ${grouped})`);
+  return { ...rows, sql: `SELECT * FROM ${STAGE}`, params: {} };
+}
+
+/** DuckDB's "Out of Memory Error" as the setting to change, or undefined for any other error. */
+function outOfMemory(error: unknown, options: SinkOptions): DuckDbSinkError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/^Out of Memory Error/m.test(message)) return undefined;
+  return new DuckDbSinkError(
+    "XO_DUCKDB_OUT_OF_MEMORY",
+    `DuckDB ran out of memory loading at memory_limit ${options.memory_limit}${options.threads ? ` with ${options.threads} threads` : ""}: ${message.split("\n")[0]}`,
+    "raise `memory_limit` in the sink block (DuckDB's JSON reader alone takes 32 MB per thread), or lower `threads`",
+    { cause: error },
+  );
 }
 
 /** Deletes the rows the incoming rows take the place of, so re-runs never duplicate. */
-async function clearIncoming(conn: DuckDBConnection, table: string, target: ResolvedTarget, meta: Metadata): Promise<void> {
+async function clearIncoming(conn: DuckDBConnection, table: string, target: ResolvedTarget, meta: Metadata, source: Incoming): Promise<void> {
   switch (target.mode) {
     case "replace":
       // Only reached with `create: false`: the table's definition belongs to the user, so keep it.
@@ -95,16 +146,16 @@ async function clearIncoming(conn: DuckDBConnection, table: string, target: Reso
     case "merge": {
       // IS NOT DISTINCT FROM: a NULL key is a key like any other, as in the staging dedupe.
       const match = target.keys.map((k) => `existing.${quoteIdent(k)} IS NOT DISTINCT FROM incoming.${quoteIdent(k)}`).join(" AND ");
-      await conn.run(`DELETE FROM ${table} AS existing USING ${STAGE} AS incoming WHERE ${match}`);
+      await conn.run(`DELETE FROM ${table} AS existing USING (${source.sql}) AS incoming WHERE ${match}`, source.params);
       return;
     }
   }
 }
 
-async function addMissingColumns(conn: DuckDBConnection, table: string, existing: readonly Column[], staged: Staged, log: Logger): Promise<void> {
-  const missing = staged.columns.filter((c) => !existing.some((e) => sameName(e.name, c.name)));
+async function addMissingColumns(conn: DuckDBConnection, table: string, existing: readonly Column[], incoming: readonly Column[], log: Logger): Promise<void> {
+  const missing = incoming.filter((c) => !existing.some((e) => sameName(e.name, c.name)));
   for (const column of missing) {
-    // The type text is DuckDB's own rendering of the staged column's type (it quotes
+    // The type text is DuckDB's own rendering of the incoming column's type (it quotes
     // struct field names itself), not text from the config or the files.
     await conn.run(`ALTER TABLE ${table} ADD COLUMN ${quoteIdent(column.name)} ${column.type}`);
   }

@@ -5,6 +5,8 @@ import { DuckDbSinkError } from "./errors.js";
 
 export const DEFAULT_DATABASE = ".xo-foundry/warehouse.duckdb";
 export const IN_MEMORY = ":memory:";
+/** Enough for DuckDB's JSON and CSV readers at several threads; measured in tools/bench/pipeline. */
+export const DEFAULT_MEMORY_LIMIT = "128MB";
 
 export function resolveDatabase(database: string, projectDir: string): string {
   return database === IN_MEMORY ? IN_MEMORY : path.resolve(projectDir, database);
@@ -24,6 +26,19 @@ export const sinkOptions = z.object({
     .min(0)
     .default(60_000)
     .describe("How long to wait for another process to release the database file before failing."),
+  memory_limit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, { message: 'a size such as "128MB" or "2GiB"' })
+    .default(DEFAULT_MEMORY_LIMIT)
+    .describe(
+      "DuckDB's memory_limit while this sink loads or runs steps' SQL. Beyond it DuckDB spills to `temp_directory` instead of growing, so a load's memory stays flat whatever the number of rows. Raise it for heavy SQL steps.",
+    ),
+  temp_directory: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Where DuckDB spills beyond memory_limit, relative to the project directory; defaults to `<database>.tmp` next to the database file (DuckDB's default for `:memory:`)."),
+  threads: z.number().int().min(1).optional().describe("DuckDB's worker threads; defaults to the number of CPU cores."),
 });
 
 export const LOAD_MODES = ["append", "replace", "merge"] as const;
@@ -114,6 +129,18 @@ export function targetKey(input: { readonly stream: string; readonly target: Tar
 export function location(input: { readonly options: SinkOptions; readonly projectDir: string }): string | undefined {
   const database = resolveDatabase(input.options.database, input.projectDir);
   return database === IN_MEMORY ? undefined : database;
+}
+
+/** DuckDB's settings for a connection of this sink, from its options. */
+export function duckdbSettings(options: SinkOptions, projectDir: string): Record<string, string> {
+  const database = resolveDatabase(options.database, projectDir);
+  // A spill folder of its own per database file: DuckDB names its spill files without the process in them.
+  const temp = options.temp_directory ? path.resolve(projectDir, options.temp_directory) : database === IN_MEMORY ? undefined : `${database}.tmp`;
+  return {
+    memory_limit: options.memory_limit,
+    ...(temp !== undefined ? { temp_directory: temp } : {}),
+    ...(options.threads !== undefined ? { threads: String(options.threads) } : {}),
+  };
 }
 
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {

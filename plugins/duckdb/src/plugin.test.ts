@@ -54,7 +54,7 @@ describe("in the core's pipeline validation", () => {
     const result = await load(pipeline({ plugin: "duckdb", schema: "raw" }, { keys: ["id"] }));
     expect(result.diagnostics).toEqual([]);
     const config = result.pipeline!.config;
-    expect(config.sinks.main).toEqual({ plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "raw", lock_timeout_ms: 60_000 });
+    expect(config.sinks.main).toEqual({ plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "raw", lock_timeout_ms: 60_000, memory_limit: "128MB" });
     expect(config.sources.main!.streams[0]?.target).toEqual({ keys: ["id"], create: true });
   });
 
@@ -62,7 +62,7 @@ describe("in the core's pipeline validation", () => {
     expect(registry.defaultSink()?.id).toBe("duckdb");
     const result = await load(pipeline(undefined, {}));
     expect(result.diagnostics).toEqual([]);
-    expect(result.pipeline!.config.sinks).toEqual({ main: { plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "main", lock_timeout_ms: 60_000 } });
+    expect(result.pipeline!.config.sinks).toEqual({ main: { plugin: "duckdb", database: ".xo-foundry/warehouse.duckdb", schema: "main", lock_timeout_ms: 60_000, memory_limit: "128MB" } });
   });
 
   it("reports typos in the sink and target blocks with file:line:col", async () => {
@@ -146,7 +146,7 @@ describe("in the core's pipeline validation", () => {
 
 describe("options", () => {
   it("fills the documented defaults", () => {
-    expect(sinkOptions.parse({})).toEqual({ database: ".xo-foundry/warehouse.duckdb", schema: "main", lock_timeout_ms: 60_000 });
+    expect(sinkOptions.parse({})).toEqual({ database: ".xo-foundry/warehouse.duckdb", schema: "main", lock_timeout_ms: 60_000, memory_limit: "128MB" });
     expect(targetOptions.parse({})).toEqual({ create: true });
   });
 

@@ -11,12 +11,12 @@ import { access, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import type { JsonObject, TableDescription, Warehouse, WarehouseContext } from "@xo-foundry/core";
-import { IN_MEMORY, inTransaction, resolveDatabase, withConnection } from "./database.js";
+import { IN_MEMORY, inTransaction, openOptions, resolveDatabase, withConnection } from "./database.js";
 import { DuckDbSinkError } from "./errors.js";
 import { jsonValue } from "./json.js";
 import { parseOptions, sinkOptions } from "./options.js";
 import { qualify, quoteIdent, quoteLiteral, sameName, splitQualifiedName } from "./sql.js";
-import { countRows } from "./stage.js";
+import { countRows } from "./incoming.js";
 
 export const DIALECT = "duckdb";
 
@@ -39,7 +39,7 @@ export function duckdbWarehouse(ctx: WarehouseContext): Warehouse {
   /** Runs `fn` on a fresh connection; anything DuckDB throws becomes XO_DUCKDB_QUERY_FAILED. */
   async function connected<T>(call: string, sql: string | undefined, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     try {
-      return await withConnection(database, { lockTimeoutMs: options.lock_timeout_ms, signal: ctx.signal }, fn);
+      return await withConnection(database, openOptions(options, ctx.projectDir, ctx.signal), fn);
     } catch (error) {
       if (error instanceof DuckDbSinkError) throw error;
       // An interrupted statement fails with DuckDB's "Interrupted!"; the caller wants to know why.

@@ -1,0 +1,157 @@
+/**
+ * The rows a load brings, as one query over the landed files: DuckDB's bulk readers
+ * plus the metadata columns. The modes insert from this query directly, so the rows
+ * go from the files into the target in one pass, with no copy in between and with
+ * memory that does not grow with the number of rows.
+ *
+ * Column types are inferred once, by sampling (`DESCRIBE`), and handed to the JSON
+ * reader as explicit `columns`, so the scan that loads neither samples again nor
+ * keeps the per-file schemas in memory.
+ */
+import { listValue, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
+import type { FileFormat, Logger } from "@xo-foundry/core";
+import { DuckDbSinkError } from "./errors.js";
+import type { LocalFile } from "./files.js";
+import { quoteIdent, quoteLiteral, sameName } from "./sql.js";
+
+export const METADATA_COLUMNS = ["_xo_partition", "_xo_logical_date", "_xo_run_id", "_xo_loaded_at"] as const;
+
+export interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+
+export interface Metadata {
+  readonly partition: string;
+  /** `YYYY-MM-DD` */
+  readonly logicalDate: string;
+  readonly runId: string;
+  readonly loadedAt: Date;
+}
+
+type Params = Record<string, DuckDBValue>;
+
+export interface Incoming {
+  /** A SELECT of every incoming row with the metadata columns; bind `params` when running it. */
+  readonly sql: string;
+  readonly params: Params;
+  /** Its columns, data then metadata, typed as the target will get them. */
+  readonly columns: readonly Column[];
+  /** False when no file holds anything to read: the query returns no rows. */
+  readonly hasFiles: boolean;
+}
+
+const METADATA_TYPES: readonly Column[] = [
+  { name: "_xo_partition", type: "VARCHAR" },
+  { name: "_xo_logical_date", type: "DATE" },
+  { name: "_xo_run_id", type: "VARCHAR" },
+  { name: "_xo_loaded_at", type: "TIMESTAMP" },
+];
+
+const JSON_FORMAT: Partial<Record<FileFormat, string>> = { ndjson: "newline_delimited", json: "auto" };
+
+/** The reader of one format; `columns` (JSON only) skips the reader's own sampling. */
+function reader(format: FileFormat, files: string, columns?: readonly Column[]): string {
+  switch (format) {
+    case "ndjson":
+    case "json": {
+      const typed = columns ? `, columns = {${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")}}` : "";
+      return `read_json(${files}, format = '${JSON_FORMAT[format]}', union_by_name = true${typed})`;
+    }
+    case "csv":
+      return `read_csv(${files}, header = true, auto_detect = true, union_by_name = true)`;
+    case "parquet":
+      return `read_parquet(${files}, union_by_name = true)`;
+  }
+}
+
+export async function describe(conn: DuckDBConnection, sql: string, params?: Params): Promise<Column[]> {
+  const reader = await conn.runAndReadAll(`DESCRIBE ${sql}`, params);
+  return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+export async function countRows(conn: DuckDBConnection, relation: string): Promise<number> {
+  const reader = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${relation}`);
+  return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+}
+
+/** Runs a statement that reports how many rows it wrote (INSERT, CREATE TABLE AS, DELETE) and returns that count. */
+export async function rowsWritten(conn: DuckDBConnection, sql: string, params?: Params): Promise<number> {
+  const reader = await conn.runAndReadAll(sql, params);
+  return Number(reader.getRowObjectsJS()[0]?.Count ?? 0);
+}
+
+const isMetadata = (name: string) => METADATA_COLUMNS.some((m) => sameName(m, name));
+
+/** One typed SELECT per format, in the order the formats first appear, joined by column name. */
+async function fileScan(conn: DuckDBConnection, files: readonly LocalFile[]): Promise<{ sql: string; params: Params; columns: Column[] } | undefined> {
+  const byFormat = new Map<FileFormat, string[]>();
+  for (const file of files) byFormat.set(file.format, [...(byFormat.get(file.format) ?? []), file.path]);
+  if (byFormat.size === 0) return undefined;
+  const params: Params = {};
+  const selects: string[] = [];
+  let columns: Column[] = [];
+  for (const [format, paths] of byFormat) {
+    const name = `files_${format}`;
+    params[name] = listValue(paths);
+    const one = { [name]: params[name] };
+    columns = await describe(conn, `SELECT * FROM ${reader(format, `$${name}`)}`, one);
+    selects.push(`SELECT * FROM ${reader(format, `$${name}`, JSON_FORMAT[format] ? columns : undefined)}`);
+  }
+  const sql = selects.join(" UNION ALL BY NAME ");
+  // Several formats: the union decides the common types.
+  if (selects.length > 1) columns = await describe(conn, sql, params);
+  return { sql, params, columns };
+}
+
+export interface IncomingOptions {
+  /** Merge keys: checked against the files' columns. */
+  readonly keys: readonly string[];
+  readonly log: Logger;
+}
+
+export async function incoming(conn: DuckDBConnection, files: readonly LocalFile[], meta: Metadata, options: IncomingOptions): Promise<Incoming> {
+  const scan = await fileScan(conn, files);
+  const found = scan?.columns ?? [];
+
+  // Files exported from another xo-foundry table carry our metadata columns; this
+  // load's values win so that append and merge keep meaning what they say.
+  const replaced = found.filter((c) => isMetadata(c.name));
+  if (replaced.length > 0) {
+    options.log.warn("incoming metadata columns are overwritten by this load", { columns: replaced.map((c) => c.name) });
+  }
+  const data = found.filter((c) => !isMetadata(c.name));
+  if (scan) checkKeys(options.keys, data);
+
+  const select = [
+    ...data.map((c) => `src.${quoteIdent(c.name)}`),
+    `CAST($partition AS VARCHAR) AS ${quoteIdent("_xo_partition")}`,
+    `CAST($logical_date AS DATE) AS ${quoteIdent("_xo_logical_date")}`,
+    `CAST($run_id AS VARCHAR) AS ${quoteIdent("_xo_run_id")}`,
+    `CAST($loaded_at AS TIMESTAMP) AS ${quoteIdent("_xo_loaded_at")}`,
+  ];
+  const from = scan ? `(${scan.sql}) AS src` : "(SELECT 1) AS src WHERE false";
+  return {
+    sql: `SELECT ${select.join(", ")} FROM ${from}`,
+    params: {
+      ...scan?.params,
+      partition: meta.partition,
+      logical_date: meta.logicalDate,
+      run_id: meta.runId,
+      // Naive UTC: DuckDB's TIMESTAMP has no zone, and UTC is the only unambiguous choice.
+      loaded_at: meta.loadedAt.toISOString().replace("T", " ").replace("Z", ""),
+    },
+    columns: [...data, ...METADATA_TYPES],
+    hasFiles: scan !== undefined,
+  };
+}
+
+function checkKeys(keys: readonly string[], columns: readonly Column[]): void {
+  const missing = keys.filter((k) => !columns.some((c) => sameName(c.name, k)));
+  if (missing.length === 0) return;
+  throw new DuckDbSinkError(
+    "XO_DUCKDB_KEY_NOT_FOUND",
+    `merge key ${missing.map((k) => JSON.stringify(k)).join(", ")} is not a column of the landed files`,
+    `the files have the columns ${columns.map((c) => JSON.stringify(c.name)).join(", ") || "(none)"}; fix \`keys\` in the stream's target block`,
+  );
+}
