@@ -21,7 +21,9 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? repo,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env },
+      // Progress lines would make stderr depend on how fast this machine is; tests that
+      // check progress turn it back on.
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", XO_PROGRESS_INTERVAL_SECONDS: "0", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

@@ -19,6 +19,7 @@ import {
 import { RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS, pluginOptions } from "@xo-foundry/core";
 import type { HeldLock } from "./lock.js";
 import { publishPartition, removeStaleTemporaries } from "./partition.js";
+import { taskProgress, type TaskProgress } from "./progress.js";
 
 /** A records part file rolls over after this many bytes, so files stay loadable in parallel. */
 const PART_BYTES = 128 * 1024 * 1024;
@@ -37,10 +38,13 @@ export interface ExtractInput extends StreamContext {
    * safe to remove other runs' stale temporaries. Without it neither happens.
    */
   readonly lock?: Pick<HeldLock, "check">;
+  /** Counters to add rows, pages, bytes and files to as they land (per page, never per record). */
+  readonly progress?: TaskProgress;
 }
 
 export async function runExtract(input: ExtractInput): Promise<Manifest> {
   const { source, landing, pipeline, stream } = input;
+  const progress = input.progress ?? taskProgress("", "extract", "extracting");
   const block = pipeline.sources[input.sourceName]!;
   const paths = landingPaths({
     root: input.landingRoot,
@@ -99,6 +103,9 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
           const chunk = encoder.encode(records.map((r) => `${JSON.stringify(r)}\n`).join(""));
           rows += records.length;
           bytes += chunk.length;
+          progress.rows += records.length;
+          progress.pages++;
+          progress.bytes += chunk.length;
           yield chunk;
           if (bytes >= PART_BYTES) return;
           const following = await next();
@@ -112,10 +119,15 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
       };
       const uri = joinUri(paths.ingest, `part-${String(part++).padStart(5, "0")}.ndjson`);
       const written = await landing.write(uri, body(batch.records));
-      if (rows > 0) files.push({ uri, format: "ndjson", rows, ...written });
+      if (rows > 0) {
+        files.push({ uri, format: "ndjson", rows, ...written });
+        progress.files++;
+      }
     } else {
       const uri = joinUri(paths.ingest, safeFileName(batch.name, part++));
-      const written = await landing.write(uri, batch.body);
+      const written = await landing.write(uri, counted(batch.body, progress));
+      progress.files++;
+      progress.rows += batch.rows ?? 0;
       files.push({
         uri,
         format: batch.format,
@@ -140,6 +152,14 @@ export async function runExtract(input: ExtractInput): Promise<Manifest> {
     runId: input.runId,
     ...(state !== undefined ? { state } : {}),
   });
+}
+
+/** A whole file's chunks, added to the task's bytes as the landing zone pulls them. */
+async function* counted(body: AsyncIterable<Uint8Array>, progress: TaskProgress): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    progress.bytes += chunk.length;
+    yield chunk;
+  }
 }
 
 function safeFileName(name: string, index: number): string {

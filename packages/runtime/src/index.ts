@@ -4,6 +4,18 @@ export { runExtract, type ExtractInput } from "./extract.js";
 export { publishPartition, readPartition } from "./partition.js";
 export { fileLanding } from "./file-landing.js";
 export { landingStateStore, stateRoot } from "./state.js";
+export {
+  progressInterval,
+  progressLine,
+  progressReporter,
+  progressText,
+  elapsedText,
+  type ProgressListener,
+  type ProgressPhase,
+  type ProgressReporter,
+  type ProgressReporterOptions,
+  type TaskProgress,
+} from "./progress.js";
 export { consoleLogger, type ConsoleLoggerOptions } from "./log.js";
 export { callHook } from "./driver.js";
 export { checkWhen, type Verdict } from "./when.js";

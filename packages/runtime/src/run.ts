@@ -6,6 +6,7 @@
  * would.
  */
 import { isXoError, type Diagnostic, type Logger, type Project, type ResolvedPipeline, type TaskSpec, type TriggerRule } from "@xo-foundry/core";
+import type { ProgressListener } from "./progress.js";
 import { pipelineTasks, runTask, type TaskOutcome } from "./task.js";
 
 export type TaskState = "success" | "failed" | "upstream_failed" | "skipped";
@@ -41,6 +42,8 @@ export interface RunOptions {
   readonly concurrency?: number;
   readonly onTaskStart?: (task: TaskSpec) => void;
   readonly onTaskEnd?: (report: TaskReport) => void;
+  /** Shows each running task's progress (rows, pages, bytes, elapsed time). */
+  readonly progress?: ProgressListener;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -114,6 +117,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         runId,
         log: options.log,
         ...(options.env ? { env: options.env } : {}),
+        ...(options.progress ? { progress: options.progress } : {}),
       });
       finish({
         ...base,

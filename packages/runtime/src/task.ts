@@ -35,6 +35,7 @@ import { runExtract, streamContext } from "./extract.js";
 import { openLanding } from "./landing.js";
 import { acquirePartitionLock, lockTiming, type HeldLock } from "./lock.js";
 import { readPartition } from "./partition.js";
+import { loadAmount, taskProgress, type ProgressListener, type TaskProgress } from "./progress.js";
 import { stepServices } from "./services.js";
 import { landingStateStore } from "./state.js";
 import { summaryStore } from "./summaries.js";
@@ -50,6 +51,8 @@ export interface TaskRequest {
   readonly log: Logger;
   readonly signal?: AbortSignal;
   readonly env?: NodeJS.ProcessEnv;
+  /** Told when the task starts and ends, to show its progress in between. */
+  readonly progress?: ProgressListener;
 }
 
 /** What a task did: its summary, and for extracts and loads what moved. */
@@ -102,8 +105,11 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
 
   await observe("onStepStart", (o) => o.onStepStart?.(event));
   const window = dataWindow(request.logicalDate, config.pipeline.load_strategy, config.pipeline.timezone, config.pipeline.lookback_days);
-  const shared: Shared = { request, task, env, log, signal, window, landing, landingRoot, landingOwner, state, upstream };
+  const waitsForLock = task.step === "extract" || task.step === "load";
+  const progress = taskProgress(task.id, task.step, waitsForLock ? "waiting" : "running");
+  const shared: Shared = { request, task, env, log, signal, window, landing, landingRoot, landingOwner, state, upstream, progress };
   let outcome: TaskOutcome;
+  request.progress?.taskStarted(progress);
   try {
     outcome =
       task.step === "extract" ? await extractTask(shared) : task.step === "load" ? await loadTask(shared) : await pluginStep(shared);
@@ -111,6 +117,8 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
     const diagnostics = (e as { diagnostics?: [] }).diagnostics ?? [];
     await observe("onStepFailure", (o) => o.onStepFailure?.({ ...event, diagnostics }));
     throw e;
+  } finally {
+    request.progress?.taskEnded(progress);
   }
   await summaries.write(summaryOf(outcome));
   await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
@@ -130,6 +138,7 @@ interface Shared {
   readonly landingOwner: XoPlugin | undefined;
   readonly state: ReturnType<typeof landingStateStore>;
   readonly upstream: Readonly<Record<string, TaskSummary>>;
+  readonly progress: TaskProgress;
 }
 
 /**
@@ -172,6 +181,7 @@ async function extractTask(s: Shared): Promise<TaskOutcome> {
   const manifest = await withPartitionLock(s, route.stream.name, async (locked, lock) => {
     // Read under the lock: a load of this partition that was saving its cursor has finished.
     const saved = await locked.state.get(route.stream.name);
+    locked.progress.phase = "extracting";
     return callHook(owner, "extract", locked.task.id, () =>
       runExtract({
         ...streamFor(locked, route.stream),
@@ -182,6 +192,7 @@ async function extractTask(s: Shared): Promise<TaskOutcome> {
         landingRoot: locked.landingRoot,
         state: saved?.value,
         lock,
+        progress: locked.progress,
       }),
     );
   });
@@ -213,6 +224,11 @@ async function loadTask(s: Shared): Promise<TaskOutcome> {
   const { manifest, load } = await withPartitionLock(s, route.stream.name, async (locked, lock) => {
     const manifest = await readPartition(locked.landing, paths);
     if (!manifest) throw xoError("XO_MANIFEST_MISSING", { uri: paths.stage, stream: route.stream.name });
+    // Sinks report no progress of their own: say what is being loaded, then elapsed time shows it is still going.
+    const counted = manifest.files.every((f) => f.rows !== undefined);
+    locked.progress.loading = { ...(counted ? { rows: manifest.rows } : {}), bytes: manifest.bytes, files: manifest.files.length };
+    locked.progress.phase = "loading";
+    locked.log.info(`loading ${loadAmount(locked.progress.loading)}`);
     const load = await callHook(owner, "load", locked.task.id, () =>
       sink.load({
         ...streamFor(locked, route.stream),

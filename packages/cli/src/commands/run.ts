@@ -13,8 +13,8 @@ import {
   type Manifest,
   type PipelineConfig,
 } from "@xo-foundry/core";
-import { consoleLogger, pipelineTasks, runPipeline, runTask, type TaskReport } from "@xo-foundry/runtime";
-import { duration, output, symbols } from "../output.js";
+import { consoleLogger, pipelineTasks, progressInterval, progressReporter, runPipeline, runTask, type RunSummary, type TaskOutcome, type TaskReport } from "@xo-foundry/runtime";
+import { duration, output, progressDisplay, progressMode, symbols } from "../output.js";
 import { Projects } from "../projects.js";
 
 export interface RunCommandOptions {
@@ -34,6 +34,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   const out = output(Boolean(options.json));
   const logicalDate = options.date ?? defaultLogicalDate();
   parseDate(logicalDate);
+  const intervalMs = progressInterval(process.env);
   const { pipeline, project, diagnostics } = await new Projects().load(file);
   if (!pipeline) {
     out.diagnostics(diagnostics);
@@ -47,20 +48,29 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     out.document({ ok: false, diagnostics: missing });
     return 1;
   }
-  const log = consoleLogger({ verbose: Boolean(options.verbose), write: options.json ? () => {} : undefined });
   const name = pipeline.config.pipeline.name;
   out.line(`${pc.bold(name)}  logical date ${logicalDate}  ${pc.dim(path.relative(process.cwd(), pipeline.file))}`);
 
   const width = Math.max(...pipelineTasks(pipeline, project).map((t) => t.id.length)) + 2;
-  const summary = await runPipeline({
-    pipeline,
-    project,
-    logicalDate,
-    ...(options.runId ? { runId: options.runId } : {}),
-    log: options.verbose ? log : consoleLogger({ write: () => {} }),
-    concurrency: options.concurrency ? Number(options.concurrency) : 4,
-    onTaskEnd: (r) => out.line(taskLine(r, width)),
-  });
+  const progress = progressDisplay(progressMode(Boolean(options.json), intervalMs), { intervalMs, taskWidth: width });
+  // Lines printed while tasks run go above a live display, not through it.
+  const running = output(Boolean(options.json), progress);
+  const log = consoleLogger({ verbose: Boolean(options.verbose), write: options.json ? () => {} : (line) => progress.write("stderr", line) });
+  let summary: RunSummary;
+  try {
+    summary = await runPipeline({
+      pipeline,
+      project,
+      logicalDate,
+      ...(options.runId ? { runId: options.runId } : {}),
+      log: options.verbose ? log : consoleLogger({ write: () => {} }),
+      concurrency: options.concurrency ? Number(options.concurrency) : 4,
+      onTaskEnd: (r) => running.line(taskLine(r, width)),
+      ...(progress.listener ? { progress: progress.listener } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
 
   const failures = summary.tasks.filter((t) => t.state === "failed");
   for (const f of failures) {
@@ -180,14 +190,22 @@ export async function taskCommand(file: string, taskId: string, options: TaskCom
     out.diagnostics(diagnostics);
     return 1;
   }
-  const outcome = await runTask({
-    pipeline,
-    project,
-    taskId,
-    logicalDate: options.logicalDate,
-    runId: options.runId,
-    log: consoleLogger({ verbose: Boolean(options.verbose) }),
-  });
+  // Airflow keeps stderr as the task log: plain lines there, terminal or not, so a long task is never silent.
+  const progress = progressReporter({ intervalMs: progressInterval(process.env), write: (line) => process.stderr.write(`${line}\n`) });
+  let outcome: TaskOutcome;
+  try {
+    outcome = await runTask({
+      pipeline,
+      project,
+      taskId,
+      logicalDate: options.logicalDate,
+      runId: options.runId,
+      log: consoleLogger({ verbose: Boolean(options.verbose) }),
+      progress,
+    });
+  } finally {
+    progress.stop();
+  }
   // The last stdout line is the task's XCom: small, no data, no file contents.
   const xcom = {
     task: outcome.task,
