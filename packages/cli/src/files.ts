@@ -30,3 +30,35 @@ async function walk(dir: string): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * File operations in flight at once when writing a DAGs folder: enough to overlap the
+ * latency of each (DAG folders are often network mounts) and keep libuv's four threads
+ * busy, few enough not to run out of file descriptors.
+ */
+export const IO_CONCURRENCY = 8;
+
+/**
+ * `fn` over `items`, at most `limit` calls in flight, results in the order of `items`.
+ * Calls start in that order; after a failure no new one starts, and once those in flight
+ * have settled the error of the first failed item is thrown, so a run that fails fails
+ * the same way every time.
+ */
+export async function mapInOrder<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  const failures = new Map<number, unknown>();
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && failures.size === 0) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]!, index);
+      } catch (e) {
+        failures.set(index, e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.size) throw failures.get(Math.min(...failures.keys()));
+  return results;
+}

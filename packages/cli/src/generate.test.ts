@@ -125,6 +125,22 @@ describe("writeDags", () => {
     expect((await readdir(out)).sort()).toEqual(["old.py", "orders.py"]);
   });
 
+  it("reads, writes and reports many files at once in a fixed order, conflicts in the DAGs' order", async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, "0")}`).reverse();
+    dir = await testdir({ "dags/p07.py": "# mine\n", "dags/p31.py": "# mine too\n" });
+    const out = dir.path("dags");
+    const refused = await writeDags(ids.map((id) => dag("shop", id)), out, { prune: ["shop"] });
+    expect(refused.conflicts.map((c) => path.basename(c.file))).toEqual(["p31.py", "p07.py"]);
+    expect((await readdir(out)).sort()).toEqual(["p07.py", "p31.py"]);
+
+    const mine = new Set(["p07", "p31"]);
+    const written = await writeDags(ids.filter((id) => !mine.has(id)).map((id) => dag("shop", id)), out, { prune: ["shop"] });
+    expect(names(written)).toEqual([...ids].filter((id) => !mine.has(id)).sort().map((id) => [`${id}.py`, "created"]));
+    for (const id of ids.filter((i) => !mine.has(i))) expect(await readFile(path.join(out, `${id}.py`), "utf8")).toBe(dag("shop", id).content);
+    expect(names(await writeDags([dag("shop", "p00")], out, { prune: ["shop"] })).filter(([, change]) => change === "removed")).toHaveLength(37);
+    expect((await readdir(out)).sort()).toEqual(["p00.py", "p07.py", "p31.py"]);
+  });
+
   it("leaves directories and non-Python files alone", async () => {
     dir = await testdir({ "dags/README.md": `# ${GENERATED_MARKER}\n# project: shop\n`, "dags/pkg.py/__init__.py": "" });
     const out = dir.path("dags");

@@ -8,6 +8,7 @@ import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { emitDag, type Project, type ResolvedPipeline } from "@xo-foundry/core";
 import { pipelineTasks } from "@xo-foundry/runtime";
+import { IO_CONCURRENCY, mapInOrder } from "./files.js";
 import { belongsTo, GENERATED_MARKER, ownershipOf, ownershipOfFile, projectHeaderLine, projectName } from "./ownership.js";
 import { CLI_NAME, CLI_VERSION } from "./version.js";
 
@@ -38,7 +39,7 @@ export function renderDag(pipeline: ResolvedPipeline, project: Project, options:
     project.registry.ownerOf("landing", config.landing.uri.slice(0, config.landing.uri.indexOf(":"))),
   ].filter((p) => p !== undefined);
   const plugins = [...new Set(owners.map((p) => `${p.name} ${p.version}`))].sort();
-  const name = projectName(project.dir);
+  const name = nameOf(project);
   const header = [
     `${GENERATED_MARKER} from ${pipeline.relativeFile}`,
     "Regenerate with `xo-foundry generate-dags`; edit the YAML file, not this one.",
@@ -50,6 +51,15 @@ export function renderDag(pipeline: ResolvedPipeline, project: Project, options:
   ];
   const content = emitDag({ pipeline, tasks, airflowVersion: options.airflowVersion ?? config.pipeline.airflow_version, header });
   return { fileName: `${config.pipeline.dag_id}.py`, dagId: config.pipeline.dag_id, source: pipeline.relativeFile, project: name, content };
+}
+
+/** A project's name, read once per opened project rather than once per DAG (a project is opened once per run). */
+const projectNames = new WeakMap<Project, string>();
+
+function nameOf(project: Project): string {
+  let name = projectNames.get(project);
+  if (name === undefined) projectNames.set(project, (name = projectName(project.dir)));
+  return name;
 }
 
 export type FileChange = "created" | "updated" | "unchanged" | "removed";
@@ -94,9 +104,13 @@ export async function writeDags(dags: readonly GeneratedDag[], outDir: string, o
   const reports: WriteReport[] = [];
   const conflicts: DagConflict[] = [];
   const writes: GeneratedDag[] = [];
-  for (const dag of dags) {
+  const existing = await folderNames(outDir);
+  const currents = await mapInOrder(dags, IO_CONCURRENCY, async (dag) =>
+    existing?.has(foldCase(dag.fileName)) === false ? undefined : currentText(path.join(outDir, dag.fileName)),
+  );
+  for (const [i, dag] of dags.entries()) {
     const file = path.join(outDir, dag.fileName);
-    const current = await currentText(file);
+    const current = currents[i];
     if (current === undefined) {
       reports.push({ file, change: "created" });
       writes.push(dag);
@@ -116,14 +130,32 @@ export async function writeDags(dags: readonly GeneratedDag[], outDir: string, o
   if (conflicts.length) return { files: [], conflicts };
 
   const wanted = new Set(dags.map((d) => d.fileName));
-  const orphans = (await projectFiles(outDir, options.prune ?? [])).filter((f) => !wanted.has(path.basename(f)));
+  const orphans = await projectFiles(outDir, options.prune ?? [], wanted);
   if (!options.check) {
     await mkdir(outDir, { recursive: true });
-    for (const dag of writes) await writeFile(path.join(outDir, dag.fileName), dag.content);
-    for (const orphan of orphans) await rm(orphan);
+    await mapInOrder(writes, IO_CONCURRENCY, (dag) => writeFile(path.join(outDir, dag.fileName), dag.content));
+    await mapInOrder(orphans, IO_CONCURRENCY, (orphan) => rm(orphan));
   }
   reports.push(...orphans.map((file) => ({ file, change: "removed" as const })));
   return { files: reports.sort((a, b) => (a.file < b.file ? -1 : 1)), conflicts };
+}
+
+/**
+ * The names in `dir`, case-folded, so that only the DAG files that may exist are read
+ * (on a case-insensitive file system `P1.py` is `p1.py`); empty when `dir` does not
+ * exist, undefined when it cannot be listed (then every file is read).
+ */
+async function folderNames(dir: string): Promise<ReadonlySet<string> | undefined> {
+  try {
+    return new Set((await readdir(dir)).map(foldCase));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? new Set() : undefined;
+  }
+}
+
+/** Upper then lower case: folds the letters that fold to ASCII (`ſ`, the Kelvin sign) like the file systems that ignore case. */
+function foldCase(name: string): string {
+  return name.toUpperCase().toLowerCase();
 }
 
 const DIRECTORY = Symbol("directory");
@@ -139,15 +171,16 @@ async function currentText(file: string): Promise<string | typeof DIRECTORY | un
   }
 }
 
-/** The `.py` files directly in `dir` that xo-foundry generated for one of the projects. */
-async function projectFiles(dir: string, projects: readonly string[]): Promise<string[]> {
+/**
+ * The `.py` files directly in `dir`, other than the `wanted` ones, that xo-foundry
+ * generated for one of the projects.
+ */
+async function projectFiles(dir: string, projects: readonly string[], wanted: ReadonlySet<string>): Promise<string[]> {
   if (!projects.length) return [];
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith(".py"))) {
-    const file = path.join(dir, entry.name);
-    const ownership = await ownershipOfFile(file);
-    if (projects.some((p) => belongsTo(ownership, p))) out.push(file);
-  }
-  return out.sort();
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith(".py") && !wanted.has(e.name))
+    .map((e) => path.join(dir, e.name));
+  const owners = await mapInOrder(files, IO_CONCURRENCY, (file) => ownershipOfFile(file));
+  return files.filter((_, i) => projects.some((p) => belongsTo(owners[i]!, p))).sort();
 }

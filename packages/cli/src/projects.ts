@@ -4,15 +4,26 @@ import { findProjectDir, loadPipeline, openProject, type Diagnostic, type Locato
 /** Opens each project once, however many of its pipelines a command touches. */
 export class Projects {
   readonly #open = new Map<string, Promise<Project>>();
+  /** The project directory of each folder of pipeline files: looked up once, not once per file. */
+  readonly #dirs = new Map<string, string>();
 
   project(file: string): Promise<Project> {
-    const dir = findProjectDir(path.resolve(file));
+    const dir = this.#projectDir(path.resolve(file));
     let p = this.#open.get(dir);
     if (!p) {
       p = openProject(dir);
       this.#open.set(dir, p);
     }
     return p;
+  }
+
+  #projectDir(file: string): string {
+    // For a YAML file the search starts at its folder whatever the name (see findProjectDir).
+    if (!/\.ya?ml$/i.test(file)) return findProjectDir(file);
+    const folder = path.dirname(file);
+    let dir = this.#dirs.get(folder);
+    if (dir === undefined) this.#dirs.set(folder, (dir = findProjectDir(file)));
+    return dir;
   }
 
   /** Loads and validates one pipeline; project-level problems are reported with it. */

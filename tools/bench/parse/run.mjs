@@ -3,7 +3,7 @@
 // as xo-foundry-generated DAG files, as dag-factory YAML, and as hand-written DAG files.
 // See tools/bench/README.md. Usage:
 //
-//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--json] [--keep]
+//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--json] [--keep] [--smoke]
 //
 // Every measurement is a fresh Python process of the Airflow 3 venv; the three variants of
 // one size run interleaved (rotating order) in this one process tree, so they share the
@@ -43,6 +43,7 @@ const USAGE = `usage: node tools/bench/parse/run.mjs [options]
   --sizes LIST     pipeline counts to measure (default 10,100,1000)
   --repeats N      timed fresh-process runs per variant and size; the median is reported
                    (default 5; one untimed verification run comes first)
+  --smoke          only the smallest size, 1 repeat: every check, no timing worth reading
   --python PATH    Python of the Airflow 3 venv (default .venv/airflow3/bin/python)
   --json           print the results as JSON on stdout (progress still goes to stderr)
   --keep           keep the generated folders (their paths are printed)
@@ -60,6 +61,7 @@ function parseOptions(argv) {
     options: {
       sizes: { type: "string", default: "10,100,1000" },
       repeats: { type: "string", default: "5" },
+      smoke: { type: "boolean", default: false },
       python: { type: "string", default: DEFAULT_PYTHON },
       json: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
@@ -67,10 +69,14 @@ function parseOptions(argv) {
     },
     strict: true,
   });
-  const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+  let sizes = values.sizes.split(",").map((s) => Number(s.trim()));
   if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) fail(`--sizes: positive integers, got ${values.sizes}`);
-  const repeats = Number(values.repeats);
+  let repeats = Number(values.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats: a positive integer, got ${values.repeats}`);
+  if (values.smoke) {
+    sizes = [Math.min(...sizes)];
+    repeats = 1;
+  }
   return { ...values, sizes, repeats };
 }
 
@@ -370,13 +376,18 @@ async function main() {
       os: osName(),
       node: process.version,
     };
-    log(`parse bench: sizes ${ctx.sizes.join(", ")}; ${ctx.repeats} timed run(s) per variant and size, after 1 untimed verification run`);
+    log(
+      `parse bench: sizes ${ctx.sizes.join(", ")}; ${ctx.repeats} timed run(s) per variant and size, after 1 untimed verification run` +
+        (ctx.smoke ? " (smoke run: checks only, timings not meaningful)" : ""),
+    );
     log(`machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.os}`);
     const results = [];
     for (const n of ctx.sizes) results.push(await benchSize(ctx, n));
     const elapsedS = (Date.now() - started) / 1000;
     const report = {
       benchmark: "parse",
+      checks: "passed",
+      smoke: ctx.smoke,
       date: new Date().toISOString(),
       machine: { ...machine, python: ctx.versions.python, airflow: ctx.versions.airflow, dagFactory: ctx.versions.dagFactory },
       repeats: ctx.repeats,
@@ -411,11 +422,12 @@ async function main() {
           ["N", "hand-written ms", "xo-foundry ms", "dag-factory ms", "xo-foundry / hand-written", "dag-factory / xo-foundry"],
         ),
       );
-      console.log(`\nwall time of the whole benchmark: ${fmt(elapsedS, 0)} s`);
+      console.log(`\nchecks passed; wall time of the whole benchmark: ${fmt(elapsedS, 0)} s`);
     }
     return 0;
   } catch (err) {
     log(`\nparse bench FAILED: ${err.benchFailure ? err.message : err.stack}`);
+    if (ctx.json) console.log(JSON.stringify({ benchmark: "parse", checks: "failed", smoke: ctx.smoke, error: err.message }, null, 2));
     return 1;
   } finally {
     cleanup();

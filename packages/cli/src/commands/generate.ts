@@ -95,9 +95,12 @@ export async function generateCommand(inputs: readonly string[], options: Genera
  */
 class ProjectNames {
   readonly #dirs = new Map<string, string>();
+  /** Each directory's name, read from its package.json once per run, not once per pipeline. */
+  readonly #names = new Map<string, string>();
 
   add(dir: string, problems: { file: string; diagnostics: Diagnostic[] }[]): void {
-    const name = projectName(dir);
+    let name = this.#names.get(dir);
+    if (name === undefined) this.#names.set(dir, (name = projectName(dir)));
     const first = this.#dirs.get(name);
     if (first === undefined) this.#dirs.set(name, dir);
     else if (first !== dir) {

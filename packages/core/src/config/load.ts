@@ -10,7 +10,7 @@ import { z } from "zod";
 import { diagnostic, type Diagnostic, type Location } from "../errors.js";
 import { pipelineGraph, type Locator } from "../graph.js";
 import { landingUriProblem, resolveLandingUri } from "../paths.js";
-import { BUILTIN_STEPS, type ResolvedPipeline } from "../plugin.js";
+import { BUILTIN_STEPS, type ResolvedPipeline, type SinkDefinition } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
 import { builtinStepOptions, isSafeRelativePath, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
 import {
@@ -87,7 +87,16 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
 function withoutNegativeZero<T>(value: T): T {
   if (Object.is(value, -0)) return 0 as T;
   if (Array.isArray(value)) return value.map(withoutNegativeZero) as T;
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNegativeZero(v)])) as T;
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value)) {
+      const v = withoutNegativeZero(value[k]);
+      // An own `__proto__` key stays a key (as Object.fromEntries would keep it), never a prototype.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+    }
+    return out as T;
+  }
   return value;
 }
 
@@ -107,22 +116,24 @@ export interface LoadedPipeline {
  */
 export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readonly T[]): { readonly load: T; readonly diagnostic: Diagnostic }[] {
   const out: { load: T; diagnostic: Diagnostic }[] = [];
-  const dagIds = new Map<string, Location>();
-  const names = new Map<string, Location>();
-  const tables = new Map<string, { placement: Placement; pipeline: string; here: Location }>();
+  // Positions are looked up in the YAML only for a problem: most runs have none.
+  type Lazy = () => Location;
+  const dagIds = new Map<string, Lazy>();
+  const names = new Map<string, Lazy>();
+  const tables = new Map<string, { placement: Placement; pipeline: string; here: Lazy }>();
   for (const load of loads) {
     const { pipeline, where, project } = load;
     if (!pipeline) continue;
     const at = where ?? (() => ({ file: pipeline.file }));
     const p = pipeline.config.pipeline;
     // dag_id defaults to the name: point at the key that gave it its value.
-    const dagIdAt = at(p.dag_id === p.name ? ["pipeline", "name"] : ["pipeline", "dag_id"]);
-    const duplicate = (seen: Map<string, Location>, key: string, here: Location, what: string, value: string, why: string) => {
+    const dagIdAt: Lazy = () => ({ ...at(p.dag_id === p.name ? ["pipeline", "name"] : ["pipeline", "dag_id"]), path: "pipeline.dag_id" });
+    const duplicate = (seen: Map<string, Lazy>, key: string, here: Lazy, what: string, value: string, why: string) => {
       const first = seen.get(key);
       if (first === undefined) return void seen.set(key, here);
-      out.push({ load, diagnostic: diagnostic("XO_CONFIG_DUPLICATE_NAME", { what, value, firstPath: positionOf(first), why }, here) });
+      out.push({ load, diagnostic: diagnostic("XO_CONFIG_DUPLICATE_NAME", { what, value, firstPath: positionOf(first()), why }, here()) });
     };
-    duplicate(dagIds, p.dag_id, { ...dagIdAt, path: "pipeline.dag_id" }, "dag_id", p.dag_id, "Airflow keeps one DAG per dag_id");
+    duplicate(dagIds, p.dag_id, dagIdAt, "dag_id", p.dag_id, "Airflow keeps one DAG per dag_id");
     let root: string;
     try {
       root = resolveLandingUri(pipeline.config.landing.uri, pipeline.projectDir, project.registry.landings().map((l) => l.scheme));
@@ -131,7 +142,7 @@ export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readon
     }
     // Two pipelines loading into one table replace or mix each other's rows, as two streams would.
     for (const placement of load.placements ?? []) {
-      const here = { ...at(placement.at), path: dottedPath(placement.at) };
+      const here: Lazy = () => ({ ...at(placement.at), path: dottedPath(placement.at) });
       const first = tables.get(placement.id);
       if (first === undefined) tables.set(placement.id, { placement, pipeline: p.name, here });
       else if (first.pipeline !== p.name) {
@@ -142,9 +153,9 @@ export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readon
             table: placement.table,
             sink: placement.sink,
             first: `${first.placement.who} of pipeline ${JSON.stringify(first.pipeline)}`,
-            firstPath: positionOf(first.here),
+            firstPath: positionOf(first.here()),
           },
-          here,
+          here(),
         );
         out.push({ load, diagnostic: d });
       }
@@ -152,7 +163,7 @@ export function crossPipelineDiagnostics<T extends LoadedPipeline>(loads: readon
     duplicate(
       names,
       JSON.stringify([root, p.name]),
-      at(["pipeline", "name"]),
+      () => at(["pipeline", "name"]),
       "pipeline name",
       p.name,
       "pipelines with one name share landing paths and saved state in one landing zone; rename one, or give it its own `landing.uri`",
@@ -170,6 +181,12 @@ type Block = Record<string, unknown>;
 /** "the source" for a shorthand block, `source "shop"` for a named one. */
 function blockName(kind: "source" | "sink", at: readonly PathSegment[]): string {
   return at.length === 1 ? `the ${kind}` : `${kind} ${JSON.stringify(at[1])}`;
+}
+
+/** A sink block's plugin options (the block without the core's keys), parsed. */
+interface SinkOptions {
+  readonly value: Block;
+  readonly result: z.ZodSafeParseResult<Record<string, unknown>>;
 }
 
 /** A named source or sink block and where it is in the file. */
@@ -191,6 +208,9 @@ class Checker {
   /** The source blocks as written, and their stream names: read by several checks. */
   readonly #sources: readonly Named[];
   readonly #streamNames: readonly string[];
+  /** Per sink block, parsed once for all the streams that load into it. */
+  readonly #sinkOptions = new Map<Named, SinkOptions>();
+  readonly #sinkLocations = new Map<Named, string | undefined>();
 
   constructor(
     private readonly merged: Record<string, unknown>,
@@ -267,13 +287,15 @@ class Checker {
     return Object.entries(map).flatMap(([name, block]) => (isObject(block) ? [{ name, block, at: [many, name] }] : []));
   }
 
-  private sink({ block, at }: Named): SinkBlock | undefined {
+  private sink(sink: Named): SinkBlock | undefined {
+    const { block, at } = sink;
     const id = typeof block.plugin === "string" ? block.plugin : undefined;
     if (id === undefined) return undefined; // reported by the core schema
     const def = this.registry.sink(id);
     if (!def) return void this.unknown("sink", id, [...at, "plugin"]);
     const parsed = this.parse(sinkVariant(def.id, def.options), block, at);
-    this.refine(def.options, pluginOptions(block, RESERVED_SINK_KEYS), at);
+    const options = this.sinkOptions(sink, def);
+    this.refine(def.options, options.value, at, options.result);
     this.requireConnection(def, block, at, blockName("sink", at), "sink", id);
     return parsed as SinkBlock | undefined;
   }
@@ -304,7 +326,7 @@ class Checker {
   private targetOf(sinks: readonly Named[], sinkName: string | undefined): z.ZodType {
     const plugin = sinks.find((s) => s.name === sinkName)?.block.plugin;
     const target = typeof plugin === "string" ? this.registry.sink(plugin)?.target : undefined;
-    return target ? target.strict() : z.looseObject({});
+    return target ? strictOf(target) : ANY_TARGET;
   }
 
   private step(raw: unknown, i: number, sinks: readonly Named[]): void {
@@ -316,7 +338,7 @@ class Checker {
     const def = builtin ? undefined : this.registry.step(uses);
     if (!builtin && !def) return void this.unknown("step", uses, [...at, "uses"]);
     if (def) {
-      this.parse(def.options.strict(), withValue, [...at, "with"]);
+      this.parse(strictOf(def.options), withValue, [...at, "with"]);
       if (def.connection === "required" && raw.connection === undefined) {
         const owner = this.registry.ownerOf("step", uses)!;
         this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `step ${JSON.stringify(raw.id)}`, plugin: owner.name }, this.where(at)));
@@ -412,22 +434,36 @@ class Checker {
 
   /** Where a sink block's tables live, as its plugin names it; undefined when it cannot say. */
   private sinkLocation(sink: Named): string | undefined {
+    if (this.#sinkLocations.has(sink)) return this.#sinkLocations.get(sink);
     const def = typeof sink.block.plugin === "string" ? this.registry.sink(sink.block.plugin) : undefined;
-    if (!def?.location) return undefined;
-    const options = def.options.safeParse(pluginOptions(sink.block, RESERVED_SINK_KEYS));
-    if (!options.success) return undefined;
-    const connection = typeof sink.block.connection === "string" ? sink.block.connection : undefined;
-    return def.location({ options: options.data, connection, projectDir: this.projectDir });
+    let location: string | undefined;
+    if (def?.location) {
+      const options = this.sinkOptions(sink, def).result;
+      const connection = typeof sink.block.connection === "string" ? sink.block.connection : undefined;
+      if (options.success) location = def.location({ options: options.data, connection, projectDir: this.projectDir });
+    }
+    this.#sinkLocations.set(sink, location);
+    return location;
   }
 
   /** Where `stream` lands in `sink`, as its plugin names it; undefined when its options are in error or it cannot say. */
   private targetKey(sink: Named | undefined, stream: string, target: unknown): string | undefined {
     const def = typeof sink?.block.plugin === "string" ? this.registry.sink(sink.block.plugin) : undefined;
     if (!sink || !def?.targetKey) return undefined;
-    const options = def.options.safeParse(pluginOptions(sink.block, RESERVED_SINK_KEYS));
+    const options = this.sinkOptions(sink, def).result;
     const parsedTarget = def.target.safeParse(target ?? {});
     if (!options.success || !parsedTarget.success) return undefined; // reported where the options are
     return def.targetKey({ stream, target: parsedTarget.data, options: options.data });
+  }
+
+  /** A sink block's plugin options, and what its plugin's schema makes of them. */
+  private sinkOptions(sink: Named, def: SinkDefinition): SinkOptions {
+    let options = this.#sinkOptions.get(sink);
+    if (!options) {
+      const value = pluginOptions(sink.block, RESERVED_SINK_KEYS);
+      this.#sinkOptions.set(sink, (options = { value, result: def.options.safeParse(value) }));
+    }
+    return options;
   }
 
   /** Stream names are unique across sources: a name alone picks a landing path and a state. */
@@ -491,8 +527,7 @@ class Checker {
    * `kind: report`"). The core's keys are not the plugin's business, so unknown-key
    * issues are left to the variant.
    */
-  private refine(schema: z.ZodType, value: Block, at: PathSegment[]): void {
-    const result = schema.safeParse(value);
+  private refine(schema: z.ZodType, value: Block, at: PathSegment[], result = schema.safeParse(value)): void {
     if (result.success) return;
     this.issues(
       result.error.issues.filter((issue) => issue.code !== "unrecognized_keys"),
@@ -505,6 +540,19 @@ class Checker {
   private issues(issues: readonly Issue[], schema: z.ZodType, input: unknown, at: PathSegment[]): void {
     for (const issue of issues) this.diagnostics.push(issueToDiagnostic(issue, { schema, input, at, where: this.where }));
   }
+}
+
+const ANY_TARGET = z.looseObject({});
+const strictSchemas = new WeakMap<z.ZodObject, z.ZodObject>();
+
+/**
+ * `schema.strict()`, made once per plugin schema: zod compiles an object schema on its
+ * first parse, and a new one per pipeline file would be compiled per file.
+ */
+function strictOf(schema: z.ZodObject): z.ZodObject {
+  let strict = strictSchemas.get(schema);
+  if (!strict) strictSchemas.set(schema, (strict = schema.strict()));
+  return strict;
 }
 
 /** sha256 of the canonical JSON (keys sorted by code point): the same config always hashes the same. */

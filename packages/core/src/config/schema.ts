@@ -254,8 +254,34 @@ const coreSinkKeys = {
   pool: name().optional().describe("Airflow pool for the load tasks."),
 };
 
-/** A source block of one plugin, with its streams' targets checked by `target`. */
-export function sourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema, target: z.ZodType) {
+/**
+ * Schemas built from plugin schemas, kept for as long as those are: zod compiles an object
+ * schema on its first parse, so a variant built once per plugin set (not once per file)
+ * is compiled once per run. Zod schemas are immutable, so sharing them is safe.
+ */
+class SchemaCache<V> {
+  readonly #root: CacheNode<V> = { next: new WeakMap(), values: new Map() };
+
+  /** The value for these schemas (by identity) and this id, made on first use. */
+  get(schemas: readonly object[], id: string, make: () => V): V {
+    let node = this.#root;
+    for (const schema of schemas) {
+      let next = node.next.get(schema);
+      if (!next) node.next.set(schema, (next = { next: new WeakMap(), values: new Map() }));
+      node = next;
+    }
+    let value = node.values.get(id);
+    if (value === undefined) node.values.set(id, (value = make()));
+    return value;
+  }
+}
+
+interface CacheNode<V> {
+  readonly next: WeakMap<object, CacheNode<V>>;
+  readonly values: Map<string, V>;
+}
+
+function buildSourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema, target: z.ZodType) {
   return z.strictObject({
     ...options.shape,
     plugin: z.literal(id),
@@ -264,8 +290,20 @@ export function sourceVariant(id: string, options: OptionsSchema, stream: Option
   });
 }
 
-export function sinkVariant(id: string, options: OptionsSchema) {
+function buildSinkVariant(id: string, options: OptionsSchema) {
   return z.strictObject({ ...options.shape, plugin: z.literal(id), ...coreSinkKeys });
+}
+
+const sourceVariants = new SchemaCache<ReturnType<typeof buildSourceVariant>>();
+const sinkVariants = new SchemaCache<ReturnType<typeof buildSinkVariant>>();
+
+/** A source block of one plugin, with its streams' targets checked by `target`. */
+export function sourceVariant(id: string, options: OptionsSchema, stream: OptionsSchema, target: z.ZodType) {
+  return sourceVariants.get([options, stream, target], id, () => buildSourceVariant(id, options, stream, target));
+}
+
+export function sinkVariant(id: string, options: OptionsSchema) {
+  return sinkVariants.get([options], id, () => buildSinkVariant(id, options));
 }
 
 /** What the core itself checks in a source block before the plugin's schema runs. */
@@ -346,8 +384,14 @@ function anyStep(registry: Registry, sinkTarget: z.ZodType): z.ZodType {
   return variants.length === 1 ? variants[0]! : z.discriminatedUnion("uses", variants as never);
 }
 
+const builtinSteps = new SchemaCache<readonly (readonly [string, OptionsSchema])[]>();
+
 /** Options of the built-in step types, `extract` and `load`. */
 export function builtinStepOptions(target: z.ZodType): [string, OptionsSchema][] {
+  return builtinSteps.get([target], "", () => buildBuiltinStepOptions(target)).map(([id, options]) => [id, options]);
+}
+
+function buildBuiltinStepOptions(target: z.ZodType): [string, OptionsSchema][] {
   return [
     ["extract", z.strictObject({ source: name().describe("A source name."), stream: name().describe("A stream of that source.") })],
     [

@@ -15,13 +15,20 @@ const BY_FOLDED_CASE: ReadonlyMap<string, string> = new Map(TZDATA_NAMES.map((n)
 
 const EXPECTED = "expected a time zone of the tz database, spelled as there, such as UTC or America/New_York";
 
+/** Intl's answer per name; building a DateTimeFormat is slow, and a run asks about one zone many times. */
+const intlZones = new Map<string, string | undefined>();
+
 /** The zone Intl resolves `tz` to, or undefined when Intl does not know it. */
 function intlZone(tz: string): string | undefined {
+  if (intlZones.has(tz)) return intlZones.get(tz);
+  let zone: string | undefined;
   try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+    zone = new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
-    return undefined;
+    zone = undefined;
   }
+  intlZones.set(tz, zone);
+  return zone;
 }
 
 /** Why Airflow would refuse `tz`, with the name that was probably meant; undefined when it is fine. */

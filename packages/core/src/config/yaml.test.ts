@@ -171,5 +171,18 @@ describe("encoding", () => {
     await writeFile(file, Buffer.from([0x61, 0x3a, 0x20, 0xe9, 0x0a]));
     expect((await readYamlFile(file, "x.yaml")).diagnostics.map(at)).toEqual(["XO_CONFIG_NOT_UTF8@1:4"]);
     expect((await readYamlFile(path.join(fixture.dir, "missing.yaml"), "missing.yaml")).diagnostics.map((d) => d.code)).toEqual(["XO_CONFIG_NOT_FOUND"]);
+    expect((await readYamlFile(fixture.dir, "dir")).diagnostics.map((d) => d.code)).toEqual(["XO_CONFIG_NOT_FOUND"]);
+  });
+
+  it("reads a file of exactly the size limit whole, and refuses one byte more", async () => {
+    const fixture = await fixtureProject({});
+    const file = path.join(fixture.dir, "big.yaml");
+    const text = (n: number) => `a: 1\n${"#".repeat(n - 6)}\n`;
+    await writeFile(file, text(YAML_LIMITS.bytes));
+    const read = await readYamlFile(file, "big.yaml");
+    expect(read.diagnostics).toEqual([]);
+    expect(read.value).toEqual({ a: 1 });
+    await writeFile(file, text(YAML_LIMITS.bytes + 1));
+    expect((await readYamlFile(file, "big.yaml")).diagnostics.map((d) => d.code)).toEqual(["XO_CONFIG_SIZE_LIMIT"]);
   });
 });

@@ -8,7 +8,8 @@
  * every earlier key of its mapping, which took minutes on a large file; it is off,
  * and one pass over the document finds duplicates (and `__proto__` keys) instead.
  */
-import { open } from "node:fs/promises";
+import { isUtf8 } from "node:buffer";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import {
   Composer,
   CST,
@@ -57,27 +58,50 @@ export type PathSegment = string | number;
  * the size limit is refused without being read whole.
  */
 export async function readYamlFile(file: string, display: string = file): Promise<ParsedYaml> {
-  let bytes: Buffer;
+  const read = readLimited(file);
+  if (read === undefined) return refused(display, diagnostic("XO_CONFIG_NOT_FOUND", { file: display }));
+  if ("tooLarge" in read) return refused(display, diagnostic("XO_CONFIG_SIZE_LIMIT", { size: read.tooLarge, limit: YAML_LIMITS.bytes }, { file: display }));
+  return parseYaml(read.bytes, display);
+}
+
+/**
+ * The bytes of `file`; the size stat gave when that is over the limit; undefined when
+ * the file cannot be read. Never more than the limit plus one byte, whatever stat said
+ * (a growing file, a device). Synchronous on purpose: a pipeline file is a few KB, and
+ * handing each of a thousand reads to libuv's thread pool and back took several times
+ * as long as the reads themselves.
+ */
+function readLimited(file: string): { readonly bytes: Buffer } | { readonly tooLarge: number } | undefined {
+  let fd: number;
   try {
-    const handle = await open(file, "r");
-    try {
-      const { size } = await handle.stat();
-      if (size > YAML_LIMITS.bytes) return refused(display, diagnostic("XO_CONFIG_SIZE_LIMIT", { size, limit: YAML_LIMITS.bytes }, { file: display }));
-      // Never more than the limit plus one byte, whatever stat said (a growing file, a device).
-      bytes = Buffer.alloc(YAML_LIMITS.bytes + 1);
-      let length = 0;
-      for (;;) {
-        const { bytesRead } = await handle.read(bytes, length, bytes.length - length, null);
-        if (bytesRead === 0 || (length += bytesRead) === bytes.length) break;
-      }
-      bytes = bytes.subarray(0, length);
-    } finally {
-      await handle.close();
-    }
+    fd = openSync(file, "r");
   } catch {
-    return refused(display, diagnostic("XO_CONFIG_NOT_FOUND", { file: display }));
+    return undefined;
   }
-  return parseYaml(bytes, display);
+  try {
+    const { size } = fstatSync(fd);
+    if (size > YAML_LIMITS.bytes) return { tooLarge: size };
+    // Room for what stat said plus one byte, so that a file that grew shows; the buffer
+    // grows with it up to the cap.
+    const cap = YAML_LIMITS.bytes + 1;
+    let bytes = Buffer.allocUnsafe(Math.min(Math.max(size + 1, 8192), cap));
+    let length = 0;
+    for (;;) {
+      const bytesRead = readSync(fd, bytes, length, bytes.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length < bytes.length) continue;
+      if (length === cap) break;
+      const larger = Buffer.allocUnsafe(Math.min(bytes.length * 2, cap));
+      bytes.copy(larger, 0, 0, length);
+      bytes = larger;
+    }
+    return { bytes: bytes.subarray(0, length) };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Parses YAML text, or the bytes of a file (which must be UTF-8; a byte order mark is fine). */
@@ -165,6 +189,11 @@ interface NotUtf8 {
 
 /** The text of UTF-8 `bytes` without a byte order mark, or where the first byte that is not UTF-8 is. */
 function decodeUtf8(bytes: Uint8Array): string | NotUtf8 {
+  // The common case, checked and decoded natively; TextDecoder drops one leading BOM, so do we.
+  if (isUtf8(bytes)) {
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    return Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom).toString("utf8");
+  }
   const decode = (end: number, stream: boolean) => new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end), { stream });
   try {
     return decode(bytes.length, false);
