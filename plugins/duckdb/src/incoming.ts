@@ -50,18 +50,24 @@ const METADATA_TYPES: readonly Column[] = [
 
 const JSON_FORMAT: Partial<Record<FileFormat, string>> = { ndjson: "newline_delimited", json: "auto" };
 
-/** The reader of one format; `columns` (JSON only) skips the reader's own sampling. */
+/**
+ * The reader of one format; `columns` (JSON only) skips the reader's own sampling.
+ * Hive partitioning is off: the landing layout's `snapshot_date=...` folders would
+ * otherwise turn into a column the source never sent.
+ */
 function reader(format: FileFormat, files: string, columns?: readonly Column[]): string {
   switch (format) {
     case "ndjson":
     case "json": {
-      const typed = columns ? `, columns = {${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")}}` : "";
-      return `read_json(${files}, format = '${JSON_FORMAT[format]}', union_by_name = true${typed})`;
+      // Given columns, each file's keys map to them by name and missing keys read as NULL,
+      // which is what union_by_name does, without its per-file schema pass.
+      const shape = columns ? `columns = {${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")}}` : "union_by_name = true";
+      return `read_json(${files}, format = '${JSON_FORMAT[format]}', hive_partitioning = false, ${shape})`;
     }
     case "csv":
-      return `read_csv(${files}, header = true, auto_detect = true, union_by_name = true)`;
+      return `read_csv(${files}, header = true, auto_detect = true, union_by_name = true, hive_partitioning = false)`;
     case "parquet":
-      return `read_parquet(${files}, union_by_name = true)`;
+      return `read_parquet(${files}, union_by_name = true, hive_partitioning = false)`;
   }
 }
 
@@ -94,14 +100,40 @@ async function fileScan(conn: DuckDBConnection, files: readonly LocalFile[]): Pr
   for (const [format, paths] of byFormat) {
     const name = `files_${format}`;
     params[name] = listValue(paths);
-    const one = { [name]: params[name] };
-    columns = await describe(conn, `SELECT * FROM ${reader(format, `$${name}`)}`, one);
-    selects.push(`SELECT * FROM ${reader(format, `$${name}`, JSON_FORMAT[format] ? columns : undefined)}`);
+    if (JSON_FORMAT[format]) {
+      columns = await jsonColumns(conn, format, paths);
+      selects.push(`SELECT * FROM ${reader(format, `$${name}`, columns)}`);
+    } else {
+      columns = await describe(conn, `SELECT * FROM ${reader(format, `$${name}`)}`, { [name]: params[name] });
+      selects.push(`SELECT * FROM ${reader(format, `$${name}`)}`);
+    }
   }
   const sql = selects.join(" UNION ALL BY NAME ");
   // Several formats: the union decides the common types.
   if (selects.length > 1) columns = await describe(conn, sql, params);
   return { sql, params, columns };
+}
+
+/**
+ * The columns of JSON files, sampled one file at a time: sampling them all in one
+ * `union_by_name` scan holds a read buffer per file, so memory grew with the number of
+ * files. Files of one extract almost always agree; where they do not, DuckDB unifies one
+ * file of each distinct shape by name (without reading them: their columns are given).
+ */
+async function jsonColumns(conn: DuckDBConnection, format: FileFormat, paths: readonly string[]): Promise<Column[]> {
+  const shapes = new Map<string, { path: string; columns: Column[] }>();
+  for (const file of paths) {
+    const columns = await describe(conn, `SELECT * FROM ${reader(format, "$file")}`, { file });
+    shapes.set(JSON.stringify(columns), { path: file, columns });
+  }
+  const distinct = [...shapes.values()];
+  if (distinct.length === 1) return distinct[0]!.columns;
+  const params: Params = {};
+  const union = distinct.map((shape, i) => {
+    params[`shape_${i}`] = shape.path;
+    return `SELECT * FROM ${reader(format, `$shape_${i}`, shape.columns)}`;
+  });
+  return describe(conn, union.join(" UNION ALL BY NAME "), params);
 }
 
 export interface IncomingOptions {

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { duckdb } from "./index.js";
@@ -287,5 +288,17 @@ describe("memory", () => {
       code: "XO_DUCKDB_INVALID_OPTIONS",
       message: expect.stringContaining('a size such as "128MB"'),
     });
+  });
+});
+
+describe("landing layout", () => {
+  it("does not turn the partition folders of the landing zone into columns", async () => {
+    const dir = path.join(t.dir, "stage", "shop", "orders", "full_refresh", "snapshot_date=2024-01-01");
+    await mkdir(dir, { recursive: true });
+    const file = await ndjson(dir, "part-00000.ndjson", [{ id: 1 }]);
+    await run({ files: [file], strategy: "full_refresh" });
+    expect(await rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' AND column_name NOT LIKE '\\_xo\\_%' ESCAPE '\\'")).toEqual([
+      { column_name: "id" },
+    ]);
   });
 });
