@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs what the test suite needs beyond npm packages: python3, the pinned
-// Apache Airflow 3 and 2 venvs and the service stand-ins (moto, fakesnow) under .venv/. Safe to run repeatedly: each step
+// Apache Airflow 3 and 2 venvs, the service stand-ins (moto, fakesnow) and dlt (the pipeline
+// benchmark's peer) under .venv/. Safe to run repeatedly: each step
 // checks first and reuses what is already there.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -20,6 +21,7 @@ if (!has("python3")) {
 for (const [script, args, what] of [
   ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
   ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],
+  ["tools/bench/pipeline/setup.sh", [], "the dlt venv of the pipeline benchmark (tools/bench/README.md)"],
 ]) {
   const r = spawnSync("bash", [path.join(root, script), ...args], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) {
