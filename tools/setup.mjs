@@ -4,6 +4,7 @@
 // benchmark's peer) under .venv/. Safe to run repeatedly: each step
 // checks first and reuses what is already there.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,6 +19,17 @@ if (!has("python3")) {
   process.exit(1);
 }
 
+// The benchmarks' smoke runs read peak memory from GNU time (Debian package `time`).
+if (!existsSync("/usr/bin/time")) {
+  const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
+  const r = canApt
+    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null"], { stdio: "inherit" })
+    : { status: 1 };
+  if (r.status !== 0) {
+    process.stderr.write("setup: the benchmarks need GNU time at /usr/bin/time; install the Debian package `time` and retry\n");
+    process.exit(1);
+  }
+}
 for (const [script, args, what] of [
   ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
   ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],
