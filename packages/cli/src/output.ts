@@ -1,4 +1,5 @@
-import { MultiBar, type SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+import type * as CliProgress from "cli-progress";
 import pc from "picocolors";
 import { formatDiagnostic, redact, type Diagnostic } from "@xo-foundry/core";
 import { elapsedText, progressReporter, progressText, type ProgressListener, type TaskProgress } from "@xo-foundry/runtime";
@@ -67,16 +68,19 @@ export function progressDisplay(mode: ProgressMode, options: { intervalMs: numbe
   return liveProgress(options.taskWidth);
 }
 
-/** cli-progress draws and redraws the lines; we give it only their text. */
+const require = createRequire(import.meta.url);
+
+/** cli-progress draws and redraws the lines; we give it only their text. Loaded only for a live display, not at every start. */
 function liveProgress(taskWidth: number): ProgressDisplay {
-  const bars = new Map<Readonly<TaskProgress>, SingleBar>();
-  let multibar: MultiBar | undefined;
+  const { MultiBar } = require("cli-progress") as typeof CliProgress;
+  const bars = new Map<Readonly<TaskProgress>, CliProgress.SingleBar>();
+  let multibar: CliProgress.MultiBar | undefined;
   // The display hides the cursor: show it again before a signal ends the process.
   const onSignal = (signal: NodeJS.Signals) => {
     stop();
     process.kill(process.pid, signal);
   };
-  const open = (): MultiBar => {
+  const open = (): CliProgress.MultiBar => {
     if (multibar) return multibar;
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
