@@ -260,7 +260,15 @@ describe("memory", () => {
     expect(defaults).toMatchObject({ m: "122.0 MiB", t: `${db}.tmp` });
 
     const tuned = sink.warehouse!(warehouseContext(t.dir, { database: db, memory_limit: "1GB", temp_directory: "spill", threads: 1 }));
-    expect(await tuned.query(settings)).toEqual([{ m: "953.6 MiB", t: path.join(t.dir, "spill"), n: 1 }]);
+    const [spill] = await tuned.query(settings);
+    expect(spill).toMatchObject({ m: "953.6 MiB", n: 1 });
+    expect(path.dirname(String(spill!.t))).toBe(path.join(t.dir, "spill"));
+
+    // Two databases given one temp_directory never spill into the same folder.
+    const other = sink.warehouse!(warehouseContext(t.dir, { database: path.join(t.dir, "other.duckdb"), temp_directory: "spill" }));
+    const [otherSpill] = await other.query(settings);
+    expect(path.dirname(String(otherSpill!.t))).toBe(path.join(t.dir, "spill"));
+    expect(otherSpill!.t).not.toBe(spill!.t);
   });
 
   it("loads more rows than fit in memory_limit without a staging copy, and merges through a spilled stage", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { z } from "zod";
 import { nameWithoutControlCharacters, type LoadStrategy } from "@xo-foundry/core";
@@ -37,7 +38,7 @@ export const sinkOptions = z.object({
     .string()
     .min(1)
     .optional()
-    .describe("Where DuckDB spills beyond memory_limit, relative to the project directory; defaults to `<database>.tmp` next to the database file (DuckDB's default for `:memory:`)."),
+    .describe("Where DuckDB spills beyond memory_limit, relative to the project directory (each database file gets its own folder inside it); defaults to `<database>.tmp` next to the database file (DuckDB's default for `:memory:`)."),
   threads: z.number().int().min(1).optional().describe("DuckDB's worker threads; defaults to the number of CPU cores."),
 });
 
@@ -134,13 +135,28 @@ export function location(input: { readonly options: SinkOptions; readonly projec
 /** DuckDB's settings for a connection of this sink, from its options. */
 export function duckdbSettings(options: SinkOptions, projectDir: string): Record<string, string> {
   const database = resolveDatabase(options.database, projectDir);
-  // A spill folder of its own per database file: DuckDB names its spill files without the process in them.
-  const temp = options.temp_directory ? path.resolve(projectDir, options.temp_directory) : database === IN_MEMORY ? undefined : `${database}.tmp`;
+  const temp = spillFolder(options.temp_directory && path.resolve(projectDir, options.temp_directory), database);
   return {
     memory_limit: options.memory_limit,
     ...(temp !== undefined ? { temp_directory: temp } : {}),
     ...(options.threads !== undefined ? { threads: String(options.threads) } : {}),
   };
+}
+
+let inMemorySpills = 0;
+
+/**
+ * Where one open database spills. DuckDB names its spill files without the database or the
+ * process in them, and removes the folder when it closes, so two databases (two sink
+ * blocks, two processes) must never share one: a configured `temp_directory` gets a folder
+ * per database file inside it. One process at a time writes a database file (DuckDB's own
+ * lock), so that folder is never shared; an in-memory database gets one per instance.
+ */
+function spillFolder(configured: string | undefined, database: string): string | undefined {
+  if (configured === undefined) return database === IN_MEMORY ? undefined : `${database}.tmp`;
+  if (database === IN_MEMORY) return path.join(configured, `memory-${process.pid}-${++inMemorySpills}`);
+  const id = createHash("sha256").update(database).digest("hex").slice(0, 12);
+  return path.join(configured, `${path.basename(database)}-${id}`);
 }
 
 export function resolveTarget(target: unknown, streamName: string, strategy: LoadStrategy): ResolvedTarget {
