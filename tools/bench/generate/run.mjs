@@ -20,6 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pipelineName, pipelineSpec, writeXoProject } from "../parse/fixtures.mjs";
+import { fail, log, median, osName, sizesAndRepeats, stopChildren, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -44,12 +45,6 @@ const USAGE = `usage: node tools/bench/generate/run.mjs [options]
   --keep           keep the generated project and DAG folders (their paths are printed)
   -h, --help       this text`;
 
-function fail(message) {
-  const err = new Error(message);
-  err.benchFailure = true;
-  throw err;
-}
-
 function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -63,23 +58,11 @@ function parseOptions(argv) {
     },
     strict: true,
   });
-  let sizes = values.sizes.split(",").map((s) => Number(s.trim()));
-  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) fail(`--sizes: positive integers, got ${values.sizes}`);
-  let repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats: a positive integer, got ${values.repeats}`);
-  if (values.smoke) {
-    sizes = [Math.min(...sizes)];
-    repeats = 1;
-  }
-  return { ...values, sizes, repeats };
+  return { ...values, ...sizesAndRepeats(values) };
 }
-
-const log = (line = "") => process.stderr.write(line + "\n");
 
 // ---------------------------------------------------------------------------------------
 // Child processes
-
-let currentChild = null;
 
 /** The environment of every measured process: no colors, no inherited Node.js or xo-foundry settings. */
 function childEnv() {
@@ -97,8 +80,7 @@ function runTimed(ctx, args) {
   rmSync(report, { force: true });
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(TIME, ["-v", "-o", report, process.execPath, ...args], { cwd: REPO, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    currentChild = child;
+    const child = track(spawn(TIME, ["-v", "-o", report, process.execPath, ...args], { cwd: REPO, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] }));
     const out = [];
     const err = [];
     child.stdout.on("data", (b) => out.push(b));
@@ -106,7 +88,6 @@ function runTimed(ctx, args) {
     child.on("error", reject);
     child.on("close", (code, signal) => {
       const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-      currentChild = null;
       const text = existsSync(report) ? readFileSync(report, "utf8") : "";
       const field = (name) => {
         const m = new RegExp(`^\\s*${name}: (.+)$`, "m").exec(text);
@@ -124,8 +105,6 @@ function runTimed(ctx, args) {
     });
   });
 }
-
-const tail = (text, lines = 30) => text.trimEnd().split("\n").slice(-lines).join("\n");
 
 // ---------------------------------------------------------------------------------------
 // The three variants, each with the check of what it did
@@ -209,29 +188,7 @@ const RUNNERS = { floor: runFloor, validate: runValidate, generate: runGenerate 
 // ---------------------------------------------------------------------------------------
 // Statistics and formatting
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 const fmt = (x, digits = 1) => x.toFixed(digits);
-
-function table(rows, header) {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-function osName() {
-  try {
-    const text = readFileSync("/etc/os-release", "utf8");
-    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? os.type();
-  } catch {
-    return `${os.type()} ${os.release()}`;
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // One size
@@ -364,7 +321,7 @@ async function main() {
   };
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.on(sig, () => {
-      if (currentChild) currentChild.kill("SIGTERM");
+      stopChildren();
       cleanup();
       process.exit(130);
     });

@@ -10,8 +10,7 @@
 // machine's state. Only the DagBag fill is timed (see measure_dagbag.py). This is a
 // benchmark, not a test: it prints numbers and ratios and fails only when a DagBag does not
 // hold the expected DAGs or the three variants do not build the same DAGs.
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, rmdirSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +24,7 @@ import {
   writeHandWrittenFolder,
   writeXoProject,
 } from "./fixtures.mjs";
+import { fail, log, median, osName, run, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -49,12 +49,6 @@ const USAGE = `usage: node tools/bench/parse/run.mjs [options]
   --keep           keep the generated folders (their paths are printed)
   -h, --help       this text`;
 
-function fail(message) {
-  const err = new Error(message);
-  err.benchFailure = true;
-  throw err;
-}
-
 function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -69,41 +63,11 @@ function parseOptions(argv) {
     },
     strict: true,
   });
-  let sizes = values.sizes.split(",").map((s) => Number(s.trim()));
-  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1)) fail(`--sizes: positive integers, got ${values.sizes}`);
-  let repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats: a positive integer, got ${values.repeats}`);
-  if (values.smoke) {
-    sizes = [Math.min(...sizes)];
-    repeats = 1;
-  }
-  return { ...values, sizes, repeats };
+  return { ...values, ...sizesAndRepeats(values) };
 }
-
-const log = (line = "") => process.stderr.write(line + "\n");
 
 // ---------------------------------------------------------------------------------------
 // Child processes
-
-let currentChild = null;
-
-function run(cmd, args, { env, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-    currentChild = child;
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      currentChild = null;
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
-}
-
-const tail = (text, lines = 30) => text.trimEnd().split("\n").slice(-lines).join("\n");
 
 /** The environment of every measuring process: a throwaway AIRFLOW_HOME, nothing inherited. */
 function airflowEnv(airflowHome, dagFolder) {
@@ -157,12 +121,6 @@ async function measure(ctx, variant, folder, n, { fingerprint }) {
 // ---------------------------------------------------------------------------------------
 // Statistics and formatting
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 const ms = (s) => s * 1000;
 const fmt = (x, digits = 1) => x.toFixed(digits);
 
@@ -175,22 +133,6 @@ function firstDifference(a, b, where = "") {
     }
   }
   return `${where || "(root)"}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
-}
-
-function table(rows, header) {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
-function osName() {
-  try {
-    const text = readFileSync("/etc/os-release", "utf8");
-    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text)?.[1] ?? os.type();
-  } catch {
-    return `${os.type()} ${os.release()}`;
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -363,7 +305,7 @@ async function main() {
   };
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.on(sig, () => {
-      if (currentChild) currentChild.kill("SIGTERM");
+      stopChildren();
       cleanup();
       process.exit(130);
     });

@@ -23,6 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { duckdbApi, withDatabase } from "./duckdb.mjs";
 import { expectedTotals } from "./records.mjs";
+import { fail, log, median, osName, run, sizesAndRepeats, stopChildren, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -73,12 +74,6 @@ const USAGE = `usage: node tools/bench/pipeline/run.mjs [options]
 
 dlt default (its default loader file format for DuckDB) runs at the smallest size only.`;
 
-function fail(message) {
-  const err = new Error(message);
-  err.benchFailure = true;
-  throw err;
-}
-
 function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -95,14 +90,7 @@ function parseOptions(argv) {
     },
     strict: true,
   });
-  if (values.smoke) {
-    values.sizes = "200000";
-    values.repeats = "1";
-  }
-  const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
-  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1e9)) fail(`--sizes: integers from 1 to 1000000000, got ${values.sizes}`);
-  const repeats = Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) fail(`--repeats: a positive integer, got ${values.repeats}`);
+  const { sizes, repeats } = sizesAndRepeats(values, { max: 1e9 });
   const dltOnceAfterS = Number(values["dlt-once-after"]);
   if (!(dltOnceAfterS >= 0)) fail(`--dlt-once-after: seconds, 0 or more, got ${values["dlt-once-after"]}`);
   const units = new Set();
@@ -110,33 +98,11 @@ function parseOptions(argv) {
     if (!SELECTORS[name]) fail(`--only: one or more of ${Object.keys(SELECTORS).join(", ")}; got ${name}`);
     for (const u of SELECTORS[name]) units.add(u);
   }
-  return { ...values, sizes: [...sizes].sort((a, b) => a - b), repeats, dltOnceAfterS, units };
+  return { ...values, sizes, repeats, dltOnceAfterS, units };
 }
-
-const log = (line = "") => process.stderr.write(line + "\n");
 
 // ---------------------------------------------------------------------------------------
 // Child processes
-
-const children = new Set();
-
-function run(cmd, args, { env, cwd } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
-}
-
-const tail = (text, lines = 30) => text.trimEnd().split("\n").slice(-lines).join("\n");
 
 /** `cmd args` as one fresh process under /usr/bin/time -v: wall seconds, CPU seconds, peak RSS. */
 async function timed(ctx, label, cmd, args, options) {
@@ -174,11 +140,12 @@ function childEnv(extra) {
 
 /** The API server, in its own process for the whole benchmark. */
 async function startServer(token) {
-  const child = spawn(process.execPath, [path.join(HERE, "server.mjs")], {
-    env: { ...process.env, TOKEN: token, PORT: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
+  const child = track(
+    spawn(process.execPath, [path.join(HERE, "server.mjs")], {
+      env: { ...process.env, TOKEN: token, PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
   let stderr = "";
   child.stderr.on("data", (b) => (stderr += b));
   const line = await new Promise((resolve, reject) => {
@@ -187,7 +154,6 @@ async function startServer(token) {
     child.once("exit", (code) => reject(new Error(`the benchmark API exited (${code}) before listening:\n${stderr}`)));
   });
   child.once("exit", (code, signal) => {
-    children.delete(child);
     if (!child.stopping) log(`\nthe benchmark API exited unexpectedly (${code ?? signal}):\n${tail(stderr)}`);
   });
   return {
@@ -488,20 +454,7 @@ async function preflight(ctx) {
 // ---------------------------------------------------------------------------------------
 // Statistics and formatting
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 const times = (x) => (x === null || x === undefined ? "-" : `${x.toFixed(2)}x`);
-
-function table(rows, header) {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
 
 function printSize(r) {
   const xo = r.variants["xo-run"];
@@ -525,14 +478,6 @@ function printSize(r) {
     [q.floorOverXoExtractTime, `xo extract task vs fetch floor: speed ${times(q.floorOverXoExtractTime)} (floor time / xo extract time)`],
   ];
   for (const [value, text] of lines) if (value !== null) console.log(text);
-}
-
-function osName() {
-  try {
-    return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1] ?? os.type();
-  } catch {
-    return `${os.type()} ${os.release()}`;
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -594,7 +539,7 @@ async function main() {
   };
   for (const sig of ["SIGINT", "SIGTERM"]) {
     process.on(sig, () => {
-      for (const child of children) child.kill("SIGTERM");
+      stopChildren();
       cleanup();
       process.exit(130);
     });
