@@ -24,21 +24,36 @@ export function openOptions(options: SinkOptions, projectDir: string, signal: Ab
   return { lockTimeoutMs: options.lock_timeout_ms, signal, settings: duckdbSettings(options, projectDir) };
 }
 
+/** More connections to the same open database, for work that can run side by side. */
+export interface Connections {
+  /** Another connection; interrupted on abort and closed with the first one. */
+  open(): Promise<DuckDBConnection>;
+}
+
 /** Runs `fn` on a fresh connection and always closes connection and instance afterwards. */
-export async function withConnection<T>(database: string, options: OpenOptions, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+export async function withConnection<T>(
+  database: string,
+  options: OpenOptions,
+  fn: (conn: DuckDBConnection, more: Connections) => Promise<T>,
+): Promise<T> {
   // File locks are per process: a second instance opened by this same process would
   // not be refused by DuckDB and could corrupt the file, so queue in-process users.
   return exclusive(database, async () => {
     const instance = await openWithRetry(database, options);
-    let conn: DuckDBConnection | undefined;
-    const interrupt = () => conn?.interrupt();
+    const open: DuckDBConnection[] = [];
+    const connect = async () => {
+      options.signal.throwIfAborted();
+      const conn = await instance.connect();
+      open.push(conn);
+      return conn;
+    };
+    const interrupt = () => open.forEach((conn) => conn.interrupt());
     options.signal.addEventListener("abort", interrupt, { once: true });
     try {
-      conn = await instance.connect();
-      return await fn(conn);
+      return await fn(await connect(), { open: connect });
     } finally {
       options.signal.removeEventListener("abort", interrupt);
-      conn?.closeSync();
+      for (const conn of open) conn.closeSync();
       instance.closeSync();
     }
   });

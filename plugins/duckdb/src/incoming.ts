@@ -4,12 +4,13 @@
  * go from the files into the target in one pass, with no copy in between and with
  * memory that does not grow with the number of rows.
  *
- * Column types are inferred once, by sampling (`DESCRIBE`), and handed to the JSON
- * reader as explicit `columns`, so the scan that loads neither samples again nor
- * keeps the per-file schemas in memory.
+ * Column types are inferred once, by sampling (`DESCRIBE`) each file, two files at a
+ * time, and handed to the JSON reader as explicit `columns`, so the scan that loads
+ * neither samples again nor keeps the per-file schemas in memory.
  */
 import { listValue, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api";
 import type { FileFormat, Logger } from "@xo-foundry/core";
+import type { Connections } from "./database.js";
 import { DuckDbSinkError } from "./errors.js";
 import type { LocalFile } from "./files.js";
 import { quoteIdent, quoteLiteral, sameName } from "./sql.js";
@@ -90,7 +91,7 @@ export async function rowsWritten(conn: DuckDBConnection, sql: string, params?: 
 const isMetadata = (name: string) => METADATA_COLUMNS.some((m) => sameName(m, name));
 
 /** One typed SELECT per format, in the order the formats first appear, joined by column name. */
-async function fileScan(conn: DuckDBConnection, files: readonly LocalFile[]): Promise<{ sql: string; params: Params; columns: Column[] } | undefined> {
+async function fileScan(conn: DuckDBConnection, more: Connections, files: readonly LocalFile[]): Promise<{ sql: string; params: Params; columns: Column[] } | undefined> {
   const byFormat = new Map<FileFormat, string[]>();
   for (const file of files) byFormat.set(file.format, [...(byFormat.get(file.format) ?? []), file.path]);
   if (byFormat.size === 0) return undefined;
@@ -101,7 +102,7 @@ async function fileScan(conn: DuckDBConnection, files: readonly LocalFile[]): Pr
     const name = `files_${format}`;
     params[name] = listValue(paths);
     if (JSON_FORMAT[format]) {
-      columns = await jsonColumns(conn, format, paths);
+      columns = await jsonColumns(conn, more, format, paths);
       selects.push(`SELECT * FROM ${reader(format, `$${name}`, columns)}`);
     } else {
       columns = await describe(conn, `SELECT * FROM ${reader(format, `$${name}`)}`, { [name]: params[name] });
@@ -115,17 +116,22 @@ async function fileScan(conn: DuckDBConnection, files: readonly LocalFile[]): Pr
 }
 
 /**
- * The columns of JSON files, sampled one file at a time: sampling them all in one
+ * Files sampled at once. Each sample holds one JSON read buffer (32 MiB), so two fit
+ * beside the load in the default memory_limit, and on two cores they halve the wait.
+ */
+const SAMPLERS = 2;
+
+/**
+ * The columns of JSON files, sampled file by file: sampling them all in one
  * `union_by_name` scan holds a read buffer per file, so memory grew with the number of
  * files. Files of one extract almost always agree; where they do not, DuckDB unifies one
  * file of each distinct shape by name (without reading them: their columns are given).
  */
-async function jsonColumns(conn: DuckDBConnection, format: FileFormat, paths: readonly string[]): Promise<Column[]> {
+async function jsonColumns(conn: DuckDBConnection, more: Connections, format: FileFormat, paths: readonly string[]): Promise<Column[]> {
+  const sample = (c: DuckDBConnection, file: string) => describe(c, `SELECT * FROM ${reader(format, "$file")}`, { file });
+  const found = await mapWithConnections(conn, more, paths, sample);
   const shapes = new Map<string, { path: string; columns: Column[] }>();
-  for (const file of paths) {
-    const columns = await describe(conn, `SELECT * FROM ${reader(format, "$file")}`, { file });
-    shapes.set(JSON.stringify(columns), { path: file, columns });
-  }
+  paths.forEach((path, i) => shapes.set(JSON.stringify(found[i]), { path, columns: found[i]! }));
   const distinct = [...shapes.values()];
   if (distinct.length === 1) return distinct[0]!.columns;
   const params: Params = {};
@@ -136,14 +142,32 @@ async function jsonColumns(conn: DuckDBConnection, format: FileFormat, paths: re
   return describe(conn, union.join(" UNION ALL BY NAME "), params);
 }
 
+/** `fn` over `items`, in order, on up to SAMPLERS connections (never more than DuckDB's threads). */
+async function mapWithConnections<T, R>(conn: DuckDBConnection, more: Connections, items: readonly T[], fn: (c: DuckDBConnection, item: T) => Promise<R>): Promise<R[]> {
+  const threads = Number((await conn.runAndReadAll("SELECT current_setting('threads') AS n")).getRowObjectsJS()[0]?.n ?? 1);
+  const width = Math.max(1, Math.min(SAMPLERS, threads, items.length));
+  const connections = [conn];
+  while (connections.length < width) connections.push(await more.open());
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    connections.map(async (c) => {
+      for (let i = next++; i < items.length; i = next++) results[i] = await fn(c, items[i]!);
+    }),
+  );
+  return results;
+}
+
 export interface IncomingOptions {
   /** Merge keys: checked against the files' columns. */
   readonly keys: readonly string[];
   readonly log: Logger;
+  /** Where files are sampled side by side. */
+  readonly more: Connections;
 }
 
 export async function incoming(conn: DuckDBConnection, files: readonly LocalFile[], meta: Metadata, options: IncomingOptions): Promise<Incoming> {
-  const scan = await fileScan(conn, files);
+  const scan = await fileScan(conn, options.more, files);
   const found = scan?.columns ?? [];
 
   // Files exported from another xo-foundry table carry our metadata columns; this

@@ -154,6 +154,26 @@ describe("formats", () => {
     ]);
   });
 
+  it.each([{ threads: 1 }, { threads: 2 }])("finds every column of every file of one load, sampled with %o", async (options) => {
+    // Files are sampled side by side; a column that only a later file has must still arrive.
+    const files = [
+      await ndjson(t.dir, "p0.ndjson", [{ id: 1, name: "a" }]),
+      await ndjson(t.dir, "p1.ndjson", [{ id: 2, name: "b" }]),
+      await ndjson(t.dir, "p2.ndjson", [{ id: 3, name: "c", city: "Lyon" }]),
+      await ndjson(t.dir, "p3.ndjson", [{ id: 4 }]),
+      await ndjson(t.dir, "p4.ndjson", [{ id: 5, name: "e", amount: 1.5 }]),
+    ];
+    const result = await run({ files, strategy: "full_refresh", options: { database: db, ...options } });
+    expect(result.rowsLoaded).toBe(5);
+    expect(await rows("SELECT id, name, city, amount FROM orders ORDER BY id")).toEqual([
+      { id: 1, name: "a", city: null, amount: null },
+      { id: 2, name: "b", city: null, amount: null },
+      { id: 3, name: "c", city: "Lyon", amount: null },
+      { id: 4, name: null, city: null, amount: null },
+      { id: 5, name: "e", city: null, amount: 1.5 },
+    ]);
+  });
+
   it("reads paths with quotes and glob characters literally", async () => {
     // Without care, DuckDB would read `it's [1].ndjson` as the glob `it's [1].ndjson` -> `it's 1.ndjson`.
     await ndjson(t.dir, "it's 1.ndjson", [{ id: 666 }]);

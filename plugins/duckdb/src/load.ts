@@ -4,7 +4,7 @@
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { LoadContext, LoadResult, Logger } from "@xo-foundry/core";
-import { inTransaction, openOptions, resolveDatabase, withConnection } from "./database.js";
+import { inTransaction, openOptions, resolveDatabase, withConnection, type Connections } from "./database.js";
 import { DuckDbSinkError } from "./errors.js";
 import { localFiles, type LocalFile } from "./files.js";
 import { parseOptions, resolveTarget, sinkOptions, type ResolvedTarget, type SinkOptions } from "./options.js";
@@ -26,9 +26,9 @@ export async function load(ctx: LoadContext): Promise<LoadResult> {
   // Fetch remote files before taking the database lock, so waiting tasks wait less.
   const local = await localFiles(ctx);
   try {
-    const result = await withConnection(database, openOptions(options, ctx.projectDir, ctx.signal), async (conn) => {
+    const result = await withConnection(database, openOptions(options, ctx.projectDir, ctx.signal), async (conn, more) => {
       try {
-        return await inTransaction(conn, () => loadInto(conn, { schema: options.schema, target, files: local.files, meta, log: ctx.log }));
+        return await inTransaction(conn, () => loadInto(conn, { schema: options.schema, target, files: local.files, meta, log: ctx.log, more }));
       } catch (error) {
         if (!(error instanceof NothingToLoad)) throw outOfMemory(error, options) ?? error;
         // A source that returned nothing is far more often an outage than a real deletion.
@@ -53,6 +53,7 @@ interface Plan {
   readonly files: readonly LocalFile[];
   readonly meta: Metadata;
   readonly log: Logger;
+  readonly more: Connections;
 }
 
 /**
@@ -79,7 +80,7 @@ async function loadInto(conn: DuckDBConnection, plan: Plan): Promise<LoadResult>
   // the same memory_limit. Merge turns it back on for the one step that needs it.
   await conn.run("SET preserve_insertion_order = false");
 
-  const rows = await incoming(conn, plan.files, meta, { keys: target.mode === "merge" ? target.keys : [], log });
+  const rows = await incoming(conn, plan.files, meta, { keys: target.mode === "merge" ? target.keys : [], log, more: plan.more });
   const existing = await tableColumns(conn, catalog, schema, target.table);
   if (!existing && !target.create) {
     throw new DuckDbSinkError(
