@@ -6,12 +6,6 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { formatDiagnostic, isXoError, redact } from "@xo-foundry/core";
-import { generateCommand } from "./commands/generate.js";
-import { pluginsCommand } from "./commands/plugins.js";
-import { runCommand, taskCommand } from "./commands/run.js";
-import { schemaCommand } from "./commands/schema.js";
-import { stateCommand } from "./commands/state.js";
-import { validateCommand } from "./commands/validate.js";
 import { CLI_VERSION } from "./version.js";
 
 export {
@@ -25,6 +19,10 @@ export {
 } from "./generate.js";
 export { projectName } from "./ownership.js";
 
+/**
+ * Runs the command line. Each command's module is imported when that command runs, so an
+ * Airflow task's `xo-foundry task` does not load what `generate-dags` or `state` need.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const set = (code: number) => {
@@ -42,7 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("validate pipeline files (directories are searched for *.yaml)")
     .argument("<paths...>", "pipeline files or directories")
     .addOption(json)
-    .action(async (paths: string[], o) => set(await validateCommand(paths, o)));
+    .action(async (paths: string[], o) => {
+      const { validateCommand } = await import("./commands/validate.js");
+      set(await validateCommand(paths, o));
+    });
 
   const airflow = new Option("--airflow-version <version>", "target Airflow major version (overrides the config)").choices(["2", "3"]);
   program
@@ -53,7 +54,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--check", "exit 1 if the file on disk is missing or stale, write nothing")
     .addOption(airflow)
     .addOption(json)
-    .action(async (file: string, o) => set(await generateCommand([file], { ...o, removeOrphans: false })));
+    .action(async (file: string, o) => {
+      const { generateCommand } = await import("./commands/generate.js");
+      set(await generateCommand([file], { ...o, removeOrphans: false }));
+    });
 
   program
     .command("generate-dags")
@@ -65,7 +69,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--check", "exit 1 if any of these projects' DAG files is missing, stale or orphaned, write nothing")
     .addOption(airflow)
     .addOption(json)
-    .action(async (dirs: string[], o) => set(await generateCommand(dirs, { ...o, removeOrphans: true })));
+    .action(async (dirs: string[], o) => {
+      const { generateCommand } = await import("./commands/generate.js");
+      set(await generateCommand(dirs, { ...o, removeOrphans: true }));
+    });
 
   program
     .command("run")
@@ -76,7 +83,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("-c, --concurrency <n>", "tasks at once", "4")
     .option("-v, --verbose", "show step logs")
     .addOption(json)
-    .action(async (file: string, o) => set(await runCommand(file, o)));
+    .action(async (file: string, o) => {
+      const { runCommand } = await import("./commands/run.js");
+      set(await runCommand(file, o));
+    });
 
   program
     .command("task")
@@ -87,7 +97,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .requiredOption("--run-id <id>", "the run id")
     .option("--project-dir <dir>", "project directory (default: $XO_FOUNDRY_PROJECT_DIR or the current directory)")
     .option("-v, --verbose", "show debug logs")
-    .action(async (file: string, taskId: string, o) => set(await taskCommand(file, taskId, o)));
+    .action(async (file: string, taskId: string, o) => {
+      const { taskCommand } = await import("./commands/run.js");
+      set(await taskCommand(file, taskId, o));
+    });
 
   const state = program.command("state").description("show or change the saved state (cursors) of a pipeline's incremental streams");
   state
@@ -96,7 +109,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<file>", "pipeline file")
     .argument("[stream]", "stream name")
     .addOption(json)
-    .action(async (file: string, stream: string | undefined, o) => set(await stateCommand("show", file, stream, undefined, o)));
+    .action(async (file: string, stream: string | undefined, o) => {
+      const { stateCommand } = await import("./commands/state.js");
+      set(await stateCommand("show", file, stream, undefined, o));
+    });
   state
     .command("set")
     .description("replace a stream's saved state, e.g. to replay from an earlier cursor")
@@ -104,7 +120,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<stream>", "stream name")
     .argument("<json>", "the new state, a JSON object such as '{\"cursor\": \"2026-01-01T00:00:00Z\"}'")
     .addOption(json)
-    .action(async (file: string, stream: string, value: string, o) => set(await stateCommand("set", file, stream, value, o)));
+    .action(async (file: string, stream: string, value: string, o) => {
+      const { stateCommand } = await import("./commands/state.js");
+      set(await stateCommand("set", file, stream, value, o));
+    });
   state
     .command("reset")
     .description("forget a stream's saved state: its next extract starts from its initial value")
@@ -112,21 +131,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("[stream]", "stream name")
     .option("--all", "reset every stream of the pipeline")
     .addOption(json)
-    .action(async (file: string, stream: string | undefined, o) => set(await stateCommand("reset", file, stream, undefined, o)));
+    .action(async (file: string, stream: string | undefined, o) => {
+      const { stateCommand } = await import("./commands/state.js");
+      set(await stateCommand("reset", file, stream, undefined, o));
+    });
 
   program
     .command("plugins")
     .description("list the plugins discovered from the project's package.json")
     .option("--project <dir>", "project directory (default: current directory)")
     .addOption(json)
-    .action(async (o) => set(await pluginsCommand(o)));
+    .action(async (o) => {
+      const { pluginsCommand } = await import("./commands/plugins.js");
+      set(await pluginsCommand(o));
+    });
 
   program
     .command("schema")
     .description("print the JSON Schema of pipeline files (for editors), built from the installed plugins")
     .option("-o, --out <file>", "write to a file instead of stdout")
     .option("--project <dir>", "project directory (default: current directory)")
-    .action(async (o) => set(await schemaCommand(o)));
+    .action(async (o) => {
+      const { schemaCommand } = await import("./commands/schema.js");
+      set(await schemaCommand(o));
+    });
 
   try {
     await program.parseAsync([...argv]);

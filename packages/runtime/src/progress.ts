@@ -111,7 +111,7 @@ export function progressText(p: Readonly<TaskProgress>, now: number): string {
       // Record pages land as part files, an internal detail; files are news only when the source sends whole files.
       if (p.pages > 0) parts.push(countText(p.rows, "row"), countText(p.pages, "page"));
       else parts.push(...(p.rows > 0 ? [countText(p.rows, "row")] : []), countText(p.files, "file"));
-      parts.push(bytesText(p.bytes), p.rows > 0 ? `${integer.format(p.rows / seconds)} rows/s` : `${bytesText(p.bytes / seconds)}/s`);
+      parts.push(bytesText(p.bytes), p.rows > 0 ? `${number().integer.format(p.rows / seconds)} rows/s` : `${bytesText(p.bytes / seconds)}/s`);
       return parts.join(", ");
     }
   }
@@ -123,11 +123,17 @@ export function loadAmount(amount: NonNullable<TaskProgress["loading"]>): string
   return amount.rows !== undefined ? `${countText(amount.rows, "row")}, ${size}` : size;
 }
 
-const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+// Built on first use: creating the first Intl formatter loads ICU data (~20 ms), which a
+// task that never prints progress should not pay at start-up.
+let formats: { integer: Intl.NumberFormat; decimal: Intl.NumberFormat } | undefined;
+const number = () =>
+  (formats ??= {
+    integer: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }),
+    decimal: new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }),
+  });
 
 function countText(n: number, noun: string): string {
-  return `${integer.format(n)} ${noun}${n === 1 ? "" : "s"}`;
+  return `${number().integer.format(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB"] as const;
@@ -140,7 +146,7 @@ export function bytesText(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${(unit === 0 || value >= 10 ? integer : decimal).format(value)} ${BYTE_UNITS[unit]}`;
+  return `${(unit === 0 || value >= 10 ? number().integer : number().decimal).format(value)} ${BYTE_UNITS[unit]}`;
 }
 
 /** `42s`, `20m05s`, `1h02m`. */

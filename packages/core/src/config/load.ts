@@ -72,11 +72,23 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
   if (!config || checker.diagnostics.some((d) => d.severity === "error")) return { diagnostics: dedupe(checker.diagnostics), where };
   const placements = checker.placements;
 
-  const pipeline: ResolvedPipeline = { config, file: absolute, projectDir: project.dir, relativeFile, configHash: configHash(config) };
+  const pipeline = resolvedPipeline({ config, file: absolute, projectDir: project.dir, relativeFile });
   const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where);
   const diagnostics = dedupe([...checker.diagnostics, ...graph.diagnostics]);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, where };
   return { pipeline, diagnostics, where, placements };
+}
+
+/**
+ * The pipeline with its `configHash` computed on first read: generating a DAG file needs
+ * it, validating does not, and hashing the canonical JSON is a tenth of a validation.
+ */
+function resolvedPipeline(fields: Omit<ResolvedPipeline, "configHash">): ResolvedPipeline {
+  let hash: string | undefined;
+  return Object.defineProperty({ ...fields }, "configHash", {
+    get: () => (hash ??= configHash(fields.config)),
+    enumerable: true,
+  }) as ResolvedPipeline;
 }
 
 /**
