@@ -40,6 +40,7 @@ const VARIANTS = [
   { id: "xo-extract", label: "xo extract task" },
   { id: "xo-load", label: "xo load task" },
   { id: "direct", label: "DuckDB direct" },
+  { id: "direct-same", label: "DuckDB direct, same table" },
   { id: "dlt-jsonl", label: "dlt jsonl" },
   { id: "dlt-default", label: "dlt default" },
   { id: "floor", label: "fetch floor" },
@@ -314,6 +315,12 @@ const UNITS = {
         env: childEnv(),
       });
       out.direct = { ...direct, files: files.length, table: await checkTable(`DuckDB direct, N=${size.n}`, database, "main.t", size.expected) };
+      // The same statement shape and columns as the xo load: what writing that table costs.
+      const same = path.join(scratch, "direct-same.duckdb");
+      const sameTable = await timed(ctx, `DuckDB direct (same table), N=${size.n}`, process.execPath, [path.join(HERE, "duckdb_direct.mjs"), "--database", same, "--same-table", ...files], {
+        env: childEnv(),
+      });
+      out["direct-same"] = { ...sameTable, files: files.length, table: await checkTable(`DuckDB direct (same table), N=${size.n}`, same, "main.t", size.expected) };
     }
     return out;
   },
@@ -435,6 +442,7 @@ async function benchSize(ctx, n) {
       xoRunOverDltJsonlTime: ratio("xo-run", "dlt-jsonl", "wallS"),
       xoRunOverDltJsonlRss: ratio("xo-run", "dlt-jsonl", "peakRssMiB"),
       xoLoadOverDirectTime: ratio("xo-load", "direct", "wallS"),
+      xoLoadOverDirectSameTableTime: ratio("xo-load", "direct-same", "wallS"),
       floorOverXoExtractTime: ratio("floor", "xo-extract", "wallS"),
     },
     project: ctx.keep ? size.project : undefined,
@@ -475,6 +483,7 @@ function printSize(r) {
   const lines = [
     [q.xoRunOverDltJsonlTime, `xo run vs dlt jsonl:            time ${times(q.xoRunOverDltJsonlTime)}, RSS ${times(q.xoRunOverDltJsonlRss)} (xo / dlt)`],
     [q.xoLoadOverDirectTime, `xo load task vs DuckDB direct:  time ${times(q.xoLoadOverDirectTime)} (xo / direct)`],
+    [q.xoLoadOverDirectSameTableTime, `xo load task vs DuckDB direct, same table: time ${times(q.xoLoadOverDirectSameTableTime)} (xo / direct)`],
     [q.floorOverXoExtractTime, `xo extract task vs fetch floor: speed ${times(q.floorOverXoExtractTime)} (floor time / xo extract time)`],
   ];
   for (const [value, text] of lines) if (value !== null) console.log(text);
