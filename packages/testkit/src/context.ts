@@ -1,9 +1,14 @@
+import { fileURLToPath } from "node:url";
 import {
   dataWindow,
   silentLogger,
   xoError,
+  type Connection,
+  type ExtractContext,
   type JsonObject,
   type LandingStore,
+  type LoadContext,
+  type Manifest,
   type LoadStrategy,
   type PipelineConfig,
   type StateStore,
@@ -128,5 +133,83 @@ export function stepContext<Options>(overrides: StepContextOverrides<Options>): 
     state: overrides.state ?? memoryStateStore(),
     upstream: overrides.upstream ?? {},
     services,
+  };
+}
+
+export interface ExtractContextInput extends StreamContextOverrides {
+  /** The source block's options, raw as a user writes them (the source applies its own defaults). */
+  readonly options?: Record<string, unknown>;
+  /** The stream entry's options, raw, without `name` and `target`. */
+  readonly streamOptions?: Record<string, unknown>;
+  readonly connection?: Connection;
+  readonly state?: JsonObject;
+  readonly plugin?: string;
+}
+
+/** A complete ExtractContext for calling a source's `extract` outside the runtime. */
+export function extractContext(input: ExtractContextInput = {}): ExtractContext {
+  const name = input.stream?.name ?? "items";
+  const stream = { ...(input.streamOptions ?? {}), ...(input.stream ?? {}), name, target: input.stream?.target ?? {} } as StreamConfig;
+  const base = streamContext({ ...input, stream });
+  const pipeline: PipelineConfig = {
+    ...base.pipeline,
+    sources: {
+      main: {
+        plugin: input.plugin ?? "test",
+        ...(input.options ?? {}),
+        ...(input.connection ? { connection: input.connection.id } : {}),
+        streams: [stream],
+      },
+    },
+  };
+  return {
+    ...base,
+    pipeline,
+    stream,
+    source: "main",
+    options: input.options ?? {},
+    streamOptions: input.streamOptions ?? {},
+    connection: input.connection,
+    state: input.state,
+  };
+}
+
+export interface LoadContextInput extends StreamContextOverrides {
+  readonly manifest: Manifest;
+  /** The sink block's options, raw. */
+  readonly options?: Record<string, unknown>;
+  /** The stream's `target:` block, raw. */
+  readonly target?: Record<string, unknown>;
+  readonly connection?: Connection;
+  readonly plugin?: string;
+}
+
+/** A complete LoadContext for calling a sink's `load` outside the runtime; files are local `file://` URIs. */
+export function loadContext(input: LoadContextInput): LoadContext {
+  const m = input.manifest;
+  const target = input.target ?? {};
+  const base = streamContext({
+    ...input,
+    stream: { name: m.stream, target },
+    strategy: input.strategy ?? m.strategy,
+    logicalDate: input.logicalDate ?? m.logicalDate,
+    runId: input.runId ?? m.runId,
+  });
+  const pipeline: PipelineConfig = {
+    ...base.pipeline,
+    sinks: { main: { plugin: input.plugin ?? "test", ...(input.options ?? {}), ...(input.connection ? { connection: input.connection.id } : {}) } },
+  };
+  return {
+    ...base,
+    pipeline,
+    sink: "main",
+    options: input.options ?? {},
+    target,
+    connection: input.connection,
+    manifest: m,
+    localPath: async (file) => {
+      if (!file.uri.startsWith("file:")) throw new Error(`loadContext serves local files only, not ${file.uri}`);
+      return fileURLToPath(file.uri);
+    },
   };
 }

@@ -189,7 +189,10 @@ describe("failures and empty loads", () => {
     const good = await ndjson(t.dir, "more.ndjson", [{ id: 3, extra: "x" }]);
     const corrupt = await raw(t.dir, "corrupt.ndjson", "ndjson", '{"id": 4}\n{"id": 5, "broken\n');
     for (const mode of ["replace", "append", "merge"]) {
-      await expect(run({ files: [good, corrupt], target: { mode, keys: ["id"] } })).rejects.toThrow();
+      await expect(run({ files: [good, corrupt], target: { mode, keys: ["id"] } })).rejects.toMatchObject({
+        code: "XO_DUCKDB_BAD_DATA",
+        message: expect.stringMatching(/table is unchanged: Invalid Input Error: Malformed JSON/),
+      });
     }
     expect(await rows("SELECT id FROM orders ORDER BY id")).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await rows("SELECT column_name FROM information_schema.columns WHERE column_name = 'extra'")).toEqual([]);

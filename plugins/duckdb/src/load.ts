@@ -30,7 +30,7 @@ export async function load(ctx: LoadContext): Promise<LoadResult> {
       try {
         return await inTransaction(conn, () => loadInto(conn, { schema: options.schema, target, files: local.files, meta, log: ctx.log, more }));
       } catch (error) {
-        if (!(error instanceof NothingToLoad)) throw outOfMemory(error, options) ?? error;
+        if (!(error instanceof NothingToLoad)) throw outOfMemory(error, options) ?? badData(error) ?? error;
         // A source that returned nothing is far more often an outage than a real deletion.
         ctx.log.warn(`no rows to load; ${error.tableName} is left unchanged`, { mode: target.mode });
         return { table: error.tableName, rowsLoaded: 0, rowsInTable: await countRows(conn, error.relation) };
@@ -133,6 +133,18 @@ function outOfMemory(error: unknown, options: SinkOptions): DuckDbSinkError | un
     "XO_DUCKDB_OUT_OF_MEMORY",
     `DuckDB ran out of memory loading at memory_limit ${options.memory_limit}${options.threads ? ` with ${options.threads} threads` : ""}: ${message.split("\n")[0]}`,
     "raise `memory_limit` in the sink block (DuckDB's JSON reader alone takes 32 MB per thread), or lower `threads`",
+    { cause: error },
+  );
+}
+
+/** DuckDB's refusal of a file's content or of a value's type, as the code that says so; undefined for any other error. */
+function badData(error: unknown): DuckDbSinkError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/^(Invalid Input|Conversion) Error/m.test(message)) return undefined;
+  return new DuckDbSinkError(
+    "XO_DUCKDB_BAD_DATA",
+    `DuckDB could not load the landed files, and the table is unchanged: ${message.split("\n")[0]}`,
+    "re-run the extract if a file is damaged; if a value does not fit its column's type, fix the source or the table's column",
     { cause: error },
   );
 }

@@ -6,19 +6,33 @@
 import { connectionEnvVar, redact } from "@xo-foundry/core";
 import { formatS3Uri } from "./uri.js";
 
+/** The codes S3 failures reach users with, each with what it means and the fix (the plugin's `errors`). */
+export const S3_ERRORS = {
+  XO_S3_NO_SUCH_BUCKET: "The bucket does not exist at the connection's endpoint and region. Create it, or fix the bucket in the URI the message names.",
+  XO_S3_ACCESS_DENIED:
+    "S3 refused the credentials (wrong or expired keys, or no permission on this bucket or key). Fix the connection the message names, or the bucket's policy.",
+  XO_S3_WRONG_REGION: "The bucket is in another region than the connection's. Set region_name in the connection's extra.",
+  XO_S3_REQUEST_FAILED: "An S3 request failed for another reason; the message quotes S3's own error code and text.",
+} as const;
+
+export type S3ErrorCode = keyof typeof S3_ERRORS;
+
 export class S3OperationError extends Error {
   override readonly name = "S3OperationError";
+  /** What the user sees: one of S3_ERRORS. */
+  readonly code: S3ErrorCode;
   constructor(
     message: string,
     /** The S3 API operation, e.g. `PutObject`. */
     readonly operation: string,
     readonly bucket: string,
     readonly key: string,
-    /** The S3 error code (`NoSuchBucket`, `AccessDenied`, ...) or the HTTP status. */
-    readonly code: string | undefined,
+    /** S3's own error code (`NoSuchBucket`, `AccessDenied`, ...) or the HTTP status. */
+    readonly s3Code: string | undefined,
     options?: { cause?: unknown },
   ) {
     super(redact(message), options);
+    this.code = xoCode(s3Code);
   }
 }
 
@@ -39,6 +53,15 @@ const CREDENTIAL_CODES = new Set([
   "TokenRefreshRequired",
   "CredentialsProviderError",
 ]);
+
+function xoCode(s3Code: string | undefined): S3ErrorCode {
+  if (s3Code === "NoSuchBucket") return "XO_S3_NO_SUCH_BUCKET";
+  if (s3Code && (CREDENTIAL_CODES.has(s3Code) || s3Code === "403")) return "XO_S3_ACCESS_DENIED";
+  if (s3Code && REGION_CODES.has(s3Code)) return "XO_S3_WRONG_REGION";
+  return "XO_S3_REQUEST_FAILED";
+}
+
+const REGION_CODES = new Set(["PermanentRedirect", "AuthorizationHeaderMalformed", "301"]);
 
 export function errorCode(e: unknown): string | undefined {
   if (typeof e !== "object" || e === null) return undefined;
@@ -62,7 +85,7 @@ export function hintFor(code: string | undefined, scope: ErrorScope): string | u
       ? `Check connection ${scope.connectionId} (${connectionEnvVar(scope.connectionId)}): its keys, region and endpoint, and that they may access this bucket`
       : "No connection is configured, so the SDK's default credential chain was used (AWS_* variables, profile, instance role); configure a connection or fix those credentials";
   }
-  if (code === "PermanentRedirect" || code === "AuthorizationHeaderMalformed" || code === "301") {
+  if (code && REGION_CODES.has(code)) {
     return "The bucket is in another region: set region_name in the connection's extra";
   }
   return undefined;

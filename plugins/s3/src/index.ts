@@ -1,6 +1,7 @@
 import { definePlugin, type Connection, type LandingDefinition, type LandingStore, type SourceDefinition, type XoPlugin } from "@xo-foundry/core";
 import { S3_LANDING, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { parseS3Uri, sourceLocation } from "./uri.js";
+import { S3_ERRORS } from "./errors.js";
 import { VERSION } from "./version.js";
 
 export { sourceOptions, streamOptions, FORMATS, type SourceOptions, type StreamOptions } from "./options.js";
@@ -38,6 +39,7 @@ function lazyLanding(uri: string, connection: Connection | undefined): LandingSt
     },
     readText: async (u) => (await get()).readText(u),
     writeText: async (u, text) => (await get()).writeText(u, text),
+    createText: async (u, text) => (await get()).createText!(u, text),
     copy: async (from, to) => (await get()).copy!(from, to),
     list: async (prefix) => (await get()).list(prefix),
     deletePrefix: async (prefix) => (await get()).deletePrefix(prefix),
@@ -47,5 +49,5 @@ function lazyLanding(uri: string, connection: Connection | undefined): LandingSt
 
 /** The S3 plugin: the `s3://` landing zone and the `s3` file source. */
 export function s3(): XoPlugin {
-  return definePlugin({ name: "@xo-foundry/plugin-s3", version: VERSION, sources: [source], landings: [landing] });
+  return definePlugin({ name: "@xo-foundry/plugin-s3", version: VERSION, sources: [source], landings: [landing], errors: S3_ERRORS });
 }

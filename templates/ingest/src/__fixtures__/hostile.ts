@@ -1,46 +1,6 @@
 /**
- * Strings that have broken code generators before: quote and escape games, the
- * template syntaxes of every layer between YAML and bash, invisible and bidi
- * characters, broken UTF-16, encoding-cookie tricks, and sheer size.
+ * The testkit's hostile strings, which every plugin's contract suite uses too: quote and
+ * escape games, template syntaxes, invisible and bidi characters, broken UTF-16,
+ * encoding-cookie tricks and sheer size.
  */
-export const HOSTILE: readonly string[] = [
-  "",
-  'say "hi"',
-  "it's",
-  `both ' and "`,
-  '"""',
-  "'''",
-  'x"""; import os; os.system("id"); """',
-  "x'''; __import__('os').system('id'); '''",
-  "back\\slash",
-  "trailing backslash\\",
-  "\\",
-  "line\nbreak",
-  "crlf\r\nline",
-  "nul\u0000byte",
-  "tab\tvt\u000bff\u000cfs\u001c",
-  "nel\u0085line\u2028sep\u2029para",
-  "{{ ds }}",
-  "{{ conn.shop_api.password }}",
-  "{% raw %}{{ 7 * 7 }}{% endraw %}",
-  "{# jinja comment #}",
-  "${HOME}",
-  "$(rm -rf /)",
-  "`id`",
-  "; rm -rf / #",
-  '"$XO_RUN_ID" && echo pwned',
-  "None",
-  "class",
-  "__import__('os').system('id')",
-  "emoji \u{1f600} family \u{1f469}\u200d\u{1f469}\u200d\u{1f467}",
-  "combining e\u0301 and A\u030a",
-  "lone high \ud800 here",
-  "lone low \udc00 here",
-  "reversed pair \ude00\ud83d",
-  "RTL override \u202egnp.exe",
-  "BOM \ufeff zero width \u200b",
-  "# coding: utf-7",
-  "+AAo-print('PWNED')",
-  "notes.md",
-  "long \u00e9\u4e2d \"'\\\n{{ x }}".repeat(2000),
-];
+export { HOSTILE_STRINGS as HOSTILE } from "@xo-foundry/testkit";
