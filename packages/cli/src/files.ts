@@ -4,6 +4,9 @@ import { PROJECT_FILE } from "@xo-foundry/core";
 
 const SKIP_DIRS = new Set(["node_modules", "dist", "expected", "__fixtures__"]);
 
+/** `<pipeline>.test.yaml` holds the fixtures `xo-foundry test` runs the pipeline with (ADR 0013), not a pipeline. */
+const FIXTURE_FILE = /\.test\.ya?ml$/i;
+
 /** Pipeline files named on the command line: files as given, directories searched for *.yaml / *.yml. */
 export async function pipelineFiles(inputs: readonly string[]): Promise<{ files: string[]; missing: string[] }> {
   const files: string[] = [];
@@ -24,7 +27,7 @@ async function walk(dir: string): Promise<string[]> {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (!SKIP_DIRS.has(entry.name)) out.push(...(await walk(full)));
-    } else if (/\.ya?ml$/i.test(entry.name) && entry.name !== PROJECT_FILE) {
+    } else if (/\.ya?ml$/i.test(entry.name) && entry.name !== PROJECT_FILE && !FIXTURE_FILE.test(entry.name)) {
       out.push(full);
     }
   }

@@ -146,6 +146,45 @@ export async function main(argv: readonly string[]): Promise<number> {
       set(await pluginsCommand(o));
     });
 
+  const plugin = program.command("plugin").description("tools for plugin authors");
+  plugin
+    .command("new")
+    .description("write a new plugin package: a working source, sink, step or template, its testkit contract test and a README")
+    .argument("<name>", "the plugin's name, e.g. acme or acme_crm (names its component, factory and error codes)")
+    .addOption(new Option("--kind <kind>", "what the plugin provides").choices(["source", "sink", "step", "template"]).makeOptionMandatory())
+    .option("--dir <dir>", "where to write it (default: ./xo-foundry-plugin-<name>); must be new or empty")
+    .option("--package-name <name>", "the npm package name (default: xo-foundry-plugin-<name>)")
+    .addOption(json)
+    .action(async (name: string, o) => {
+      const { pluginNewCommand } = await import("./commands/plugin-new.js");
+      set(await pluginNewCommand(name, o));
+    });
+  plugin
+    .command("docs")
+    .description("write the options tables of a plugin package's README from its zod schemas, between the xo-foundry:options markers")
+    .argument("[dirs...]", "plugin package directories (default: the current directory)")
+    .option("--check", "write nothing; exit 1 naming each README that is stale")
+    .addOption(json)
+    .action(async (dirs: string[], o) => {
+      const { pluginDocsCommand } = await import("./commands/plugin-docs.js");
+      set(await pluginDocsCommand(dirs, o));
+    });
+
+  program
+    .command("test")
+    .description(
+      "test a project as its CI would: validate every pipeline, compare the generated DAGs with the committed ones, import them in Airflow, run the pipelines that have fixtures",
+    )
+    .argument("[project]", "project directory (default: the current directory)")
+    .option("--dags <dir>", "the committed DAGs folder to compare with the generated DAGs")
+    .option("--airflow-venv <dir>", "a Python venv with Apache Airflow: import every generated DAG with its DagBag")
+    .addOption(airflow)
+    .addOption(json)
+    .action(async (project: string | undefined, o) => {
+      const { testCommand } = await import("./commands/test.js");
+      set(await testCommand(project ?? ".", o));
+    });
+
   program
     .command("schema")
     .description("print the JSON Schema of pipeline files (for editors), built from the installed plugins")
