@@ -6,17 +6,22 @@
  * sample shop pipeline into DuckDB. Its node_modules then holds nothing of the plugins it
  * did not ask for.
  *
- * `@xo-foundry/*` has no uplink in that registry, so those packages can only be the ones
- * published here; everything else (zod, commander, axios, @duckdb/node-api, ...) comes
- * through its uplink to registry.npmjs.org, which this test needs to reach.
+ * A third-party source plugin, scaffolded by `xo-foundry plugin new` and built, is
+ * published next to them under a scope of its own and installed the same way.
+ *
+ * `@xo-foundry/*` and that scope have no uplink in that registry, so those packages can only
+ * be the ones published here; everything else (zod, commander, axios, @duckdb/node-api, ...)
+ * comes through its uplink to registry.npmjs.org, which this test needs to reach.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { repo, run, type CliResult } from "./helpers.js";
+import { repo, run, xo as repoXo, type CliResult } from "./helpers.js";
 
 interface SampleApi {
   url: string;
@@ -40,6 +45,10 @@ const EXPECTED_ROWS = { customers: 250, orders: 23 };
 // All the fresh project asks for; core and runtime may only come in as their dependencies.
 const WANTED = ["@xo-foundry/cli", "@xo-foundry/template-ingest", "@xo-foundry/plugin-api", "@xo-foundry/plugin-duckdb"];
 const OURS_INSTALLED = [...WANTED, "@xo-foundry/core", "@xo-foundry/runtime"].sort();
+// The scaffolded third-party plugin: a scope of its own, never looked up on npmjs.
+const THIRD_PARTY = "@acme-e2e/xo-foundry-plugin-acme";
+const ACME_ROWS = 321;
+const ACME_TOKEN = "acme-e2e-token-4b2e";
 // What the plugins it did not install would have brought.
 const UNWANTED = [/^googleapis$/, /^snowflake-sdk$/, /^@aws-sdk\//, /^ssh2$/, /^@xo-foundry\/(plugin-(gladly|s3|snowflake|sql)|template-hybrid|testkit)$/];
 
@@ -49,6 +58,8 @@ let api: SampleApi | undefined;
 let project: string;
 let npmEnv: NodeJS.ProcessEnv;
 let workspaces: Workspace[];
+let thirdParty: string;
+let acmeApi: Server | undefined;
 
 /** The public packages of the monorepo, from the root package.json's `workspaces`. */
 async function publicWorkspaces(): Promise<Workspace[]> {
@@ -79,6 +90,7 @@ function verdaccioConfig(dir: string): string {
       packages: {
         // No `proxy`: our scope is served only from what this test publishes.
         "@xo-foundry/*": { access: "$all", publish: "$all", unpublish: "$all" },
+        "@acme-e2e/*": { access: "$all", publish: "$all", unpublish: "$all" },
         "**": { access: "$all", publish: "$authenticated", proxy: "npmjs" },
       },
       web: { enable: false },
@@ -158,6 +170,23 @@ async function installedPackages(nodeModules: string): Promise<string[]> {
   return names;
 }
 
+/** The API shape the scaffolded source reads: GET <path>?limit=&cursor= -> {items, next}; the cursor is an offset. */
+async function startAcmeApi(): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${ACME_TOKEN}`) {
+      res.writeHead(401).end();
+      return;
+    }
+    const query = new URL(req.url ?? "/", "http://127.0.0.1").searchParams;
+    const limit = Number(query.get("limit"));
+    const offset = Number(query.get("cursor") ?? 0);
+    const items = Array.from({ length: Math.max(0, Math.min(limit, ACME_ROWS - offset)) }, (_, i) => ({ id: offset + i + 1, label: `item ${offset + i + 1}` }));
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ items, next: offset + limit < ACME_ROWS ? String(offset + limit) : "" }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
 async function tableCounts(database: string): Promise<Record<string, number>> {
   const instance = await DuckDBInstance.create(database, { access_mode: "READ_ONLY" });
   const connection = await instance.connect();
@@ -189,6 +218,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await new Promise<void>((resolve) => (acmeApi ? acmeApi.close(() => resolve()) : resolve()));
+  if (thirdParty) await rm(thirdParty, { recursive: true, force: true });
   await registry?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -213,12 +244,28 @@ describe("released packages, installed from a registry into a fresh project", ()
     }
   });
 
-  it("installs only the CLI, one template and two plugins, and what they depend on", { timeout: 300_000 }, async () => {
+  it("publishes a third-party source plugin that `plugin new` scaffolded", { timeout: 180_000 }, async () => {
+    // Scaffolded and built inside the repo, where its dev dependencies (TypeScript, the
+    // testkit) resolve to the workspace; what users install is the published tarball.
+    await mkdir(path.join(repo, "e2e/.tmp"), { recursive: true });
+    thirdParty = await mkdtemp(path.join(repo, "e2e/.tmp/acme-plugin-"));
+    const dir = path.join(thirdParty, "acme");
+    const scaffold = await repoXo(["plugin", "new", "acme", "--kind", "source", "--dir", dir, "--package-name", THIRD_PARTY]);
+    expect(scaffold.code, show(scaffold)).toBe(0);
+    const build = await run(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: dir });
+    expect(build.code, show(build)).toBe(0);
+    const r = await npm(["publish", "--registry", registry!.url, "--access", "public", "--ignore-scripts"], dir);
+    expect(r.code, show(r)).toBe(0);
+    const res = await fetch(`${registry!.url}${THIRD_PARTY.replace("/", "%2f")}`);
+    expect(res.status).toBe(200);
+  });
+
+  it("installs only the CLI, one template, two first-party plugins, the third-party one, and what they depend on", { timeout: 300_000 }, async () => {
     expect(path.relative(repo, project).startsWith("..")).toBe(true);
     const version = (name: string) => workspaces.find((w) => w.name === name)!.version;
     await writeFile(
       path.join(project, "package.json"),
-      `${JSON.stringify({ name: "fresh-project", private: true, dependencies: Object.fromEntries(WANTED.map((n) => [n, `^${version(n)}`])) }, null, 2)}\n`,
+      `${JSON.stringify({ name: "fresh-project", private: true, dependencies: { ...Object.fromEntries(WANTED.map((n) => [n, `^${version(n)}`])), [THIRD_PARTY]: "^0.1.0" } }, null, 2)}\n`,
     );
     const install = await npm(["install", "--registry", registry!.url, "--no-audit", "--no-fund"], project);
     expect(install.code, show(install)).toBe(0);
@@ -239,6 +286,9 @@ describe("released packages, installed from a registry into a fresh project", ()
       expect((await lstat(dir)).isSymbolicLink(), name).toBe(false);
       expect(path.relative(repo, await realpath(dir)).startsWith(".."), name).toBe(true);
     }
+    const acme = lock.packages[`node_modules/${THIRD_PARTY}`];
+    expect(acme?.resolved).toMatch(new RegExp(`^${registry!.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect((await lstat(path.join(project, "node_modules", THIRD_PARTY))).isSymbolicLink()).toBe(false);
   });
 
   it("validates, generates and runs a pipeline from the fresh project with npx", { timeout: 180_000 }, async () => {
@@ -264,6 +314,31 @@ describe("released packages, installed from a registry into a fresh project", ()
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(/✔ fresh_shop: 4 tasks succeeded in \d/);
     expect(await tableCounts(path.join(project, ".xo-foundry/warehouse.duckdb"))).toEqual(EXPECTED_ROWS);
+  });
+
+  it("runs a pipeline of the third-party source next to the first-party plugins", { timeout: 180_000 }, async () => {
+    await copyFile(path.join(fixtures, "acme.yaml"), path.join(project, "acme.yaml"));
+    acmeApi = await startAcmeApi();
+    const url = `http://127.0.0.1:${(acmeApi.address() as AddressInfo).port}`;
+    const xo = (args: readonly string[]) =>
+      run("npx", ["--no", "xo-foundry", ...args], { cwd: project, env: { ...npmEnv, XO_CONN_ACME_API: JSON.stringify({ host: url, password: ACME_TOKEN }) } });
+
+    const plugins = await xo(["plugins"]);
+    expect(plugins.code, show(plugins)).toBe(0);
+    expect(plugins.stdout).toContain(`${THIRD_PARTY} 0.1.0  source:acme`);
+    const generate = await xo(["generate-dags", ".", "-o", "dags"]);
+    expect(generate.code, show(generate)).toBe(0);
+    expect(await readFile(path.join(project, "dags/fresh_acme.py"), "utf8")).toContain(`${THIRD_PARTY} 0.1.0`);
+
+    const r = await xo(["run", "acme.yaml", "--date", DATE]);
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(ACME_TOKEN);
+    const instance = await DuckDBInstance.create(path.join(project, ".xo-foundry/warehouse.duckdb"), { access_mode: "READ_ONLY" });
+    const connection = await instance.connect();
+    const [row] = (await connection.runAndReadAll("SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids FROM main.items")).getRowObjects();
+    connection.closeSync();
+    instance.closeSync();
+    expect(row).toEqual({ n: ACME_ROWS, ids: ACME_ROWS });
   });
 
   it("holds nothing of the plugins the project did not install", async () => {
