@@ -36,3 +36,4 @@ export { describeSink, sinkChecks, type SinkContractInput, type SinkExample, typ
 export { describeStep, stepChecks, type StepContractInput, type StepEnvironment } from "./contract/step.js";
 export { describeLandingStore, landingChecks, type LandingContractInput, type LandingPlace } from "./contract/landing.js";
 export { describeTemplate, templateChecks, type TemplateContractInput } from "./contract/template.js";
+export { dagsTest, importDags, type AirflowInput, type DagsTestInput, type DagsTestResult, type ImportedDags } from "./airflow.js";
