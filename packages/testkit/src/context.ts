@@ -6,6 +6,7 @@ import {
   type Connection,
   type ExtractContext,
   type JsonObject,
+  type KubernetesRunner,
   type LandingStore,
   type LoadContext,
   type Manifest,
@@ -211,5 +212,21 @@ export function loadContext(input: LoadContextInput): LoadContext {
       if (!file.uri.startsWith("file:")) throw new Error(`loadContext serves local files only, not ${file.uri}`);
       return fileURLToPath(file.uri);
     },
+  };
+}
+
+/** A kubernetes runner with the schema's defaults filled in, as the core hands it to templates. */
+export function kubernetesRunner(options: Partial<Omit<KubernetesRunner, "type">> = {}): KubernetesRunner {
+  return {
+    type: "kubernetes",
+    image: "registry.example.com/pipelines:1.0.0",
+    namespace: "default",
+    command: ["xo-foundry"],
+    resources: { requests: {}, limits: {} },
+    env: {},
+    labels: {},
+    get_logs: true,
+    on_finish_action: "delete_pod",
+    ...options,
   };
 }

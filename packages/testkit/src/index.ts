@@ -1,6 +1,7 @@
 export { testdir, type TestDir } from "./testdir.js";
 export {
   extractContext,
+  kubernetesRunner,
   loadContext,
   memoryStateStore,
   stepContext,

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { emitDag, requireGraph, type DagInput, type KubernetesRunner, type PipelineConfig, type ResolvedPipeline, type TemplateDefinition, type XoPlugin } from "@xo-foundry/core";
-import { testPipelineConfig } from "../context.js";
+import { kubernetesRunner, testPipelineConfig } from "../context.js";
 import { HOSTILE_JINJA, HOSTILE_STRINGS } from "../hostile.js";
 import { check, errorText, subjectOf, type ContractCheck, type Fail, type SuiteOptions } from "./check.js";
 import { definitionCheck, pick, pluginChecks, truncate } from "./common.js";
@@ -47,7 +47,7 @@ export function templateChecks(input: TemplateContractInput): ContractCheck[] {
   };
 
   /** Every pipeline with its own runner and a kubernetes one, for both Airflow versions. */
-  const variants = (config: PipelineConfig, pod: KubernetesRunner = kubernetes({})): PipelineConfig[] =>
+  const variants = (config: PipelineConfig, pod: KubernetesRunner = kubernetesRunner({})): PipelineConfig[] =>
     [2, 3].flatMap((airflow_version) =>
       [config.runner, pod].map((runner) => ({ ...config, runner, pipeline: { ...config.pipeline, airflow_version: airflow_version as 2 | 3 } })),
     );
@@ -127,21 +127,6 @@ function defaultPipeline(template: string): PipelineConfig {
   };
 }
 
-function kubernetes(overrides: Partial<KubernetesRunner>): KubernetesRunner {
-  return {
-    type: "kubernetes",
-    image: "registry.example.com/pipelines:1.0.0",
-    namespace: "default",
-    command: ["xo-foundry"],
-    resources: { requests: {}, limits: {} },
-    env: {},
-    labels: {},
-    get_logs: true,
-    on_finish_action: "delete_pod",
-    ...overrides,
-  };
-}
-
 /** `s` in every free-text field of the pipeline a template or the emitter may pass on. */
 function hostilePipeline(base: PipelineConfig, s: string): PipelineConfig {
   return {
@@ -154,7 +139,7 @@ function hostilePipeline(base: PipelineConfig, s: string): PipelineConfig {
 
 /** `s` in every kubernetes runner value that reaches the DAG file (env names must be safe names, so not there). */
 function hostilePod(s: string): KubernetesRunner {
-  return kubernetes({
+  return kubernetesRunner({
     image: s,
     namespace: s,
     command: [s, "static"],

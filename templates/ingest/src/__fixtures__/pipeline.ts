@@ -1,4 +1,5 @@
 import type { KubernetesRunner, PipelineBlock, PipelineConfig, DagInput, ResolvedPipeline, RunnerBlock } from "@xo-foundry/core";
+import { kubernetesRunner as testkitKubernetesRunner } from "@xo-foundry/testkit";
 import { ingestTemplate } from "../index.js";
 
 /** What a golden case folder's `pipeline.json` holds: the inputs a real generate run would pass. */
@@ -19,20 +20,9 @@ export interface FixtureOptions {
   readonly runner?: RunnerBlock;
 }
 
-/** A kubernetes runner with the schema's defaults filled in, as the core hands it over. */
+/** The testkit's kubernetes runner, with the image the golden DAGs were written with. */
 export function kubernetesRunner(options: Partial<Omit<KubernetesRunner, "type">> = {}): KubernetesRunner {
-  return {
-    type: "kubernetes",
-    image: "registry.example.com/data/pipelines:1.4.0",
-    namespace: "default",
-    command: ["xo-foundry"],
-    resources: { requests: {}, limits: {} },
-    env: {},
-    labels: {},
-    get_logs: true,
-    on_finish_action: "delete_pod",
-    ...options,
-  };
+  return testkitKubernetesRunner({ image: "registry.example.com/data/pipelines:1.4.0", ...options });
 }
 
 /** A complete, already-defaulted config, as the core hands it to templates. */
