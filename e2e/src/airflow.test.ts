@@ -327,8 +327,9 @@ describe("the hybrid DAG shop_daily under airflow dags test", () => {
  *
  * Emulated: Gladly (loopback server) and the Snowflake service protocol (loopback server,
  * plugins/snowflake/src/__fixtures__/stateful_snowflake.ts), which also stands in for what
- * fakesnow cannot run: ALTER SESSION / CREATE FILE FORMAT / CREATE STAGE / DROP STAGE get a
- * status reply; CREATE TABLE ... USING TEMPLATE (INFER_SCHEMA) becomes a CREATE TABLE of the
+ * fakesnow cannot run: ALTER SESSION gets a status reply; CREATE FILE FORMAT is kept by name
+ * (the CSV format COPY reads with); the external stage RAW.GLADLY.XO_LANDING is one this server did
+ * not create, so its files come from moto; CREATE TABLE ... USING TEMPLATE (INFER_SCHEMA) becomes a CREATE TABLE of the
  * staged CSV's header columns (all VARCHAR); COPY INTO ... FROM @stage FILES = (...) reads
  * each named file from moto's bucket (`xo-landing`, key `gladly/` + the stage-relative path),
  * parses the CSV and INSERTs its rows by column name with the INCLUDE_METADATA columns filled;

@@ -47,7 +47,7 @@ export const targetOptions = z.strictObject({
   mode: z
     .enum(LOAD_MODES)
     .optional()
-    .describe("replace, append, merge or replace_range; defaults from the load strategy (full_refresh: replace, incremental: merge with keys else append, historical: replace_range)."),
+    .describe("replace, append, merge or replace_range; defaults from the load strategy (full_refresh: replace, incremental: merge with keys else append, historical: replace_range with date_column, else merge with keys, else append)."),
   keys: z.array(name).min(1).refine(uniqueNames, { message: "keys must be unique" }).optional().describe("Columns that identify a row; required for merge."),
   date_column: name.optional().describe("Date or timestamp column whose values inside the run's window are replaced; required for replace_range."),
   create: z.boolean().default(true).describe("Create the table from the files' columns (INFER_SCHEMA) when it does not exist."),
@@ -65,15 +65,16 @@ export interface ResolvedTarget {
   readonly create: boolean;
 }
 
-export function defaultMode(strategy: LoadStrategy, hasKeys: boolean): LoadMode {
+export function defaultMode(strategy: LoadStrategy, hasKeys: boolean, hasDateColumn = false): LoadMode {
   switch (strategy) {
     case "full_refresh":
       return "replace";
     case "incremental":
       return hasKeys ? "merge" : "append";
     case "historical":
-      // A historical run re-extracts a whole window: replacing that window is what makes overlaps idempotent.
-      return "replace_range";
+      // A historical run re-extracts a whole window. Replacing the window by its dates makes overlapping windows
+      // idempotent; without a date column, keys do; without either, a re-run still replaces its own logical date's rows.
+      return hasDateColumn ? "replace_range" : hasKeys ? "merge" : "append";
   }
 }
 
@@ -113,7 +114,7 @@ export function resolveTarget(target: unknown, streamName: string, strategy: Loa
   const where = `target of stream ${JSON.stringify(streamName)}`;
   const t = parseOptions(targetOptions, target, where);
   const keys = t.keys ?? [];
-  const mode = t.mode ?? defaultMode(strategy, keys.length > 0);
+  const mode = t.mode ?? defaultMode(strategy, keys.length > 0, t.date_column !== undefined);
   if (mode === "merge" && keys.length === 0) {
     throw new SnowflakeSinkError(
       "XO_SNOWFLAKE_MERGE_KEYS_MISSING",
@@ -124,7 +125,7 @@ export function resolveTarget(target: unknown, streamName: string, strategy: Loa
   if (mode === "replace_range" && t.date_column === undefined) {
     throw new SnowflakeSinkError(
       "XO_SNOWFLAKE_DATE_COLUMN_MISSING",
-      `${where}: mode replace_range${t.mode ? "" : ` (the default of the ${strategy} strategy)`} needs \`date_column\`, the column whose dates in the run's window are replaced`,
+      `${where}: mode replace_range needs \`date_column\`, the column whose dates in the run's window are replaced`,
       "add for example `date_column: created_at` to the stream's target block, or set `mode: append` or `mode: merge` with `keys`",
     );
   }

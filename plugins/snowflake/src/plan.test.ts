@@ -194,10 +194,16 @@ describe("target resolution", () => {
     expect(error.message).toContain(`target of stream "orders": mode merge needs \`keys\``);
   });
 
-  it("historical without date_column is a clear error naming the default", () => {
-    const error = catchError(() => resolveTarget({}, "orders", "historical"));
+  it("historical replaces the window with date_column, else merges with keys, else replaces its logical date", () => {
+    expect(resolveTarget({}, "orders", "historical").mode).toBe("append");
+    expect(resolveTarget({ keys: ["id"] }, "orders", "historical").mode).toBe("merge");
+    expect(resolveTarget({ keys: ["id"], date_column: "d" }, "orders", "historical").mode).toBe("replace_range");
+  });
+
+  it("replace_range without date_column is a clear error", () => {
+    const error = catchError(() => resolveTarget({ mode: "replace_range" }, "orders", "historical"));
     expect(error).toMatchObject({ code: "XO_SNOWFLAKE_DATE_COLUMN_MISSING" });
-    expect(error.message).toContain("mode replace_range (the default of the historical strategy) needs `date_column`");
+    expect(error.message).toContain("mode replace_range needs `date_column`");
   });
 
   it("keys and date_column must be columns of the files", () => {

@@ -44,12 +44,19 @@ export interface SinkContractInput {
   readRows?(place: SinkPlace, table: string): Promise<readonly JsonObject[]>;
   /** How many rows the checks load; 500 by default. */
   readonly rows?: number;
+  /**
+   * How the warehouse spells a landed key as a column, for a sink that folds names the way
+   * its warehouse does (Snowflake upper-cases them). The name itself by default. The hostile
+   * column names stay distinct when case is folded, so folding loses none of them.
+   */
+  columnName?(name: string): string;
 }
 
 export function sinkChecks(input: SinkContractInput): ContractCheck[] {
   const sink = pick(input.plugin, input.plugin.sinks, "sink", input.sink) as SinkDefinition;
   const subject = subjectOf(input.plugin, "sink", sink.id);
   const count = input.rows ?? 500;
+  const column = input.columnName ?? ((name: string) => name);
 
   const readRows =
     input.readRows ??
@@ -86,7 +93,7 @@ export function sinkChecks(input: SinkContractInput): ContractCheck[] {
   const project = (rows: readonly JsonObject[], like: readonly JsonObject[]): JsonObject[] => {
     const keys = Object.keys(like[0] ?? {});
     return rows
-      .map((row) => Object.fromEntries(keys.map((k) => [k, k === "id" ? Number(row[k]) : (row[k] ?? null)])) as JsonObject)
+      .map((row) => Object.fromEntries(keys.map((k) => [k, k === "id" ? Number(row[column(k)]) : (row[column(k)] ?? null)])) as JsonObject)
       .sort((a, b) => Number(a.id) - Number(b.id));
   };
 
@@ -163,9 +170,10 @@ export function sinkChecks(input: SinkContractInput): ContractCheck[] {
         }
         const [row] = await readRows(place, result.table);
         for (const name of HOSTILE_COLUMN_NAMES) {
-          if (!row || row[name] !== record[name]) {
+          const spelled = column(name);
+          if (!row || row[spelled] !== record[name]) {
             fail(
-              `column ${JSON.stringify(name)} came back as ${row && name in row ? JSON.stringify(row[name]) : "missing"} (columns: ${truncate(JSON.stringify(Object.keys(row ?? {})))})`,
+              `column ${JSON.stringify(spelled)} came back as ${row && spelled in row ? JSON.stringify(row[spelled]) : "missing"} (columns: ${truncate(JSON.stringify(Object.keys(row ?? {})))})`,
               "quote identifiers in generated SQL (one vetted quoting function), or refuse the name with a coded error",
             );
           }

@@ -20,8 +20,17 @@ export interface ReceivedQuery {
   readonly binds: readonly string[];
 }
 
+export interface ColumnType {
+  /** The rowtype's type name, as snowflake-sdk reads it: `fixed`, `real`, `boolean`, `text`. */
+  readonly type: "fixed" | "real" | "boolean" | "text";
+  readonly precision?: number | null;
+  readonly scale?: number | null;
+}
+
 export interface ResultSet {
   readonly columns: readonly string[];
+  /** Each column's type; text when left out. */
+  readonly types?: readonly ColumnType[];
   readonly rows: readonly (readonly (string | null)[])[];
 }
 
@@ -50,6 +59,8 @@ export interface ProtocolOptions {
   answer(query: ReceivedQuery): Promise<Reply>;
   /** Told of each PUT before its upload reply. */
   onPut?(query: ReceivedQuery): void;
+  /** The directory a PUT uploads into; `stageDir` when left out. */
+  putLocation?(query: ReceivedQuery): string;
   /** What the login reply says the session is using. */
   readonly session?: { readonly database: string; readonly schema: string };
 }
@@ -105,6 +116,7 @@ export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<
       const queryId = `01b0-${++seq}`;
       if (/^\s*PUT\s/i.test(sql)) {
         options.onPut?.({ sql, binds });
+        const location = options.putLocation?.({ sql, binds }) ?? stageDir;
         // snowflake-sdk does PUT itself from this reply; LOCAL_FS makes it copy into stageDir.
         const src = /^\s*PUT\s+'file:\/\/((?:[^']|'')+)'/i.exec(sql)?.[1]?.replaceAll("''", "'") ?? "";
         return send({
@@ -117,7 +129,7 @@ export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<
             sourceCompression: "auto_detect",
             parallel: 1,
             overwrite: true,
-            stageInfo: { locationType: "LOCAL_FS", location: stageDir, path: "", region: null, creds: {} },
+            stageInfo: { locationType: "LOCAL_FS", location, path: "", region: null, creds: {} },
             encryptionMaterial: null,
           },
         });
@@ -131,7 +143,7 @@ export async function serveSnowflakeProtocol(options: ProtocolOptions): Promise<
         data: {
           queryId,
           queryResultFormat: "json",
-          rowtype: reply.columns.map((name) => ({ name, type: "text", nullable: true, length: 16777216, precision: null, scale: null, byteLength: 16777216 })),
+          rowtype: reply.columns.map((name, i) => rowtype(name, reply.types?.[i])),
           rowset: reply.rows,
           total: reply.rows.length,
           returned: reply.rows.length,
@@ -171,6 +183,20 @@ export async function startFakeSnowflake(): Promise<FakeSnowflake> {
   });
   // The same object, so `logouts` and `port` stay live.
   return Object.assign(protocol, { queries, reply: (match: RegExp, reply: Reply) => void rules.push({ match, reply }) });
+}
+
+/** A column of a JSON result set's rowtype. */
+function rowtype(name: string, type: ColumnType = { type: "text" }) {
+  const text = type.type === "text";
+  return {
+    name,
+    type: type.type,
+    nullable: true,
+    length: text ? 16777216 : null,
+    precision: type.precision ?? null,
+    scale: type.scale ?? null,
+    byteLength: text ? 16777216 : null,
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
