@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what the test suite needs beyond npm packages: python3, the pinned
-// Apache Airflow 3 and 2 venvs, the service stand-ins (moto, fakesnow) and dlt (the pipeline
+// Apache Airflow 3 and 2 venvs, the service stand-ins (moto, fakesnow), dbt with its DuckDB and Snowflake adapters, and dlt (the pipeline
 // benchmark's peer) under .venv/. Safe to run repeatedly: each step
 // checks first and reuses what is already there.
 import { spawnSync } from "node:child_process";
@@ -33,6 +33,7 @@ if (!existsSync("/usr/bin/time")) {
 for (const [script, args, what] of [
   ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
   ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],
+  ["tools/dbt/setup.sh", [], "the dbt venv of the dbt plugin's tests (tools/dbt/setup.sh)"],
   ["tools/bench/pipeline/setup.sh", [], "the dlt venv of the pipeline benchmark (tools/bench/README.md)"],
 ]) {
   const r = spawnSync("bash", [path.join(root, script), ...args], { cwd: root, stdio: "inherit" });

@@ -1,5 +1,28 @@
+import path from "node:path";
+import { testdir } from "@xo-foundry/testkit";
 import { describe, expect, it } from "vitest";
-import { mapInOrder } from "./files.js";
+import { mapInOrder, pipelineFiles } from "./files.js";
+
+describe("pipelineFiles", () => {
+  it("finds pipeline YAML in folders, leaving out dbt projects, fixtures, the project file and hidden folders", async () => {
+    const dir = await testdir({
+      "xo-foundry.yaml": "defaults: {}\n",
+      "shop.yaml": "pipeline: {}\n",
+      "shop.test.yaml": "tests: []\n",
+      "more/orders.yml": "pipeline: {}\n",
+      "dbt/dbt_project.yml": "name: shop\n",
+      "dbt/models/sources.yml": "version: 2\n",
+      ".xo-foundry/landing/x.yaml": "x: 1\n",
+    });
+    try {
+      const { files, missing } = await pipelineFiles([dir.dir, dir.path("nope.yaml")]);
+      expect(files.map((f) => path.relative(dir.dir, f))).toEqual(["more/orders.yml", "shop.yaml"]);
+      expect(missing).toEqual([dir.path("nope.yaml")]);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,10 +4,16 @@ import { PROJECT_FILE } from "@xo-foundry/core";
 
 const SKIP_DIRS = new Set(["node_modules", "dist", "expected", "__fixtures__"]);
 
+/** A folder with this file is a dbt project: its YAML (sources, schema, selectors) is dbt's, not pipelines. */
+const DBT_PROJECT_FILE = "dbt_project.yml";
+
 /** `<pipeline>.test.yaml` holds the fixtures `xo-foundry test` runs the pipeline with (ADR 0013), not a pipeline. */
 const FIXTURE_FILE = /\.test\.ya?ml$/i;
 
-/** Pipeline files named on the command line: files as given, directories searched for *.yaml / *.yml. */
+/**
+ * Pipeline files named on the command line: files as given, directories searched for
+ * *.yaml / *.yml, leaving out dbt projects, fixtures and the project file.
+ */
 export async function pipelineFiles(inputs: readonly string[]): Promise<{ files: string[]; missing: string[] }> {
   const files: string[] = [];
   const missing: string[] = [];
@@ -22,7 +28,9 @@ export async function pipelineFiles(inputs: readonly string[]): Promise<{ files:
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  const entries = await readdir(dir, { withFileTypes: true });
+  if (entries.some((e) => e.name === DBT_PROJECT_FILE && !e.isDirectory())) return out;
+  for (const entry of entries) {
     if (entry.name.startsWith(".")) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {

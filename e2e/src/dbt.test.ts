@@ -1,0 +1,83 @@
+/**
+ * Ingest -> dbt end to end with the built CLI: `xo-foundry run` of examples/shop-analytics.yaml
+ * in a copy of the examples. Real: the CLI, the landing folder, DuckDB, and dbt-core 1.11 with
+ * dbt-duckdb from the repository's .venv/dbt, found on PATH as a user's install would be.
+ * Emulated: the shop API (the bundled loopback sample server).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repo, sandbox, xo } from "./helpers.js";
+
+const TOKEN = "dbt-e2e-token";
+const DBT_BIN = path.join(repo, ".venv/dbt/bin");
+
+interface SampleApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+let api: SampleApi;
+let project: Awaited<ReturnType<typeof sandbox>>;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(DBT_BIN, "dbt"))) throw new Error(`these tests need the dbt venv at ${DBT_BIN}; create it with \`bash tools/dbt/setup.sh\` (npm test does)`);
+  const { startSampleApi } = (await import(path.join(repo, "examples/sample-api/server.mjs"))) as { startSampleApi(o: { token: string }): Promise<SampleApi> };
+  api = await startSampleApi({ token: TOKEN });
+  project = await sandbox({}, { copyExamples: true });
+  env = {
+    XO_CONN_SAMPLE_SHOP: JSON.stringify({ host: api.url, password: TOKEN }),
+    PATH: `${DBT_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+    DBT_SEND_ANONYMOUS_USAGE_STATS: "false",
+  };
+});
+afterAll(async () => {
+  await api?.close();
+  await project?.remove();
+});
+
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(path.join(project.dir, ".xo-foundry/analytics.duckdb"), { access_mode: "READ_ONLY" });
+  const c = await instance.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe("the ingest -> dbt example", () => {
+  it("loads the shop's tables, then builds the dbt project over them; a re-run of the date changes nothing", async () => {
+    const first = await xo(["run", "shop-analytics.yaml", "--date", "2026-01-15", "--json"], { cwd: project.dir, env });
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout) as { tasks: { task: string; state: string; outcome?: { summary: Record<string, unknown>; writes: { uri: string }[] } }[] };
+    const dbtTask = report.tasks.find((t) => t.task === "dbt_build")!;
+    expect(dbtTask.state).toBe("success");
+    expect(dbtTask.outcome?.summary).toMatchObject({ command: "build", nodes: 11, success: 3, pass: 8, failed: [] });
+    expect(dbtTask.outcome?.writes.map((w) => w.uri.replace(/^.*#/, ""))).toEqual(["main.customer_orders", "main.stg_customers", "main.stg_orders"]);
+    const mart = await query("select count(*)::int as customers, sum(orders)::int as orders from main.customer_orders");
+    expect(mart).toEqual([{ customers: 250, orders: Number((await query("select count(*)::int as n from main.orders where created_at < '2026-01-16'"))[0]!.n) }]);
+
+    const again = await xo(["run", "shop-analytics.yaml", "--date", "2026-01-15", "--json"], { cwd: project.dir, env });
+    expect(again.code).toBe(0);
+    expect(await query("select count(*)::int as customers, sum(orders)::int as orders from main.customer_orders")).toEqual(mart);
+    // The artifacts of the run are kept in the landing zone, next to the task summaries.
+    const runs = path.join(project.dir, ".xo-foundry/landing/runs/sample_shop_analytics");
+    const [run] = readdirSync(runs);
+    expect(readdirSync(path.join(runs, run!, "dbt_build")).sort()).toEqual(["manifest.json", "run_results.json"]);
+  });
+
+  it("fails the step naming the failing dbt test", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path.join(project.dir, "dbt/tests/no_big_orders.sql"), "select * from {{ ref('stg_orders') }} where amount > 100\n");
+    const result = await xo(["run", "shop-analytics.yaml", "--date", "2026-01-15"], { cwd: project.dir, env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/XO_DBT_FAILED/);
+    expect(result.stderr).toMatch(/test no_big_orders \(fail\): Got \d+ results?, configured to fail if != 0/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,33 @@
+/**
+ * Failures a user can cause or fix. The plugin declares this catalog as its `errors`, so
+ * the core reports the codes as they are and `xo-foundry plugins` can explain them.
+ */
+import { redact } from "@xo-foundry/core";
+
+export const DBT_ERRORS = {
+  XO_DBT_PROJECT_NOT_FOUND:
+    "No dbt project was found: no dbt_project.yml in `project_dir`, or, without it, none in the project folder or exactly one of its subfolders. Set `project_dir` in the step's `with:` block.",
+  XO_DBT_EXECUTABLE_NOT_FOUND:
+    "The dbt executable could not be started. Install dbt-core and its adapter (`pip install dbt-core dbt-duckdb`), or point `dbt` in the step at it (`.venv/bin/dbt`, or a command list such as `[uv, run, dbt]`).",
+  XO_DBT_PROFILE_UNAVAILABLE:
+    "No dbt profile could be generated for the pipeline's sink: the sink is not one the dbt plugin knows (duckdb, snowflake), or its connection lacks a setting the profile needs. Set `profiles_dir` to a folder with your own profiles.yml, or fix the sink's connection as the message says.",
+  XO_DBT_FAILED:
+    "dbt ran, and models, tests, seeds or snapshots failed. The message names each failing node with dbt's own message; run_results.json is kept with the run's artifacts in the landing zone.",
+  XO_DBT_ERROR:
+    "dbt stopped before running nodes (a project, profile or compilation error). The message quotes dbt's last log lines; run the same dbt command locally to see the whole output.",
+} as const satisfies Readonly<Record<`XO_DBT_${string}`, string>>;
+
+export type DbtErrorCode = keyof typeof DBT_ERRORS;
+
+export class DbtError extends Error {
+  readonly code: DbtErrorCode;
+  readonly hint: string;
+
+  constructor(code: DbtErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
+    // dbt's output may quote a connection setting: mask every registered secret.
+    super(redact(`${message}\n  hint: ${hint}`), options);
+    this.name = "DbtError";
+    this.code = code;
+    this.hint = redact(hint);
+  }
+}
