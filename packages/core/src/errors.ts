@@ -29,6 +29,7 @@ export interface ErrorProps {
   XO_GRAPH_UNMATCHED: { pattern: string; available: readonly string[] };
   XO_GRAPH_CYCLE: { cycle: readonly string[] };
   XO_GRAPH_NOT_UPSTREAM: { task: string; needs: string; why: string };
+  XO_STEP_EXPANSION_INVALID: { step: string; plugin: string; detail: string };
   XO_PLUGIN_UNKNOWN: {
     what: "source" | "sink" | "template" | "landing" | "step" | "observer";
     id: string;
@@ -165,6 +166,10 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   XO_GRAPH_UNMATCHED: (p) => ({
     message: `${quote(p.pattern)} matches no task`,
     hint: `tasks: ${list(p.available)}; \`*\` matches any run of characters, e.g. "load_*"`,
+  }),
+  XO_STEP_EXPANSION_INVALID: (p) => ({
+    message: `step ${quote(p.step)} cannot be expanded into tasks by ${p.plugin}: ${p.detail}`,
+    hint: "this is a fault of the plugin that provides the step type; report it to its authors, or configure the step so it runs as one task",
   }),
   XO_GRAPH_CYCLE: (p) => ({
     message: `tasks depend on each other in a cycle: ${p.cycle.join(" -> ")}`,

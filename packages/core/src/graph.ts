@@ -6,8 +6,9 @@
  */
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
-import { diagnostic, XoError, type Diagnostic, type Location } from "./errors.js";
-import type { JsonObject, ResolvedPipeline, TaskSpec, TemplateDefinition } from "./plugin.js";
+import { diagnostic, pluginDiagnostic, XoError, type Diagnostic, type Location } from "./errors.js";
+import type { ExpandedTask, JsonObject, ResolvedPipeline, StepType, TaskSpec, TemplateDefinition, XoPlugin } from "./plugin.js";
+import { redact } from "./redact.js";
 import { compareCodePoints } from "./python.js";
 import { findStream, pipelineStreams, type PipelineConfig, type StepEntry } from "./config/types.js";
 import type { PathSegment } from "./config/yaml.js";
@@ -26,6 +27,14 @@ export interface TaskGraph {
 }
 
 const noLocation: Locator = () => ({});
+
+/** Where the graph finds step types that may expand into several tasks: the project's registry. */
+export interface StepLookup {
+  step(id: string): StepType | undefined;
+  ownerOf(kind: "step", id: string): XoPlugin | undefined;
+}
+
+const TASK_NAME = /^[a-z0-9_]{1,200}$/;
 
 /** The extract task of a stream, as templates name it: `extract_<stream>`, in the source's group if any. */
 export function streamTaskId(kind: "extract" | "load", stream: string, group?: string): string {
@@ -76,7 +85,7 @@ export function streamTasks(config: PipelineConfig, options: { groupBySource: bo
  * with `where`; `xo-foundry validate-config` reports them, and anything that runs a
  * pipeline calls `requireGraph`, which throws them.
  */
-export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefinition, where: Locator = noLocation): TaskGraph {
+export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefinition, where: Locator = noLocation, lookup?: StepLookup): TaskGraph {
   const diagnostics: Diagnostic[] = [];
   for (const problem of template.check?.(pipeline) ?? []) {
     diagnostics.push(diagnostic("XO_TEMPLATE_SHAPE", { template: template.id, detail: problem.message }, where(problem.path)));
@@ -98,15 +107,103 @@ export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefi
   steps.forEach((step, i) => tasks.push(stepTask(step, i, allIds, where, diagnostics)));
   if (diagnostics.length) return { tasks: [], diagnostics };
 
-  diagnostics.push(...graphProblems(pipeline.config, tasks, where));
-  return { tasks: diagnostics.length ? [] : tasks, diagnostics };
+  const expanded = lookup ? expandSteps(pipeline, tasks, lookup, where, diagnostics) : tasks;
+  const seen = new Set<string>();
+  for (const task of expanded) {
+    if (seen.has(task.id)) diagnostics.push(diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "task id", value: task.id, firstPath: "another task of the graph" }, where(["steps"])));
+    seen.add(task.id);
+  }
+  if (diagnostics.length) return { tasks: [], diagnostics };
+
+  diagnostics.push(...graphProblems(pipeline.config, expanded, where));
+  return { tasks: diagnostics.length ? [] : expanded, diagnostics };
 }
 
 /** The graph of a pipeline that passed validation; its problems, if any, are thrown. */
-export function requireGraph(pipeline: ResolvedPipeline, template: TemplateDefinition): readonly TaskSpec[] {
-  const graph = pipelineGraph(pipeline, template);
+export function requireGraph(pipeline: ResolvedPipeline, template: TemplateDefinition, steps?: StepLookup): readonly TaskSpec[] {
+  const graph = pipelineGraph(pipeline, template, noLocation, steps);
   if (graph.diagnostics.length) throw new XoError(graph.diagnostics);
   return graph.tasks;
+}
+
+/**
+ * Replaces each step whose type expands (StepType.expand) with its tasks, in a group named
+ * after the step. Tasks after the step then run after the expansion's last tasks.
+ */
+function expandSteps(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], lookup: StepLookup, where: Locator, out: Diagnostic[]): TaskSpec[] {
+  const replaced = new Map<string, TaskSpec[]>();
+  pipeline.config.steps.forEach((step, i) => {
+    const type = lookup.step(step.uses);
+    if (!type?.expand) return;
+    const plugin = lookup.ownerOf("step", step.uses);
+    const label = plugin ? `${plugin.name}@${plugin.version}` : step.uses;
+    const at = where(["steps", i, "with"]);
+    let expansion: readonly ExpandedTask[] | undefined;
+    try {
+      const options: unknown = type.options.parse(step.with);
+      expansion = type.expand({ stepId: step.id, options, pipeline: pipeline.config, projectDir: pipeline.projectDir });
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      const [message = "", inlineHint] = (e instanceof Error ? e.message : String(e)).split(/\n\s*hint: /);
+      const detail = redact(message.trim());
+      if (typeof code === "string" && plugin && (code.startsWith("XO_") || plugin.errors?.[code] !== undefined)) {
+        const hint = (e as { hint?: unknown }).hint;
+        out.push({ ...pluginDiagnostic({ code, message: `step ${JSON.stringify(step.id)}: ${detail}`, hint: typeof hint === "string" ? hint : (inlineHint ?? plugin.errors?.[code]), plugin: label }), ...at });
+      } else out.push(diagnostic("XO_STEP_EXPANSION_INVALID", { step: step.id, plugin: label, detail }, at));
+      return;
+    }
+    if (expansion === undefined) return;
+    const configured = tasks.find((t) => t.id === step.id)!;
+    const problem = expansionProblem(expansion);
+    if (problem) return void out.push(diagnostic("XO_STEP_EXPANSION_INVALID", { step: step.id, plugin: label, detail: problem }, at));
+    const id = (name: string) => `${step.id}.${name}`;
+    replaced.set(
+      step.id,
+      expansion.map((t): TaskSpec => {
+        const root = t.upstream.length === 0;
+        return {
+          id: id(t.name),
+          step: step.uses,
+          with: t.with,
+          upstream: root ? configured.upstream : t.upstream.map(id).sort(compareCodePoints),
+          group: step.id,
+          ...(root && configured.triggerRule !== undefined ? { triggerRule: configured.triggerRule } : {}),
+          ...(configured.pool !== undefined ? { pool: configured.pool } : {}),
+          ...(root && configured.when !== undefined ? { when: configured.when } : {}),
+          ...(configured.connection !== undefined ? { connection: configured.connection } : {}),
+          ...(t.description !== undefined ? { description: t.description } : {}),
+        };
+      }),
+    );
+  });
+  if (replaced.size === 0) return [...tasks];
+  // Downstream of an expanded step means downstream of its last tasks: those no task of it runs after.
+  const leaves = new Map(
+    [...replaced].map(([stepId, group]) => {
+      const inner = new Set(group.flatMap((t) => t.upstream));
+      return [stepId, group.filter((t) => !inner.has(t.id)).map((t) => t.id)];
+    }),
+  );
+  return tasks.flatMap((task) =>
+    (replaced.get(task.id) ?? [task]).map((t) =>
+      t.upstream.some((u) => leaves.has(u)) ? { ...t, upstream: [...new Set(t.upstream.flatMap((u) => leaves.get(u) ?? [u]))].sort(compareCodePoints) } : t,
+    ),
+  );
+}
+
+function expansionProblem(tasks: readonly ExpandedTask[]): string | undefined {
+  if (tasks.length === 0) return "it returned no task";
+  const names = new Set<string>();
+  for (const t of tasks) {
+    if (typeof t.name !== "string" || !TASK_NAME.test(t.name)) return `task name ${JSON.stringify(t.name)} is not [a-z0-9_]`;
+    if (names.has(t.name)) return `task name ${JSON.stringify(t.name)} is repeated`;
+    names.add(t.name);
+  }
+  for (const t of tasks) {
+    const unknown = t.upstream.find((u) => !names.has(u));
+    if (unknown !== undefined) return `task ${JSON.stringify(t.name)} runs after ${JSON.stringify(unknown)}, which is not one of its tasks`;
+  }
+  return undefined;
 }
 
 function stepTask(step: StepEntry, index: number, allIds: readonly string[], where: Locator, out: Diagnostic[]): TaskSpec {

@@ -350,6 +350,35 @@ export interface StepType<Options = any> {
   /** Whether a connection is required (the step entry must then name one). */
   readonly connection?: "required" | "optional";
   run(ctx: StepContext<Options>): Promise<StepResult>;
+  /**
+   * The tasks one configured step stands for, decided when the graph is built (validation,
+   * DAG generation, and each task run), from its options and files of the project only, so
+   * the graph stays deterministic. Undefined: the step is one task, as configured. The
+   * tasks go in an Airflow task group named after the step, with ids `<step id>.<name>`;
+   * each runs this step type with its own `with`. Throw an error with a code the plugin
+   * declares when the step cannot be expanded; validation reports it at the step.
+   */
+  expand?(input: StepExpandInput<Options>): readonly ExpandedTask[] | undefined;
+}
+
+export interface StepExpandInput<Options = Record<string, unknown>> {
+  /** The configured step's id: the group of the tasks. */
+  readonly stepId: string;
+  /** The step's `with:` block, parsed and defaulted by the step type's schema. */
+  readonly options: Options;
+  readonly pipeline: PipelineConfig;
+  readonly projectDir: string;
+}
+
+/** One task of an expanded step. */
+export interface ExpandedTask {
+  /** `[a-z0-9_]`, unique within the step: the task id is `<step id>.<name>`. */
+  readonly name: string;
+  /** The task's options, in the form the step's `with:` takes (they are parsed again when it runs). */
+  readonly with: JsonObject;
+  /** Names of tasks of this expansion it runs after; a task with none runs after the step's own `after:`. */
+  readonly upstream: readonly string[];
+  readonly description?: string;
 }
 
 // ---------------------------------------------------------------- observers

@@ -220,3 +220,50 @@ describe("trigger rules", () => {
     expect(decide("none_skipped", ["success", "skipped"])).toBe("skipped");
   });
 });
+
+describe("a step that expands into several tasks", () => {
+  const FAN = (parts: string, extra = "") => `${TWO_SOURCES}steps:
+  - id: fan
+    uses: fixture.fan
+    after: ["*.load_*"]
+    with:
+      parts: ${parts}${extra}
+  - id: summary
+    uses: fixture.note
+    after: [fan]
+    with: { message: done }
+`;
+
+  it("becomes a task group wired by its own graph, and steps after it wait for its last tasks", async () => {
+    const { events, project, pipeline } = await setup(FAN("[{ name: a }, { name: b, after: [a] }, { name: c, after: [a] }]"));
+    const { pipelineTasks } = await import("./task.js");
+    const tasks = Object.fromEntries(pipelineTasks(pipeline, project).map((t) => [t.id, t]));
+    expect(tasks["fan"]).toBeUndefined();
+    expect(tasks["fan.a"]).toMatchObject({ step: "fixture.fan", group: "fan", with: { parts: [], part: "a" }, upstream: ["api.load_customers", "api.load_orders", "files.load_rates"] });
+    expect(tasks["fan.b"]!.upstream).toEqual(["fan.a"]);
+    expect(tasks["fan.c"]!.upstream).toEqual(["fan.a"]);
+    expect(tasks["summary"]!.upstream).toEqual(["fan.b", "fan.c"]);
+
+    const run = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(run.ok).toBe(true);
+    const order = events.filter((e) => e.startsWith("run:"));
+    expect(order.indexOf("run:fan.a:part=a")).toBeLessThan(order.indexOf("run:fan.b:part=b"));
+    expect(order.at(-1)).toBe("run:summary:done");
+  });
+
+  it("is reported at the step when the plugin cannot expand it, with the plugin's code and hint", async () => {
+    dir = await testdir({ "pipeline.yaml": FAN("[{ name: a, after: [zz] }]") });
+    const project = await openProject(dir.dir, { discover: false, plugins: [...fixturePlugins({ loads: [], events: [], states: [] }), fixtureStepPlugin([])] });
+    const { diagnostics } = await loadPipeline(dir.path("pipeline.yaml"), project);
+    expect(diagnostics).toMatchObject([
+      { code: "FAN_UNKNOWN_PART", plugin: "third-party-steps@0.3.0", message: 'step "fan": part a runs after zz, which is no part', hint: "name parts of this step", line: 31 },
+    ]);
+  });
+
+  it("refuses tasks the graph cannot hold", async () => {
+    dir = await testdir({ "pipeline.yaml": FAN("[{ name: a }]", "\n      broken: true") });
+    const project = await openProject(dir.dir, { discover: false, plugins: [...fixturePlugins({ loads: [], events: [], states: [] }), fixtureStepPlugin([])] });
+    const { diagnostics } = await loadPipeline(dir.path("pipeline.yaml"), project);
+    expect(diagnostics).toMatchObject([{ code: "XO_STEP_EXPANSION_INVALID", message: 'step "fan" cannot be expanded into tasks by third-party-steps@0.3.0: task name "A" is not [a-z0-9_]' }]);
+  });
+});

@@ -72,7 +72,7 @@ export function pipelineTasks(pipeline: ResolvedPipeline, project: Project): rea
     const { available, suggestion } = project.registry.suggest("template", id);
     throw xoError("XO_PLUGIN_UNKNOWN", { what: "template", id, available, suggestion });
   }
-  return callHookSync(project.registry.ownerOf("template", id)!, "tasks", "(graph)", () => requireGraph(pipeline, template));
+  return callHookSync(project.registry.ownerOf("template", id)!, "tasks", "(graph)", () => requireGraph(pipeline, template, project.registry));
 }
 
 export async function runTask(request: TaskRequest): Promise<TaskOutcome> {

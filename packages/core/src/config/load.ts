@@ -73,7 +73,7 @@ export function validatePipeline(parsed: ParsedYaml, absolute: string, project: 
   const placements = checker.placements;
 
   const pipeline = resolvedPipeline({ config, file: absolute, projectDir: project.dir, relativeFile });
-  const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where);
+  const graph = pipelineGraph(pipeline, project.registry.template(config.template)!, where, project.registry);
   const diagnostics = dedupe([...checker.diagnostics, ...graph.diagnostics]);
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics, where };
   return { pipeline, diagnostics, where, placements };

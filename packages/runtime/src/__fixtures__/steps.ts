@@ -6,7 +6,7 @@ export function fixtureStepPlugin(events: string[]): XoPlugin {
   return definePlugin({
     name: "third-party-steps",
     version: "0.3.0",
-    errors: { NOTE_REFUSED: "the note step refused its input" },
+    errors: { NOTE_REFUSED: "the note step refused its input", FAN_UNKNOWN_PART: "a part's `after` names no part" },
     steps: [
       {
         id: "fixture.note",
@@ -23,6 +23,28 @@ export function fixtureStepPlugin(events: string[]): XoPlugin {
           if (o.skip) return { skip: "asked to skip" };
           const rows = Object.values(ctx.upstream).reduce((n, s) => n + (typeof s.summary.rows === "number" ? s.summary.rows : 0), 0);
           return { summary: { message: o.message, upstream_rows: rows, upstream: Object.keys(ctx.upstream).sort() } };
+        },
+      },
+      {
+        // Stands for one task per part, each after the parts it names: a chain a -> b, say.
+        id: "fixture.fan",
+        description: "One task per part.",
+        options: z.object({
+          parts: z.array(z.object({ name: z.string(), after: z.array(z.string()).default([]) })),
+          part: z.string().optional(),
+          broken: z.boolean().default(false),
+        }),
+        expand(input) {
+          const o = input.options as { parts: { name: string; after: string[] }[]; broken: boolean };
+          for (const p of o.parts) {
+            const unknown = p.after.find((a) => !o.parts.some((q) => q.name === a));
+            if (unknown) throw Object.assign(new Error(`part ${p.name} runs after ${unknown}, which is no part`), { code: "FAN_UNKNOWN_PART", hint: "name parts of this step" });
+          }
+          return o.parts.map((p) => ({ name: o.broken ? p.name.toUpperCase() : p.name, with: { parts: [], part: p.name }, upstream: p.after }));
+        },
+        async run(ctx) {
+          events.push(`run:${ctx.taskId}:part=${(ctx.options as { part?: string }).part}`);
+          return { summary: { part: (ctx.options as { part?: string }).part ?? null } };
         },
       },
     ],
