@@ -92,7 +92,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
     expect(await importErrors(version, dags)).toEqual([]);
     const bag = await dagBag(version, dags);
     expect(bag.import_errors).toEqual({});
-    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "sample_shop_analytics", "shop_daily", "warbyparker_timestamps_daily"]);
     // The hybrid example: a task group per source, a step after the loads, a conditional copy after it.
     expect(bag.tasks.shop_daily).toEqual({
       archive_orders: [],
@@ -234,6 +234,92 @@ describe("airflow dags test on Airflow 3", () => {
     });
     expect(result.log).toContain("DagRun failed");
     expect(result.log).toMatch(/task "extract_customers" failed in @xo-foundry\/plugin-api@[\d.]+ \(extract\): GET http:\/\/127\.0\.0\.1:\d+\/v1\/customers\?limit=100&offset=0 failed with HTTP 401/);
+  });
+});
+
+/**
+ * Ingest -> dbt under `airflow dags test`, in both render modes: the example pipeline
+ * shop-analytics.yaml, with dbt-core 1.11 and dbt-duckdb (.venv/dbt) on the tasks' PATH.
+ * per_model reads the manifest `dbt parse` wrote, and the DAG holds one task per model.
+ */
+describe("the ingest -> dbt DAG sample_shop_analytics under airflow dags test", () => {
+  const dbtBin = path.join(repo, ".venv/dbt/bin");
+  const dbtEnv = { DBT_SEND_ANONYMOUS_USAGE_STATS: "false" };
+
+  async function dagsTest(dags: string, dir: string) {
+    const log = path.join(scratch, `dags-test-dbt-${path.basename(dags)}.log`);
+    const r = await run(path.join(repo, "tools/airflow/dags-test.sh"), ["3", dags, "sample_shop_analytics", "2026-01-15", log], {
+      env: {
+        ...quiet,
+        ...dbtEnv,
+        PATH: `${shim}:${dbtBin}:${process.env.PATH}`,
+        XO_FOUNDRY_PROJECT_DIR: dir,
+        AIRFLOW_CONN_SAMPLE_SHOP: JSON.stringify({ conn_type: "http", host: "127.0.0.1", port: Number(new URL(api.url).port), schema: "v1", password: TOKEN }),
+        XO_CONN_SAMPLE_SHOP: "",
+      },
+    });
+    expect(r.stderr).toBe("");
+    return { ...(JSON.parse(r.stdout.trim()) as { exit_code: number; tasks: Record<string, string> }), log: await readFile(log, "utf8") };
+  }
+
+  async function mart(dir: string): Promise<unknown[]> {
+    const instance = await DuckDBInstance.create(path.join(dir, ".xo-foundry/analytics.duckdb"), { access_mode: "READ_ONLY" });
+    const c = await instance.connect();
+    try {
+      return (await c.runAndReadAll("SELECT count(*)::INTEGER AS customers, sum(orders)::INTEGER AS orders FROM main.customer_orders")).getRowObjects();
+    } finally {
+      c.closeSync();
+      instance.closeSync();
+    }
+  }
+
+  it("runs dbt build as one task (render: single)", async () => {
+    const own = await sandbox({}, { copyExamples: true });
+    try {
+      const dags = await generate(3, "dags-dbt-single", [path.join(own.dir, "shop-analytics.yaml")]);
+      const result = await dagsTest(dags, own.dir);
+      expect(result.tasks).toEqual({ dbt_build: "success", extract_customers: "success", extract_orders: "success", load_customers: "success", load_orders: "success" });
+      expect(result.exit_code).toBe(0);
+      expect(await mart(own.dir)).toEqual([{ customers: 250, orders: expect.any(Number) }]);
+    } finally {
+      await own.remove();
+    }
+  });
+
+  it("runs one task per model, wired by dbt's graph (render: per_model)", async () => {
+    const own = await sandbox({}, { copyExamples: true });
+    try {
+      await writeFile(path.join(own.dir, "profiles.yml"), "shop_analytics:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: parse-only.duckdb }\n");
+      const parse = await run(path.join(dbtBin, "dbt"), ["parse", "--project-dir", path.join(own.dir, "dbt"), "--profiles-dir", own.dir], { env: dbtEnv });
+      expect(parse.code).toBe(0);
+      const file = path.join(own.dir, "shop-analytics.yaml");
+      await writeFile(file, (await readFile(file, "utf8")).replace("      project_dir: dbt\n", "      project_dir: dbt\n      render: per_model\n"));
+      const dags = await generate(3, "dags-dbt-per-model", [file]);
+      const bag = await dagBag(3, dags);
+      expect(bag.tasks.sample_shop_analytics).toEqual({
+        "dbt_build.customer_orders": [],
+        "dbt_build.stg_customers": ["dbt_build.customer_orders"],
+        "dbt_build.stg_orders": ["dbt_build.customer_orders"],
+        extract_customers: ["load_customers"],
+        extract_orders: ["load_orders"],
+        load_customers: ["dbt_build.stg_customers", "dbt_build.stg_orders"],
+        load_orders: ["dbt_build.stg_customers", "dbt_build.stg_orders"],
+      });
+      const result = await dagsTest(dags, own.dir);
+      expect(result.tasks).toEqual({
+        "dbt_build.customer_orders": "success",
+        "dbt_build.stg_customers": "success",
+        "dbt_build.stg_orders": "success",
+        extract_customers: "success",
+        extract_orders: "success",
+        load_customers: "success",
+        load_orders: "success",
+      });
+      expect(result.exit_code).toBe(0);
+      expect(await mart(own.dir)).toEqual([{ customers: 250, orders: expect.any(Number) }]);
+    } finally {
+      await own.remove();
+    }
   });
 });
 

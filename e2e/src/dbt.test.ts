@@ -8,7 +8,8 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repo, sandbox, xo } from "./helpers.js";
+import { readFile, writeFile } from "node:fs/promises";
+import { repo, run, sandbox, xo } from "./helpers.js";
 
 const TOKEN = "dbt-e2e-token";
 const DBT_BIN = path.join(repo, ".venv/dbt/bin");
@@ -72,12 +73,40 @@ describe("the ingest -> dbt example", () => {
   });
 
   it("fails the step naming the failing dbt test", async () => {
-    const { writeFile } = await import("node:fs/promises");
     await writeFile(path.join(project.dir, "dbt/tests/no_big_orders.sql"), "select * from {{ ref('stg_orders') }} where amount > 100\n");
     const result = await xo(["run", "shop-analytics.yaml", "--date", "2026-01-15"], { cwd: project.dir, env });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/XO_DBT_FAILED/);
     expect(result.stderr).toMatch(/test no_big_orders \(fail\): Got \d+ results?, configured to fail if != 0/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("render: per_model and generate-dags --check", () => {
+  it("finds the DAG stale when the dbt project's manifest changes", async () => {
+    const own = await sandbox({}, { copyExamples: true });
+    try {
+      const parse = async () => {
+        const r = await run(path.join(DBT_BIN, "dbt"), ["parse", "--project-dir", path.join(own.dir, "dbt"), "--profiles-dir", own.dir], { env: { ...env, PATH: process.env.PATH } });
+        expect(r.code).toBe(0);
+      };
+      await writeFile(path.join(own.dir, "profiles.yml"), "shop_analytics:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: parse-only.duckdb }\n");
+      await parse();
+      const file = path.join(own.dir, "shop-analytics.yaml");
+      await writeFile(file, (await readFile(file, "utf8")).replace("      project_dir: dbt\n", "      project_dir: dbt\n      render: per_model\n"));
+      const dags = path.join(own.dir, "dags");
+      expect((await xo(["generate-dags", file, "-o", dags], { cwd: own.dir })).code).toBe(0);
+      expect((await xo(["generate-dags", file, "-o", dags, "--check"], { cwd: own.dir })).code).toBe(0);
+
+      await writeFile(path.join(own.dir, "dbt/models/marts/country_revenue.sql"), "select country, sum(amount) as amount from {{ ref('customer_orders') }} group by 1\n");
+      await parse();
+      const check = await xo(["generate-dags", file, "-o", dags, "--check"], { cwd: own.dir });
+      expect(check.code).toBe(1);
+      expect(check.stdout + check.stderr).toMatch(/sample_shop_analytics\.py/);
+      expect((await xo(["generate-dags", file, "-o", dags], { cwd: own.dir })).code).toBe(0);
+      expect(await readFile(path.join(dags, "sample_shop_analytics.py"), "utf8")).toContain('"country_revenue"');
+    } finally {
+      await own.remove();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { joinUri, safeRunId, type StepContext, type StepResult, type StepType } from "@xo-foundry/core";
+import { perModelTasks } from "./per-model.js";
 import { DbtError } from "./errors.js";
 import { asList, coreOptions, type CoreCommand, type CoreOptions } from "./options.js";
 import { chooseSink, GENERATED_TARGET, profileOutput, writeProfiles, type GeneratedProfiles, type ProfileOutput } from "./profiles.js";
@@ -37,6 +38,7 @@ export function coreStep(command: CoreCommand): StepType<CoreOptions> {
     description: DESCRIPTIONS[command],
     options: coreOptions,
     run: (ctx) => runDbt(command, ctx),
+    expand: (input) => (input.options.render === "per_model" ? perModelTasks(command, input) : undefined),
   };
 }
 

@@ -15,6 +15,11 @@ export const DBT_ERRORS = {
     "dbt ran, and models, tests, seeds or snapshots failed. The message names each failing node with dbt's own message; run_results.json is kept with the run's artifacts in the landing zone.",
   XO_DBT_ERROR:
     "dbt stopped before running nodes (a project, profile or compilation error). The message quotes dbt's last log lines; run the same dbt command locally to see the whole output.",
+  XO_DBT_MANIFEST_INVALID:
+    "`render: per_model` could not read the compiled manifest.json. Run `dbt parse` (or `dbt compile`) in the dbt project and generate the DAGs again, or set `manifest` to where your manifest is.",
+  XO_DBT_SELECTION_UNSUPPORTED:
+    "`render: per_model` evaluates `select` and `exclude` itself, from the manifest: model names, packages and fqn paths, `tag:`, `path:`, `fqn:`, `package:`, `resource_type:`, `config.materialized:`, the `+` and `n+` graph operators, `@`, unions (spaces or a list) and intersections (commas). Rewrite the selection with those, or use `render: single`.",
+  XO_DBT_SELECTION_EMPTY: "`render: per_model` found no model of the manifest matching `select` and `exclude`. Check the selection with `dbt ls --select ...`, or run `dbt parse` again if models were added since.",
 } as const satisfies Readonly<Record<`XO_DBT_${string}`, string>>;
 
 export type DbtErrorCode = keyof typeof DBT_ERRORS;

@@ -43,6 +43,17 @@ export const coreOptions = z.strictObject({
       "The dbt executable: `dbt` on PATH, a path (relative to the project) such as `.venv/bin/dbt`, or a command as a list (`[uv, run, dbt]`). One that cannot be started fails the step with XO_DBT_EXECUTABLE_NOT_FOUND.",
     ),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}).describe("Extra environment variables for dbt (for `env_var()` in the project)."),
+  render: z
+    .enum(["single", "per_model"])
+    .default("single")
+    .describe(
+      "single: one task runs the whole selection. per_model: one Airflow task per selected model (running it and its tests), wired by dbt's graph, read from the compiled manifest when the DAG is generated; `generate-dags --check` sees a changed manifest.",
+    ),
+  manifest: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The compiled manifest.json that `render: per_model` reads, relative to the project; defaults to target/manifest.json in the dbt project (`dbt parse` writes it)."),
 });
 
 export type CoreOptions = z.output<typeof coreOptions>;
