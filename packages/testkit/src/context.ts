@@ -102,6 +102,8 @@ export interface StepContextOverrides<Options> extends StreamContextOverrides {
   readonly warehouses?: Readonly<Record<string, Warehouse>>;
   readonly landing?: { readonly root: string; readonly store: LandingStore };
   readonly state?: StateStore;
+  /** The step's connection (a step type with `connection: "required"` gets one). */
+  readonly connection?: Connection;
 }
 
 /** A complete StepContext for unit-testing a step type's `run` outside the runtime. */
@@ -120,7 +122,7 @@ export function stepContext<Options>(overrides: StepContextOverrides<Options>): 
     projectDir: base.projectDir,
     taskId: overrides.taskId ?? "step_under_test",
     options: overrides.options,
-    connection: undefined,
+    connection: overrides.connection,
     window: base.window,
     runId: base.runId,
     log: base.log,

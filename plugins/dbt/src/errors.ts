@@ -20,6 +20,11 @@ export const DBT_ERRORS = {
   XO_DBT_SELECTION_UNSUPPORTED:
     "`render: per_model` evaluates `select` and `exclude` itself, from the manifest: model names, packages and fqn paths, `tag:`, `path:`, `fqn:`, `package:`, `resource_type:`, `config.materialized:`, the `+` and `n+` graph operators, `@`, unions (spaces or a list) and intersections (commas). Rewrite the selection with those, or use `render: single`.",
   XO_DBT_SELECTION_EMPTY: "`render: per_model` found no model of the manifest matching `select` and `exclude`. Check the selection with `dbt ls --select ...`, or run `dbt parse` again if models were added since.",
+  XO_DBT_CLOUD_FAILED:
+    "The dbt Cloud run ended in error or was cancelled. The message names the run and its link, the failing nodes from its run_results.json, and the failed step with its last log lines; the run's artifacts are kept with the run in the landing zone.",
+  XO_DBT_CLOUD_TIMEOUT: "The dbt Cloud run did not finish within `timeout_seconds`, and was cancelled. Raise `timeout_seconds`, or look at the run in dbt Cloud.",
+  XO_DBT_CLOUD_REQUEST_FAILED:
+    "dbt Cloud refused a request (a wrong account id, job id or token), or was unreachable or failing after the retries. The message quotes dbt Cloud's status and message; check the connection (host, login = account id, password = API token) and the job id.",
 } as const satisfies Readonly<Record<`XO_DBT_${string}`, string>>;
 
 export type DbtErrorCode = keyof typeof DBT_ERRORS;
