@@ -1,4 +1,5 @@
-// The N equivalent pipelines of the parse benchmark, written three ways:
+// The N equivalent pipelines of the parse benchmark, written three ways (the "dbt" scenario
+// adds a dbt step rendered per model, and compares xo-foundry with hand-written only):
 //   xo-foundry  - a project (package.json + xo-foundry.yaml + one pipeline YAML each) that
 //                 `xo-foundry generate-dags` turns into one DAG file per pipeline;
 //   dag-factory - one dag-factory 1.1.0 YAML per pipeline plus the single loader .py that
@@ -8,15 +9,24 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-export const TASKS_PER_DAG = 4;
 
 /** Pipeline names p0000, p0001, ... (four digits, more if N > 10000). */
 export function pipelineName(i, n) {
   return `p${String(i).padStart(Math.max(4, String(n - 1).length), "0")}`;
 }
 
-/** What every variant must express for pipeline `name` (the shape of examples/sample-shop.yaml). */
-export function pipelineSpec(name) {
+/**
+ * The synthetic dbt project of the "dbt" scenario: `models` models m00, m01, ... where model
+ * i > 0 selects from model (i - 1) / 2, a binary tree as wide as it is deep.
+ */
+export function dbtModelParents(models) {
+  return Array.from({ length: models }, (_, i) => (i === 0 ? [] : [Math.floor((i - 1) / 2)]));
+}
+
+const modelName = (i) => `m${String(i).padStart(2, "0")}`;
+
+/** What every variant must express for pipeline `name` (the shape of examples/sample-shop.yaml, plus `dbtModels` per-model dbt tasks). */
+export function pipelineSpec(name, { dbtModels = 0 } = {}) {
   const task = (id, upstream) => ({
     id,
     upstream,
@@ -45,8 +55,32 @@ export function pipelineSpec(name) {
       task("load_customers", ["extract_customers"]),
       task("extract_orders", []),
       task("load_orders", ["extract_orders"]),
+      // The dbt step after the loads, one task per model in its task group.
+      ...dbtModelParents(dbtModels).map((parents, i) =>
+        task(`dbt_build.${modelName(i)}`, parents.length ? parents.map((p) => `dbt_build.${modelName(p)}`) : ["load_customers", "load_orders"]),
+      ),
     ],
   };
+}
+
+/** A compiled manifest.json for the synthetic dbt project (the fields render: per_model reads). */
+export function dbtManifest(models) {
+  const nodes = {};
+  dbtModelParents(models).forEach((parents, i) => {
+    const name = modelName(i);
+    nodes[`model.bench.${name}`] = {
+      unique_id: `model.bench.${name}`,
+      resource_type: "model",
+      name,
+      package_name: "bench",
+      fqn: ["bench", "marts", name],
+      tags: [],
+      original_file_path: `models/marts/${name}.sql`,
+      config: { materialized: "table", enabled: true },
+      depends_on: { nodes: parents.map((p) => `model.bench.${modelName(p)}`) },
+    };
+  });
+  return { metadata: { dbt_version: "1.11.16" }, nodes, sources: {} };
 }
 
 // JSON string literals are valid YAML double-quoted scalars and valid Python literals for
@@ -141,11 +175,26 @@ source:
 `;
 }
 
-export async function writeXoProject(dir, specs) {
+/** The dbt step of the "dbt" scenario: `dbt build` of the project in dbt/, one task per model. */
+const XO_DBT_STEP = `
+steps:
+  - id: dbt_build
+    uses: dbt.build
+    after: ["load_*"]
+    with: { project_dir: dbt, render: per_model }
+`;
+
+export async function writeXoProject(dir, specs, { dbtModels = 0 } = {}) {
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, "package.json"), JSON.stringify(XO_PACKAGE_JSON, null, 2) + "\n");
+  const pkg = dbtModels ? { ...XO_PACKAGE_JSON, dependencies: { ...XO_PACKAGE_JSON.dependencies, "@xo-foundry/plugin-dbt": "*" } } : XO_PACKAGE_JSON;
+  await writeFile(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   await writeFile(path.join(dir, "xo-foundry.yaml"), xoProjectYaml(specs[0]));
-  for (const spec of specs) await writeFile(path.join(dir, `${spec.name}.yaml`), xoPipelineYaml(spec));
+  if (dbtModels) {
+    await mkdir(path.join(dir, "dbt/target"), { recursive: true });
+    await writeFile(path.join(dir, "dbt/dbt_project.yml"), "name: bench\nversion: '1.0.0'\nconfig-version: 2\nprofile: bench\n");
+    await writeFile(path.join(dir, "dbt/target/manifest.json"), JSON.stringify(dbtManifest(dbtModels)));
+  }
+  for (const spec of specs) await writeFile(path.join(dir, `${spec.name}.yaml`), xoPipelineYaml(spec) + (dbtModels ? XO_DBT_STEP : ""));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -223,24 +272,27 @@ export function handWrittenDag(spec) {
   const env = Object.entries(spec.env)
     .map(([k, v]) => `    ${quote(k)}: ${quote(v)},`)
     .join("\n");
-  const tasks = spec.tasks
-    .map(
-      (t) => `    ${t.id} = BashOperator(
-        task_id=${quote(t.id)},
-        bash_command=${pySingleQuoted(t.bash)},
-        env=ENV,
-        append_env=True,
-    )`,
-    )
-    .join("\n");
+  // A task `group.name` is `name` inside `with TaskGroup("group"):`, as a person writes it.
+  const variable = (id) => id.replace(".", "__");
+  const operator = (t, indent) => `${indent}${variable(t.id)} = BashOperator(
+${indent}    task_id=${quote(t.id.includes(".") ? t.id.split(".")[1] : t.id)},
+${indent}    bash_command=${pySingleQuoted(t.bash)},
+${indent}    env=ENV,
+${indent}    append_env=True,
+${indent})`;
+  const groups = [...new Set(spec.tasks.filter((t) => t.id.includes(".")).map((t) => t.id.split(".")[0]))];
+  const tasks = [
+    ...spec.tasks.filter((t) => !t.id.includes(".")).map((t) => operator(t, "    ")),
+    ...groups.map((g) => `    with TaskGroup(${quote(g)}):\n${spec.tasks.filter((t) => t.id.startsWith(`${g}.`)).map((t) => operator(t, "        ")).join("\n")}`),
+  ].join("\n");
   const deps = spec.tasks
-    .flatMap((t) => t.upstream.map((u) => `    ${u} >> ${t.id}`))
+    .flatMap((t) => t.upstream.map((u) => `    ${variable(u)} >> ${variable(t.id)}`))
     .join("\n");
   return `import datetime
 
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG${groups.length ? ", TaskGroup" : ""}
 
 ENV = {
 ${env}

@@ -3,8 +3,11 @@
 // as xo-foundry-generated DAG files, as dag-factory YAML, and as hand-written DAG files.
 // See tools/bench/README.md. Usage:
 //
-//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--json] [--keep] [--smoke]
+//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--scenario all] [--models 20] [--json] [--keep] [--smoke]
 //
+// Scenario "ingest": the three variants of an ingest pipeline (4 tasks). Scenario "dbt": the same
+// pipelines with a dbt step rendered per model (render: per_model, --models tasks in a task
+// group, from a compiled manifest), against the same DAGs written by hand.
 // Every measurement is a fresh Python process of the Airflow 3 venv; the three variants of
 // one size run interleaved (rotating order) in this one process tree, so they share the
 // machine's state. Only the DagBag fill is timed (see measure_dagbag.py). This is a
@@ -17,7 +20,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
-  TASKS_PER_DAG,
   pipelineName,
   pipelineSpec,
   writeDagFactoryFolder,
@@ -32,7 +34,7 @@ const CLI = path.join(REPO, "packages/cli/bin/xo-foundry.js");
 const MEASURE = path.join(HERE, "measure_dagbag.py");
 const DEFAULT_PYTHON = path.join(REPO, ".venv/airflow3/bin/python");
 
-const VARIANTS = [
+const ALL_VARIANTS = [
   { id: "hand-written", label: "hand-written" },
   { id: "xo-foundry", label: "xo-foundry" },
   { id: "dag-factory", label: "dag-factory" },
@@ -43,6 +45,9 @@ const USAGE = `usage: node tools/bench/parse/run.mjs [options]
   --sizes LIST     pipeline counts to measure (default 10,100,1000)
   --repeats N      timed fresh-process runs per variant and size; the median is reported
                    (default 5; one untimed verification run comes first)
+  --scenario S     ingest (4 tasks per DAG; hand-written, xo-foundry, dag-factory), dbt (the same
+                   plus a dbt step rendered per model; hand-written and xo-foundry), or all (default)
+  --models M       dbt models per pipeline in the dbt scenario (default 20)
   --smoke          only the smallest size, 1 repeat: every check, no timing worth reading
   --python PATH    Python of the Airflow 3 venv (default .venv/airflow3/bin/python)
   --json           print the results as JSON on stdout (progress still goes to stderr)
@@ -56,6 +61,8 @@ function parseOptions(argv) {
       sizes: { type: "string", default: "10,100,1000" },
       repeats: { type: "string", default: "5" },
       smoke: { type: "boolean", default: false },
+      scenario: { type: "string", default: "all" },
+      models: { type: "string", default: "20" },
       python: { type: "string", default: DEFAULT_PYTHON },
       json: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
@@ -63,8 +70,14 @@ function parseOptions(argv) {
     },
     strict: true,
   });
-  return { ...values, ...sizesAndRepeats(values) };
+  if (!["ingest", "dbt", "all"].includes(values.scenario)) fail(`--scenario: ingest, dbt or all, got ${values.scenario}`);
+  const models = Number(values.models);
+  if (!Number.isInteger(models) || models < 1 || models > 100) fail(`--models: an integer from 1 to 100, got ${values.models}`);
+  const scenarios = values.scenario === "all" ? ["ingest", "dbt"] : [values.scenario];
+  return { ...values, models, scenarios, ...sizesAndRepeats(values) };
 }
+
+const INGEST_TASKS = 4;
 
 // ---------------------------------------------------------------------------------------
 // Child processes
@@ -96,10 +109,10 @@ function airflowEnv(airflowHome, dagFolder) {
   };
 }
 
-async function measure(ctx, variant, folder, n, { fingerprint }) {
+async function measure(ctx, variant, folder, n, { fingerprint, tasks }) {
   const out = path.join(ctx.tmpRoot, "result.json");
   rmSync(out, { force: true });
-  const args = [MEASURE, folder, out, "--expect-dags", String(n), "--expect-tasks", String(TASKS_PER_DAG)];
+  const args = [MEASURE, folder, out, "--expect-dags", String(n), "--expect-tasks", String(tasks)];
   if (fingerprint) args.push("--fingerprint");
   const res = await run(ctx.python, args, { env: airflowEnv(ctx.airflowHome, folder), cwd: ctx.tmpRoot });
   const result = existsSync(out) ? JSON.parse(await readFile(out, "utf8")) : null;
@@ -138,18 +151,22 @@ function firstDifference(a, b, where = "") {
 // ---------------------------------------------------------------------------------------
 // One size
 
-async function benchSize(ctx, n) {
-  const specs = Array.from({ length: n }, (_, i) => pipelineSpec(pipelineName(i, n)));
-  const base = path.join(ctx.tmpRoot, `n${n}`);
-  const project = path.join(ctx.xoRoot, `n${n}`);
+async function benchSize(ctx, n, scenario) {
+  const dbtModels = scenario === "dbt" ? ctx.models : 0;
+  const tasksPerDag = INGEST_TASKS + dbtModels;
+  // dag-factory has no dbt rendering of its own; the dbt scenario compares with hand-written only.
+  const VARIANTS = scenario === "dbt" ? ALL_VARIANTS.filter((v) => v.id !== "dag-factory") : ALL_VARIANTS;
+  const specs = Array.from({ length: n }, (_, i) => pipelineSpec(pipelineName(i, n), { dbtModels }));
+  const base = path.join(ctx.tmpRoot, `${scenario}-n${n}`);
+  const project = path.join(ctx.xoRoot, `${scenario}-n${n}`);
   const folders = {
     "hand-written": path.join(base, "hand-written"),
     "xo-foundry": path.join(base, "xo-foundry"),
     "dag-factory": path.join(base, "dag-factory"),
   };
-  log(`\nN=${n}: writing ${n} pipelines three ways`);
-  await writeXoProject(project, specs);
-  await writeDagFactoryFolder(folders["dag-factory"], specs);
+  log(`\n${scenario}, N=${n}: writing ${n} pipelines ${VARIANTS.length === 3 ? "three" : "two"} ways${dbtModels ? `, each with ${dbtModels} dbt models rendered per model` : ""}`);
+  await writeXoProject(project, specs, { dbtModels });
+  if (VARIANTS.some((v) => v.id === "dag-factory")) await writeDagFactoryFolder(folders["dag-factory"], specs);
   await writeHandWrittenFolder(folders["hand-written"], specs);
 
   // The build step, outside the parse measurement; timed once, for information only.
@@ -164,7 +181,7 @@ async function benchSize(ctx, n) {
   // Untimed verification: every bag is complete and the three build the same DAGs.
   const prints = {};
   for (const v of VARIANTS) {
-    const r = await measure(ctx, v, folders[v.id], n, { fingerprint: true });
+    const r = await measure(ctx, v, folders[v.id], n, { fingerprint: true, tasks: tasksPerDag });
     prints[v.id] = r;
     ctx.versions = { airflow: r.airflow_version, python: r.python, dagFactory: r.dag_factory_version };
   }
@@ -177,7 +194,7 @@ async function benchSize(ctx, n) {
       );
     }
   }
-  log(`  verified: ${n} DAGs x ${TASKS_PER_DAG} tasks, no import errors, identical DAGs in all three folders`);
+  log(`  verified: ${n} DAGs x ${tasksPerDag} tasks, no import errors, identical DAGs in all ${VARIANTS.length} folders`);
 
   // Timed repeats, interleaved with a rotating order.
   const samples = Object.fromEntries(VARIANTS.map((v) => [v.id, []]));
@@ -185,7 +202,7 @@ async function benchSize(ctx, n) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
     const parts = [];
     for (const v of order) {
-      const res = await measure(ctx, v, folders[v.id], n, { fingerprint: false });
+      const res = await measure(ctx, v, folders[v.id], n, { fingerprint: false, tasks: tasksPerDag });
       samples[v.id].push(res);
       parts.push(`${v.label} ${fmt(ms(res.fill_wall_s))} ms`);
     }
@@ -216,19 +233,21 @@ async function benchSize(ctx, n) {
     };
   }
   return {
+    scenario,
     n,
+    tasksPerDag,
     repeats: ctx.repeats,
     generateMs,
     variants,
     ratios: {
       xoFoundryOverHandWritten: variants["xo-foundry"].totalMs / variants["hand-written"].totalMs,
-      dagFactoryOverXoFoundry: variants["dag-factory"].totalMs / variants["xo-foundry"].totalMs,
+      ...(variants["dag-factory"] ? { dagFactoryOverXoFoundry: variants["dag-factory"].totalMs / variants["xo-foundry"].totalMs } : {}),
     },
   };
 }
 
 function printSize(r) {
-  const rows = VARIANTS.map((v) => {
+  const rows = ALL_VARIANTS.filter((v) => r.variants[v.id]).map((v) => {
     const x = r.variants[v.id];
     return [
       v.label,
@@ -243,11 +262,11 @@ function printSize(r) {
     ];
   });
   const header = ["variant", "files", "total ms (min-max)", "per file ms", "median file ms", "per DAG ms", "DAGs", "tasks", "import errors"];
-  console.log(`\nN = ${r.n} pipelines, ${TASKS_PER_DAG} tasks each: DagBag fill, median of ${r.repeats} fresh processes`);
+  console.log(`\n${r.scenario}: N = ${r.n} pipelines, ${r.tasksPerDag} tasks each: DagBag fill, median of ${r.repeats} fresh processes`);
   console.log(table(rows, header));
   console.log(
     `ratios: xo-foundry / hand-written = ${fmt(r.ratios.xoFoundryOverHandWritten, 2)}x` +
-      `   dag-factory / xo-foundry = ${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x`,
+      (r.ratios.dagFactoryOverXoFoundry !== undefined ? `   dag-factory / xo-foundry = ${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x` : ""),
   );
 }
 
@@ -324,7 +343,7 @@ async function main() {
     );
     log(`machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.os}`);
     const results = [];
-    for (const n of ctx.sizes) results.push(await benchSize(ctx, n));
+    for (const scenario of ctx.scenarios) for (const n of ctx.sizes) results.push(await benchSize(ctx, n, scenario));
     const elapsedS = (Date.now() - started) / 1000;
     const report = {
       benchmark: "parse",
@@ -354,14 +373,16 @@ async function main() {
       console.log(
         table(
           results.map((r) => [
+            r.scenario,
             r.n,
+            r.tasksPerDag,
             fmt(r.variants["hand-written"].totalMs),
             fmt(r.variants["xo-foundry"].totalMs),
-            fmt(r.variants["dag-factory"].totalMs),
+            r.variants["dag-factory"] ? fmt(r.variants["dag-factory"].totalMs) : "-",
             `${fmt(r.ratios.xoFoundryOverHandWritten, 2)}x`,
-            `${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x`,
+            r.ratios.dagFactoryOverXoFoundry !== undefined ? `${fmt(r.ratios.dagFactoryOverXoFoundry, 2)}x` : "-",
           ]),
-          ["N", "hand-written ms", "xo-foundry ms", "dag-factory ms", "xo-foundry / hand-written", "dag-factory / xo-foundry"],
+          ["scenario", "N", "tasks/DAG", "hand-written ms", "xo-foundry ms", "dag-factory ms", "xo-foundry / hand-written", "dag-factory / xo-foundry"],
         ),
       );
       console.log(`\nchecks passed; wall time of the whole benchmark: ${fmt(elapsedS, 0)} s`);
