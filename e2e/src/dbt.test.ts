@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { repo, run, sandbox, xo } from "./helpers.js";
 
 const TOKEN = "dbt-e2e-token";
@@ -105,6 +105,55 @@ describe("render: per_model and generate-dags --check", () => {
       expect(check.stdout + check.stderr).toMatch(/sample_shop_analytics\.py/);
       expect((await xo(["generate-dags", file, "-o", dags], { cwd: own.dir })).code).toBe(0);
       expect(await readFile(path.join(dags, "sample_shop_analytics.py"), "utf8")).toContain('"country_revenue"');
+    } finally {
+      await own.remove();
+    }
+  });
+});
+
+describe("xo-foundry dbt sources", () => {
+  it("writes the sources dbt does not declare, which dbt parses, reports sources no pipeline loads, and --check finds it stale", async () => {
+    const own = await sandbox({}, { copyExamples: true });
+    try {
+      // The dbt project declares customers (and a refunds table nothing loads); orders is left to xo-foundry.
+      await writeFile(
+        path.join(own.dir, "dbt/models/staging/sources.yml"),
+        "version: 2\nsources:\n  - name: shop\n    schema: main\n    tables:\n      - name: customers\n      - name: refunds\n",
+      );
+      await writeFile(
+        path.join(own.dir, "dbt/models/staging/stg_orders.sql"),
+        (await readFile(path.join(own.dir, "dbt/models/staging/stg_orders.sql"), "utf8")).replace("source('shop', 'orders')", "source('sample_shop_analytics', 'orders')"),
+      );
+      const first = await xo(["dbt", "sources", "--json"], { cwd: own.dir });
+      expect(first.code).toBe(0);
+      const report = JSON.parse(first.stdout) as { change: string; generated: { table: string }[]; declared: { table: { table: string }; by: { source: string } }[]; unloaded: { table: string }[] };
+      expect(report.change).toBe("written");
+      expect(report.generated.map((t) => t.table)).toEqual(["orders"]);
+      expect(report.declared.map((d) => [d.table.table, d.by.source])).toEqual([["customers", "shop"]]);
+      expect(report.unloaded.map((t) => t.table)).toEqual(["refunds"]);
+      const file = path.join(own.dir, "dbt/models/_xo_foundry_sources.yml");
+      expect(await readFile(file, "utf8")).toContain("- name: sample_shop_analytics\n");
+
+      // dbt itself reads the generated file: the model that selects from it parses.
+      // In a hidden folder: pipeline discovery would read a profiles.yml in the project folder as a pipeline.
+      await mkdir(path.join(own.dir, ".profiles"));
+      await writeFile(path.join(own.dir, ".profiles/profiles.yml"), "shop_analytics:\n  target: dev\n  outputs:\n    dev: { type: duckdb, path: parse-only.duckdb }\n");
+      const parse = await run(path.join(DBT_BIN, "dbt"), ["parse", "--project-dir", path.join(own.dir, "dbt"), "--profiles-dir", path.join(own.dir, ".profiles")], { env: { ...env, PATH: process.env.PATH } });
+      expect(parse.code, parse.stdout).toBe(0);
+
+      expect((await xo(["dbt", "sources", "--check"], { cwd: own.dir })).code).toBe(0);
+      const pipeline = path.join(own.dir, "shop-analytics.yaml");
+      await writeFile(pipeline, (await readFile(pipeline, "utf8")).replace("        table: orders\n", "        table: orders_v2\n"));
+      const stale = await xo(["dbt", "sources", "--check"], { cwd: own.dir });
+      expect(stale.code).toBe(1);
+      expect(stale.stdout).toContain("dbt/models/_xo_foundry_sources.yml is stale: run `xo-foundry dbt sources` and commit the result");
+
+      // A file of that name that xo-foundry did not write is never replaced.
+      await writeFile(file, "version: 2\n# mine\n");
+      const refused = await xo(["dbt", "sources"], { cwd: own.dir });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain("exists and was not written by xo-foundry");
+      expect(await readFile(file, "utf8")).toBe("version: 2\n# mine\n");
     } finally {
       await own.remove();
     }

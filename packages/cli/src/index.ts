@@ -102,6 +102,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       set(await taskCommand(file, taskId, o));
     });
 
+  program
+    .command("dbt")
+    .description("dbt helpers for the project's pipelines")
+    .command("sources")
+    .description("write the dbt sources of the tables the pipelines load (a file xo-foundry owns), and report tables dbt does not declare and dbt sources no pipeline loads")
+    .argument("[project]", "project directory (default: the current directory)")
+    .option("--dbt-project <dir>", "the dbt project (default: the project folder, or its only subfolder with dbt_project.yml)")
+    .option("--check", "write nothing; exit 1 when the sources file is missing or stale")
+    .addOption(json)
+    .action(async (dir: string | undefined, o) => {
+      const { dbtSourcesCommand } = await import("./commands/dbt-sources.js");
+      set(await dbtSourcesCommand(dir, o));
+    });
+
   const state = program.command("state").description("show or change the saved state (cursors) of a pipeline's incremental streams");
   state
     .command("show")

@@ -9,6 +9,7 @@ export { DBT_ERRORS, DbtError, type DbtErrorCode } from "./errors.js";
 export { coreOptions, CORE_COMMANDS, type CoreCommand, type CoreOptions } from "./options.js";
 export { cloudOptions, dbtCloudRun, type CloudOptions } from "./cloud.js";
 export { artifactsUri, coreStep, dbtArguments, runVars } from "./core.js";
+export { planSources, sourcesYaml, SOURCES_FILE, SOURCES_HEADER, type DeclaredTable, type LoadedTable, type SourcesPlan } from "./sources.js";
 export { failureReport, parseRunResults, runSummary, writtenDatasets, type NodeResult, type RunResults } from "./results.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
