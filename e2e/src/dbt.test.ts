@@ -6,10 +6,9 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { repo, run, sandbox, xo } from "./helpers.js";
+import { queryDuckDb, repo, run, sandbox, xo } from "./helpers.js";
 
 const TOKEN = "dbt-e2e-token";
 const DBT_BIN = path.join(repo, ".venv/dbt/bin");
@@ -39,16 +38,7 @@ afterAll(async () => {
   await project?.remove();
 });
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path.join(project.dir, ".xo-foundry/analytics.duckdb"), { access_mode: "READ_ONLY" });
-  const c = await instance.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
+const query = (sql: string) => queryDuckDb(path.join(project.dir, ".xo-foundry/analytics.duckdb"), sql);
 
 describe("the ingest -> dbt example", () => {
   it("loads the shop's tables, then builds the dbt project over them; a re-run of the date changes nothing", async () => {

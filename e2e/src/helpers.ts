@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile, cp } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const cliBin = path.join(repo, "packages/cli/bin/xo-foundry.js");
@@ -79,4 +80,16 @@ export async function pythonParseErrors(files: readonly string[]): Promise<Recor
     "import ast,json,sys\nerrs={}\nfor f in sys.argv[1:]:\n  try: ast.parse(open(f,encoding='utf-8').read(), filename=f)\n  except SyntaxError as e: errs[f]=str(e)\nprint(json.dumps(errs))",
     files,
   )) as Record<string, string>;
+}
+
+/** The rows of a query on a DuckDB file, opened read-only (as JSON values). */
+export async function queryDuckDb(database: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(database, { access_mode: "READ_ONLY" });
+  const c = await instance.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
 }

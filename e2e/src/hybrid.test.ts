@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { cliBin, pythonParseErrors, repo, sandbox, xo } from "./helpers.js";
+import { cliBin, pythonParseErrors, queryDuckDb, repo, sandbox, xo } from "./helpers.js";
 
 const TOKEN = "hybrid-e2e-token";
 
@@ -37,16 +36,7 @@ async function ordersUpdatedBefore(iso: string): Promise<{ id: number; updated_a
   return orders.filter((o) => Date.parse(o.updated_at) < Date.parse(iso));
 }
 
-async function query(database: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(database, { access_mode: "READ_ONLY" });
-  const c = await instance.connect();
-  try {
-    return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
+const query = queryDuckDb;
 
 describe("a step type from a third-party package", () => {
   // A plugin as someone outside this repository would publish it: plain ESM, its own npm name.
