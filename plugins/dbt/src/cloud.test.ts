@@ -72,7 +72,14 @@ describeStep(
 
 describe("dbt_cloud.run", () => {
   it("triggers the job with the overrides, follows the run to success and keeps its artifacts", async () => {
-    cloud.script(JOB, { statuses: [1, 2, 3, 3, 10], artifacts: { "run_results.json": RUN_RESULTS(), "manifest.json": { nodes: {} } } });
+    cloud.script(JOB, {
+      statuses: [1, 2, 3, 3, 10],
+      artifacts: { "run_results.json": RUN_RESULTS(), "manifest.json": { nodes: {} } },
+      steps: [
+        { name: "Clone git repository", status: 10, logs: "cloned" },
+        { name: "Invoke dbt with `dbt build`", status: 10, logs: "Done. PASS=3" },
+      ],
+    });
     const ctx = context({ git_branch: "release", schema_override: "dbt_ci", steps_override: ["dbt build -s tag:daily"], threads_override: 8, cause: "daily load finished" });
     const result = await dbtCloudRun.run(ctx);
 
@@ -83,8 +90,9 @@ describe("dbt_cloud.run", () => {
     const kept = fileURLToPath(artifactsUri(ctx));
     expect(JSON.parse(await readFile(`${kept}/run_results.json`, "utf8"))).toEqual(RUN_RESULTS());
     expect(JSON.parse(await readFile(`${kept}/manifest.json`, "utf8"))).toEqual({ nodes: {} });
+    expect(await readFile(`${kept}/run_steps.log`, "utf8")).toBe("== Clone git repository (Success)\ncloned\n\n== Invoke dbt with `dbt build` (Success)\nDone. PASS=3\n");
     expect(ctx.log.infos).toEqual(expect.arrayContaining(["dbt Cloud run 70000001: Starting", "dbt Cloud run 70000001: Running", "dbt Cloud run 70000001: Success"]));
-    expect(cloud.requests.filter((r) => r.method === "GET" && r.path.endsWith("/runs/70000001/"))).toHaveLength(5);
+    expect(cloud.requests.filter((r) => r.method === "GET" && r.path.endsWith("/runs/70000001/") && !r.query.include_related)).toHaveLength(5);
   });
 
   it("fails naming the failing test and the failed step when the run ends in error", async () => {

@@ -103,10 +103,15 @@ async function runCloudJob(ctx: StepContext<CloudOptions>): Promise<StepResult> 
   }
 
   const results = await keepArtifacts(api, ctx, run);
+  // The steps' logs, kept next to the artifacts: dbt Cloud's own record of what ran.
+  const detailed = await api.request<Run>("GET", `runs/${run.id}/?include_related=${encodeURIComponent('["run_steps"]')}`, ctx.signal).catch(() => run);
+  if (detailed.run_steps?.length) {
+    const text = detailed.run_steps.map((s) => `== ${s.name} (${STATUS[s.status as Status] ?? s.status})\n${s.logs ?? ""}`.trimEnd()).join("\n\n");
+    await ctx.landing.store.writeText(joinUri(artifactsUri(ctx), "run_steps.log"), `${text}\n`);
+  }
   if (run.status === 10) {
     return { summary: { job_id: o.job_id, run_id: run.id, status: "Success", ...(run.href ? { href: run.href } : {}), ...(results ? runSummary(`cloud job ${o.job_id}`, results) : {}) } };
   }
-  const detailed = await api.request<Run>("GET", `runs/${run.id}/?include_related=${encodeURIComponent('["run_steps"]')}`, ctx.signal).catch(() => run);
   const step = detailed.run_steps?.find((s) => s.status === 20);
   const stepText = step ? `\n  failed step: ${step.name}${step.logs ? `\n${tailLines(step.logs, 15)}` : ""}` : "";
   const what = run.status === 30 ? "was cancelled" : "failed";
