@@ -130,7 +130,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
     };
     const first = await hashes();
-    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "sample_shop_analytics", "shop_daily", "warbyparker_timestamps_daily"]);
     expect(await hashes()).toEqual(first);
   });
 });
