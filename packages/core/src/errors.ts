@@ -368,6 +368,23 @@ export function formatDiagnostic(d: Diagnostic): string {
  * A failure a plugin reported with its own code (one it lists in `errors`, or any
  * `XO_` code): the code survives, and the plugin and task are named.
  */
+/**
+ * A plugin's own coded error (a code starting XO_ or one the plugin declares in `errors`):
+ * its code, its message without the hint plugins often append (`\n  hint: ...`), and its
+ * hint (the error's `hint`, else that appended one, else the catalog's text). Undefined for
+ * any other error, which the caller reports under a core code.
+ */
+export function pluginErrorParts(
+  errors: Readonly<Record<string, string>> | undefined,
+  e: unknown,
+): { code: string; message: string; hint: string | undefined } | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !(code.startsWith("XO_") || errors?.[code] !== undefined)) return undefined;
+  const [message = "", inlineHint] = (e instanceof Error ? e.message : String(e)).split(/\n\s*hint: /);
+  const hint = (e as { hint?: unknown }).hint;
+  return { code, message: message.trim(), hint: (typeof hint === "string" ? hint : (inlineHint ?? errors?.[code])) || undefined };
+}
+
 export function pluginDiagnostic(p: { code: string; message: string; hint?: string | undefined; plugin: string; task?: string | undefined }): Diagnostic {
   const d: Record<string, unknown> = { code: p.code, severity: "error", message: p.message };
   if (p.hint) d.hint = p.hint;

@@ -6,7 +6,7 @@
  */
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
-import { diagnostic, pluginDiagnostic, XoError, type Diagnostic, type Location } from "./errors.js";
+import { diagnostic, pluginDiagnostic, pluginErrorParts, XoError, type Diagnostic, type Location } from "./errors.js";
 import type { ExpandedTask, JsonObject, ResolvedPipeline, StepType, TaskSpec, TemplateDefinition, XoPlugin } from "./plugin.js";
 import { redact } from "./redact.js";
 import { compareCodePoints } from "./python.js";
@@ -143,13 +143,9 @@ function expandSteps(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], loo
       const options: unknown = type.options.parse(step.with);
       expansion = type.expand({ stepId: step.id, options, pipeline: pipeline.config, projectDir: pipeline.projectDir });
     } catch (e) {
-      const code = (e as { code?: unknown } | null)?.code;
-      const [message = "", inlineHint] = (e instanceof Error ? e.message : String(e)).split(/\n\s*hint: /);
-      const detail = redact(message.trim());
-      if (typeof code === "string" && plugin && (code.startsWith("XO_") || plugin.errors?.[code] !== undefined)) {
-        const hint = (e as { hint?: unknown }).hint;
-        out.push({ ...pluginDiagnostic({ code, message: `step ${JSON.stringify(step.id)}: ${detail}`, hint: typeof hint === "string" ? hint : (inlineHint ?? plugin.errors?.[code]), plugin: label }), ...at });
-      } else out.push(diagnostic("XO_STEP_EXPANSION_INVALID", { step: step.id, plugin: label, detail }, at));
+      const own = plugin ? pluginErrorParts(plugin.errors, e) : undefined;
+      if (own) out.push({ ...pluginDiagnostic({ code: own.code, message: `step ${JSON.stringify(step.id)}: ${redact(own.message)}`, hint: own.hint, plugin: label }), ...at });
+      else out.push(diagnostic("XO_STEP_EXPANSION_INVALID", { step: step.id, plugin: label, detail: redact(e instanceof Error ? e.message : String(e)) }, at));
       return;
     }
     if (expansion === undefined) return;

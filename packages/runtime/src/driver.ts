@@ -4,7 +4,7 @@
  * errors (XoError) pass through untouched, and a plugin's own error codes survive
  * with the plugin's name instead of being flattened into XO_STEP_FAILED.
  */
-import { isXoError, pluginDiagnostic, redact, xoError, XoError, type Logger, type XoPlugin } from "@xo-foundry/core";
+import { isXoError, pluginDiagnostic, pluginErrorParts, redact, xoError, XoError, type Logger, type XoPlugin } from "@xo-foundry/core";
 
 export async function callHook<T>(plugin: XoPlugin, hook: string, task: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -34,21 +34,18 @@ export async function notify(plugin: XoPlugin, hook: string, task: string, log: 
 function hookError(plugin: XoPlugin, hook: string, task: string, e: unknown): XoError {
   if (isXoError(e)) return e;
   const label = `${plugin.name}@${plugin.version}`;
-  const code = (e as { code?: unknown } | null)?.code;
-  const raw = e instanceof Error ? e.message : String(e);
-  if (typeof code === "string" && (code.startsWith("XO_") || plugin.errors?.[code] !== undefined)) {
-    // Plugin errors often carry their hint in the message too; keep it once, as the hint.
-    const [message, inlineHint] = raw.split(/\n\s*hint: /);
-    const hint = (e as { hint?: unknown }).hint;
+  const own = pluginErrorParts(plugin.errors, e);
+  if (own) {
     return new XoError(
       pluginDiagnostic({
-        code,
-        message: redact(`task ${JSON.stringify(task)} failed in ${label} (${hook}): ${message!.trim()}`),
-        hint: redact(typeof hint === "string" ? hint : (inlineHint ?? plugin.errors?.[code] ?? "")) || undefined,
+        code: own.code,
+        message: redact(`task ${JSON.stringify(task)} failed in ${label} (${hook}): ${own.message}`),
+        hint: redact(own.hint ?? "") || undefined,
         plugin: label,
         task,
       }),
     );
   }
+  const raw = e instanceof Error ? e.message : String(e);
   return xoError("XO_STEP_FAILED", { plugin: label, hook, task, detail: redact(raw) });
 }
