@@ -87,6 +87,10 @@ describe("render: per_model and generate-dags --check", () => {
       const dags = path.join(own.dir, "dags");
       expect((await xo(["generate-dags", file, "-o", dags], { cwd: own.dir })).code).toBe(0);
       expect((await xo(["generate-dags", file, "-o", dags, "--check"], { cwd: own.dir })).code).toBe(0);
+      // dbt steps never ask to skip: every non-zero exit of a model's task is a failure.
+      const dag = await readFile(path.join(dags, "sample_shop_analytics.py"), "utf8");
+      expect(dag).toMatch(/with TaskGroup\(group_id="dbt_build"\)[\s\S]*task_id="customer_orders"/);
+      expect(dag).not.toContain("skip_on_exit_code");
 
       await writeFile(path.join(own.dir, "dbt/models/marts/country_revenue.sql"), "select country, sum(amount) as amount from {{ ref('customer_orders') }} group by 1\n");
       await parse();

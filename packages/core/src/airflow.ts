@@ -144,7 +144,7 @@ function localTaskId(task: TaskSpec): string {
 
 /** Tasks that may end as skipped: a `when:` condition, or a plugin step that can ask for it. */
 function maySkip(task: TaskSpec): boolean {
-  return task.when !== undefined || !(BUILTIN_STEPS as readonly string[]).includes(task.step);
+  return task.when !== undefined || (task.canSkip !== false && !(BUILTIN_STEPS as readonly string[]).includes(task.step));
 }
 
 /** Arguments every runner adds the same way: pool, trigger rule, skip code. */

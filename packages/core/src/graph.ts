@@ -116,7 +116,8 @@ export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefi
   if (diagnostics.length) return { tasks: [], diagnostics };
 
   diagnostics.push(...graphProblems(pipeline.config, expanded, where));
-  return { tasks: diagnostics.length ? [] : expanded, diagnostics };
+  if (diagnostics.length) return { tasks: [], diagnostics };
+  return { tasks: lookup ? expanded.map((t) => (lookup.step(t.step)?.canSkip === false ? { ...t, canSkip: false } : t)) : expanded, diagnostics };
 }
 
 /** The graph of a pipeline that passed validation; its problems, if any, are thrown. */

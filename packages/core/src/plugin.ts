@@ -349,6 +349,12 @@ export interface StepType<Options = any> {
   readonly options: OptionsSchema;
   /** Whether a connection is required (the step entry must then name one). */
   readonly connection?: "required" | "optional";
+  /**
+   * Whether `run` may ask for its task to end as skipped (StepResult.skip); default true.
+   * Step types that never skip say false: their Airflow tasks then fail, rather than skip,
+   * on every non-zero exit, and a skip they ask for anyway is an error.
+   */
+  readonly canSkip?: boolean;
   run(ctx: StepContext<Options>): Promise<StepResult>;
   /**
    * The tasks one configured step stands for, decided when the graph is built (validation,
@@ -418,6 +424,11 @@ export interface TaskSpec {
   /** Airflow task group, one level; the id then starts with `<group>.`. */
   readonly group?: string;
   readonly when?: WhenCondition;
+  /**
+   * False when the task can end as skipped only through `when:` (its step type never
+   * skips). Unset: the built-in extract and load never skip, plugin steps may.
+   */
+  readonly canSkip?: false;
   readonly connection?: string;
   /** The stream an extract or load task moves, for reports. */
   readonly stream?: string;

@@ -240,6 +240,9 @@ describe("a step that expands into several tasks", () => {
     const tasks = Object.fromEntries(pipelineTasks(pipeline, project).map((t) => [t.id, t]));
     expect(tasks["fan"]).toBeUndefined();
     expect(tasks["fan.a"]).toMatchObject({ step: "fixture.fan", group: "fan", with: { parts: [], part: "a" }, upstream: ["api.load_customers", "api.load_orders", "files.load_rates"] });
+    // The step type never skips, so its Airflow tasks do not treat the skip exit code as a skip.
+    expect(tasks["fan.a"]!.canSkip).toBe(false);
+    expect(tasks["summary"]!.canSkip).toBeUndefined();
     expect(tasks["fan.b"]!.upstream).toEqual(["fan.a"]);
     expect(tasks["fan.c"]!.upstream).toEqual(["fan.a"]);
     expect(tasks["summary"]!.upstream).toEqual(["fan.b", "fan.c"]);
@@ -249,6 +252,15 @@ describe("a step that expands into several tasks", () => {
     const order = events.filter((e) => e.startsWith("run:"));
     expect(order.indexOf("run:fan.a:part=a")).toBeLessThan(order.indexOf("run:fan.b:part=b"));
     expect(order.at(-1)).toBe("run:summary:done");
+  });
+
+  it("fails a task whose step type declares it never skips, yet asks to", async () => {
+    const { project, pipeline } = await setup(FAN("[{ name: a }]", "\n      skip: true"));
+    const run = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(run.ok).toBe(false);
+    const fan = run.tasks.find((t) => t.task === "fan.a")!;
+    expect(fan.state).toBe("failed");
+    expect(fan.error).toMatchObject([{ code: "XO_STEP_FAILED", message: expect.stringMatching(/fixture\.fan declares canSkip: false, yet asked to skip \(nothing to do\)/) }]);
   });
 
   it("is reported at the step when the plugin cannot expand it, with the plugin's code and hint", async () => {

@@ -275,8 +275,8 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
     throw xoError("XO_CONFIG_INVALID_VALUE", { detail: `step ${s.task.id} (${step.id}): ${parsed.error.issues.map((i) => i.message).join("; ")}` });
   }
   const connection = s.task.connection ? resolveConnection(s.task.connection, s.env) : undefined;
-  const result: StepResult = await callHook(owner, "run", s.task.id, () =>
-    step.run({
+  const result: StepResult = await callHook(owner, "run", s.task.id, async () => {
+    const result = await step.run({
       pipeline: pipeline.config,
       projectDir: pipeline.projectDir,
       taskId: s.task.id,
@@ -290,8 +290,13 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
       state: s.state,
       upstream: s.upstream,
       services: stepServices(project, pipeline, { env: s.env, log: s.log, signal: s.signal }),
-    }),
-  );
+    });
+    // Its Airflow task would fail on the skip exit code, so the local run fails too.
+    if (result.skip !== undefined && step.canSkip === false) {
+      throw new Error(`step type ${step.id} declares canSkip: false, yet asked to skip (${result.skip}); it is a fault of the plugin`);
+    }
+    return result;
+  });
   if (result.skip !== undefined) s.log.info(`skipped: ${result.skip}`);
   return {
     ...baseSummary(s.task),

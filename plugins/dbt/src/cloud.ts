@@ -62,6 +62,7 @@ export const dbtCloudRun: StepType<CloudOptions> = {
   description: "Trigger a dbt Cloud job (API v2), wait for its run, keep its artifacts, and fail naming what failed.",
   options: cloudOptions,
   connection: "required",
+  canSkip: false,
   run: (ctx) => runCloudJob(ctx),
 };
 

@@ -37,6 +37,7 @@ export function coreStep(command: CoreCommand): StepType<CoreOptions> {
     id: `dbt.${command}`,
     description: DESCRIPTIONS[command],
     options: coreOptions,
+    canSkip: false,
     run: (ctx) => runDbt(command, ctx),
     expand: (input) => (input.options.render === "per_model" ? perModelTasks(command, input) : undefined),
   };

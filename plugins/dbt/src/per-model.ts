@@ -49,7 +49,6 @@ export function perModelTasks(command: CoreCommand, input: StepExpandInput<CoreO
       upstream: nearestSelectedAncestors(id, byId, chosen)
         .map((a) => names.get(a)!)
         .sort(),
-      description: `dbt ${command} of ${model.materialized || "model"} ${model.name} (${model.path})`,
     };
   });
 }

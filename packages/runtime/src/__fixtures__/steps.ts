@@ -29,21 +29,25 @@ export function fixtureStepPlugin(events: string[]): XoPlugin {
         // Stands for one task per part, each after the parts it names: a chain a -> b, say.
         id: "fixture.fan",
         description: "One task per part.",
+        canSkip: false,
         options: z.object({
           parts: z.array(z.object({ name: z.string(), after: z.array(z.string()).default([]) })),
           part: z.string().optional(),
           broken: z.boolean().default(false),
+          // Asks to skip although the step type says it never does: a faulty plugin.
+          skip: z.boolean().default(false),
         }),
         expand(input) {
-          const o = input.options as { parts: { name: string; after: string[] }[]; broken: boolean };
+          const o = input.options as { parts: { name: string; after: string[] }[]; broken: boolean; skip: boolean };
           for (const p of o.parts) {
             const unknown = p.after.find((a) => !o.parts.some((q) => q.name === a));
             if (unknown) throw Object.assign(new Error(`part ${p.name} runs after ${unknown}, which is no part`), { code: "FAN_UNKNOWN_PART", hint: "name parts of this step" });
           }
-          return o.parts.map((p) => ({ name: o.broken ? p.name.toUpperCase() : p.name, with: { parts: [], part: p.name }, upstream: p.after }));
+          return o.parts.map((p) => ({ name: o.broken ? p.name.toUpperCase() : p.name, with: { parts: [], part: p.name, skip: o.skip }, upstream: p.after }));
         },
         async run(ctx) {
           events.push(`run:${ctx.taskId}:part=${(ctx.options as { part?: string }).part}`);
+          if ((ctx.options as { skip: boolean }).skip) return { skip: "nothing to do" };
           return { summary: { part: (ctx.options as { part?: string }).part ?? null } };
         },
       },
