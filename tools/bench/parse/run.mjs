@@ -3,7 +3,7 @@
 // as xo-foundry-generated DAG files, as dag-factory YAML, and as hand-written DAG files.
 // See tools/bench/README.md. Usage:
 //
-//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 5] [--scenario all] [--models 20] [--json] [--keep] [--smoke]
+//   node tools/bench/parse/run.mjs [--sizes 10,100,1000] [--repeats 9] [--scenario all] [--models 20] [--json] [--keep] [--smoke]
 //
 // Scenario "ingest": the three variants of an ingest pipeline (4 tasks). Scenario "dbt": the same
 // pipelines with a dbt step rendered per model (render: per_model, --models tasks in a task
@@ -44,7 +44,7 @@ const USAGE = `usage: node tools/bench/parse/run.mjs [options]
 
   --sizes LIST     pipeline counts to measure (default 10,100,1000)
   --repeats N      timed fresh-process runs per variant and size; the median is reported
-                   (default 5; one untimed verification run comes first)
+                   (default 9; one untimed verification run comes first)
   --scenario S     ingest (4 tasks per DAG; hand-written, xo-foundry, dag-factory), dbt (the same
                    plus a dbt step rendered per model; hand-written and xo-foundry), or all (default)
   --models M       dbt models per pipeline in the dbt scenario (default 20)
@@ -59,7 +59,7 @@ function parseOptions(argv) {
     args: argv,
     options: {
       sizes: { type: "string", default: "10,100,1000" },
-      repeats: { type: "string", default: "5" },
+      repeats: { type: "string", default: "9" },
       smoke: { type: "boolean", default: false },
       scenario: { type: "string", default: "all" },
       models: { type: "string", default: "20" },
