@@ -43,6 +43,8 @@ export interface ErrorProps {
   XO_PLUGIN_DEV_DEPENDENCY: { plugin: string };
   XO_CONNECTION_MISSING: { id: string; envVar: string };
   XO_CONNECTION_INVALID: { id: string; envVar: string; detail: string };
+  XO_OAUTH_REFUSED: { connection: string; envVar: string; grant: string; tokenUrl: string; error: string; description?: string | undefined };
+  XO_OAUTH_UNAVAILABLE: { connection: string; envVar: string; tokenUrl: string; detail: string; attempts: number };
   XO_TASK_UNKNOWN: { task: string; available: readonly string[] };
   XO_DATE_INVALID: { value: string };
   XO_MANIFEST_MISSING: { uri: string; stream: string };
@@ -215,6 +217,14 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   XO_CONNECTION_INVALID: (p) => ({
     message: `connection ${quote(p.id)} in ${p.envVar} is invalid: ${p.detail}`,
     hint: `set ${p.envVar} to a JSON object like {"host": "...", "password": "..."} or a URI like https://user:secret@host`,
+  }),
+  XO_OAUTH_REFUSED: (p) => ({
+    message: `the token endpoint ${p.tokenUrl} refused the ${p.grant.replace(/_/g, " ")} grant of connection ${quote(p.connection)}: ${p.error}${p.description ? ` (${p.description})` : ""}`,
+    hint: oauthHint(p.error, p.grant, p.envVar),
+  }),
+  XO_OAUTH_UNAVAILABLE: (p) => ({
+    message: `no access token for connection ${quote(p.connection)}: the token endpoint ${p.tokenUrl} failed ${p.attempts} times (${p.detail})`,
+    hint: "the endpoint is down or unreachable from here; check the token URL and the network, then re-run the task",
   }),
   XO_TASK_UNKNOWN: (p) => ({
     message: `no task ${quote(p.task)} in this pipeline`,
@@ -392,4 +402,21 @@ export function pluginDiagnostic(p: { code: string; message: string; hint?: stri
   if (p.task !== undefined) d.task = p.task;
   d.docs = `${DOCS_BASE}#plugin-codes`;
   return d as unknown as Diagnostic;
+}
+
+/** What to do about an RFC 6749 section 5.2 error code. */
+function oauthHint(error: string, grant: string, envVar: string): string {
+  switch (error) {
+    case "invalid_grant":
+      return grant === "service_account"
+        ? `the service account's key was deleted or disabled, or it may not act as that subject; create a new key or check domain-wide delegation, then update ${envVar}`
+        : `the refresh token was revoked or has expired; authorize again to get a new one and update extra.refresh_token in ${envVar}`;
+    case "invalid_client":
+    case "unauthorized_client":
+      return `check the client id (login) and client secret (password) in ${envVar}, and that this client may use the ${grant.replace(/_/g, " ")} grant`;
+    case "invalid_scope":
+      return "the requested scopes are not granted to this client; ask the API's administrator, or request fewer scopes";
+    default:
+      return `check the credentials in ${envVar} and the token URL`;
+  }
 }

@@ -17,3 +17,4 @@ export * from "./dates.js";
 export * from "./paths.js";
 export * from "./python.js";
 export * from "./retry.js";
+export * from "./oauth2.js";

@@ -38,3 +38,4 @@ export { describeStep, stepChecks, type StepContractInput, type StepEnvironment 
 export { describeLandingStore, landingChecks, type LandingContractInput, type LandingPlace } from "./contract/landing.js";
 export { describeTemplate, templateChecks, type TemplateContractInput } from "./contract/template.js";
 export { dagsTest, importDags, type AirflowInput, type DagsTestInput, type DagsTestResult, type ImportedDags } from "./airflow.js";
+export { startOAuthServer, type OAuthClient, type OAuthServer, type OAuthServerOptions, type ServiceAccountKeyFile, type TokenCheck, type TokenRequestRecord } from "./oauth.js";
