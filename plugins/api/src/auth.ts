@@ -3,13 +3,15 @@
  * only ever come from the connection; each one is registered with the redactor
  * before the first request so no log line or error can print it.
  */
-import { connectionEnvVar, registerSecret, type Connection } from "@xo-foundry/core";
+import { connectionEnvVar, oauth2TokenSource, registerSecret, type AccessTokenSource, type Connection, type Logger, type OAuth2Grant } from "@xo-foundry/core";
 import type { AuthOptions } from "./options.js";
 
 export interface RequestAuth {
   readonly headers: Readonly<Record<string, string>>;
   /** An API key sent in the query string: the http layer adds it and masks it in URLs it prints. */
   readonly queryParam?: { readonly name: string; readonly value: string };
+  /** OAuth 2: a bearer token asked for before each request (cached, renewed before it expires). */
+  readonly tokens?: AccessTokenSource;
 }
 
 /** "connection "x" (XO_CONN_X)", for hints that tell the user where to fix a credential. */
@@ -17,12 +19,15 @@ export function describeConnection(id: string | undefined): string {
   return id ? `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})` : "the source's connection";
 }
 
-export function resolveAuth(auth: AuthOptions, connection: Connection | undefined, connectionId: string | undefined): RequestAuth {
+export function resolveAuth(auth: AuthOptions, connection: Connection | undefined, connectionId: string | undefined, log: Logger): RequestAuth {
   if (auth.type === "none") return { headers: {} };
 
   const where = describeConnection(connection?.id ?? connectionId);
   if (!connection) {
     throw new Error(`auth type "${auth.type}" needs a connection: set \`connection:\` in the source block and define its secret in ${where}`);
+  }
+  if (auth.type === "oauth2_client_credentials" || auth.type === "oauth2_refresh_token") {
+    return { headers: {}, tokens: oauth2TokenSource(oauth2Grant(auth, connection, where), { connection: connection.id, log }) };
   }
   const secret = connection.password;
   if (!secret) {
@@ -43,4 +48,20 @@ export function resolveAuth(auth: AuthOptions, connection: Connection | undefine
     case "api_key":
       return auth.query_param ? { headers: {}, queryParam: { name: auth.query_param, value: secret } } : { headers: { [auth.header]: secret } };
   }
+}
+
+type OAuth2Options = Extract<AuthOptions, { type: "oauth2_client_credentials" | "oauth2_refresh_token" }>;
+
+function oauth2Grant(auth: OAuth2Options, connection: Connection, where: string): OAuth2Grant {
+  if (!connection.login) throw new Error(`auth type "${auth.type}" needs the OAuth client id: set the login of ${where}`);
+  const common = { tokenUrl: auth.token_url, clientId: connection.login, clientAuth: auth.client_auth, ...(auth.scopes.length ? { scopes: auth.scopes } : {}) };
+  if (auth.type === "oauth2_client_credentials") {
+    if (!connection.password) throw new Error(`auth type "oauth2_client_credentials" needs the client secret: set the password of ${where}`);
+    return { type: "client_credentials", ...common, clientSecret: connection.password, ...(auth.audience !== undefined ? { audience: auth.audience } : {}) };
+  }
+  const refreshToken = connection.extra.refresh_token;
+  if (typeof refreshToken !== "string" || refreshToken === "") {
+    throw new Error(`auth type "oauth2_refresh_token" needs a refresh token: set extra.refresh_token of ${where}`);
+  }
+  return { type: "refresh_token", ...common, refreshToken, ...(connection.password ? { clientSecret: connection.password } : {}) };
 }

@@ -3,7 +3,8 @@
  * emulates a REST API's failure modes (rate limits, 5xx, hangs), scripted per test.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { clearSecrets, type Connection } from "@xo-foundry/core";
+import { clearOAuth2Cache, clearSecrets, isXoError, type Connection } from "@xo-foundry/core";
+import { startOAuthServer, type OAuthServer } from "@xo-foundry/testkit";
 import { ApiRequestError, backoffDelay, MAX_BACKOFF_MS, parseRetryAfter } from "./http.js";
 import { extractError, extractPages, makeContext, recordingLogger, rows, sendJson, startScriptedServer, type ScriptedServer } from "./__fixtures__/harness.js";
 
@@ -79,6 +80,95 @@ describe("authentication", () => {
   it("explains a missing base URL", async () => {
     const error = await extractError(makeContext({ source: {}, stream: { path: "x" } }));
     expect(error.message).toMatch(/no base URL: set `base_url` in the source block/);
+  });
+});
+
+describe("OAuth 2", () => {
+  let oauth: OAuthServer;
+  beforeAll(async () => {
+    oauth = await startOAuthServer();
+  });
+  afterAll(() => oauth.stop());
+  afterEach(() => clearOAuth2Cache());
+
+  /** An API that accepts only live tokens from the endpoint, with the scope it needs. */
+  const protectedApi = (scope?: string) =>
+    server.script((req, res) => (oauth.verify(req.headers.authorization, scope).ok ? sendJson(res, 200, rows(1, 2)) : sendJson(res, 401, { error: "invalid_token" })));
+
+  it("gets a client-credentials token with scopes and audience, and reuses it", async () => {
+    const client = oauth.client();
+    protectedApi("orders.read");
+    const auth = { type: "oauth2_client_credentials", token_url: oauth.tokenUrl, scopes: ["orders.read"], audience: "https://api.example.test" };
+    const before = oauth.requests.length;
+    for (let i = 0; i < 2; i++) {
+      const pages = await extractPages(makeContext({ source: { auth }, stream: { path: "orders" }, connection: conn({ login: client.clientId, password: client.clientSecret }) }));
+      expect(pages.flat()).toHaveLength(2);
+    }
+    expect(oauth.requests.slice(before)).toMatchObject([{ grantType: "client_credentials", clientAuth: "basic", scope: "orders.read", status: 200 }]);
+  });
+
+  it("renews a token the API stopped accepting mid-run, once, without counting a retry", async () => {
+    const client = oauth.client({ refreshToken: true });
+    let served = 0;
+    server.script((req, res, url) => {
+      if (!oauth.verify(req.headers.authorization).ok) return sendJson(res, 401, { error: "invalid_token" });
+      served++;
+      // After the first page every token issued so far expires, as if revoked by the provider.
+      if (served === 1) oauth.expireAll();
+      const page = Number(url.searchParams.get("page") ?? "1");
+      sendJson(res, 200, rows(page * 10, page < 3 ? 2 : 1));
+    });
+    const pages = await extractPages(
+      makeContext({
+        source: { auth: { type: "oauth2_refresh_token", token_url: oauth.tokenUrl }, max_retries: 0 },
+        stream: { path: "items", pagination: { type: "page", page_size: 2 } },
+        connection: conn({ login: client.clientId, password: client.clientSecret, extra: { refresh_token: client.refreshToken } }),
+      }),
+    );
+    expect(pages.flat()).toHaveLength(5);
+    expect(server.requests.map((r) => r.url.searchParams.get("page"))).toEqual(["1", "2", "2", "3"]);
+  });
+
+  it("fails with the connection named, never the refresh token, when it was revoked", async () => {
+    const client = oauth.client({ refreshToken: true });
+    oauth.revoke(client.refreshToken!);
+    protectedApi();
+    const error = await extractError(
+      makeContext({
+        source: { auth: { type: "oauth2_refresh_token", token_url: oauth.tokenUrl } },
+        stream: { path: "items" },
+        connection: conn({ login: client.clientId, password: client.clientSecret, extra: { refresh_token: client.refreshToken } }),
+      }),
+    );
+    expect(isXoError(error) && error.diagnostics[0]).toMatchObject({ code: "XO_OAUTH_REFUSED", message: expect.stringMatching(/connection "crm": invalid_grant/), hint: expect.stringMatching(/XO_CONN_CRM/) });
+    expect(JSON.stringify(isXoError(error) ? error.diagnostics : error.message)).not.toContain(client.refreshToken);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("says what the connection lacks for each grant", async () => {
+    const source = { auth: { type: "oauth2_refresh_token", token_url: oauth.tokenUrl } };
+    expect((await extractError(makeContext({ source, stream: { path: "x" }, connection: conn({ login: "id" }) }))).message).toMatch(/needs a refresh token: set extra\.refresh_token of connection "crm" \(XO_CONN_CRM\)/);
+    const cc = { auth: { type: "oauth2_client_credentials", token_url: oauth.tokenUrl } };
+    expect((await extractError(makeContext({ source: cc, stream: { path: "x" }, connection: conn({ password: "s" }) }))).message).toMatch(/needs the OAuth client id: set the login/);
+  });
+});
+
+describe("-v request log", () => {
+  it("logs each exchange at debug level: method, URL with secrets masked, status, size and time", async () => {
+    let calls = 0;
+    server.script((_req, res) => (++calls === 1 ? sendJson(res, 503, {}) : sendJson(res, 200, rows(1, 1))));
+    const debug: string[] = [];
+    const log = { ...recordingLogger(), debug: (m: string) => void debug.push(m) };
+    log.child = () => log;
+    await extractPages(
+      makeContext({ source: { auth: { type: "api_key", query_param: "key" }, ...fast }, stream: { path: "x", params: { page: 1 } }, connection: conn(), log }),
+    );
+    const exchanges = debug.filter((l) => l.startsWith("GET "));
+    // The key travels in the query string but is never part of the URL that is shown.
+    expect(server.requests[0]?.url.searchParams.get("key")).toBe(TOKEN);
+    expect(exchanges[0]).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/x\?page=1 -> 503 Service Unavailable, 2 bytes in \d+ ms$/);
+    expect(exchanges[1]).toMatch(/-> 200 OK, \d+ bytes in \d+ ms$/);
+    expect(debug.join("\n")).not.toContain(TOKEN);
   });
 });
 

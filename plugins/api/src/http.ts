@@ -1,5 +1,5 @@
 /**
- * One HTTP client per extract: GET with JSON bodies, a hard per-request timeout,
+ * One HTTP client per extract: GET or POST with JSON bodies, a hard per-request timeout,
  * retries with exponential backoff for failures that are worth retrying (network,
  * timeouts, 429, 5xx, a body that ended early), and errors a user can act on.
  * Everything that leaves this module as text passes through the redactor first.
@@ -65,8 +65,15 @@ export class ApiRequestError extends Error {
   }
 }
 
+export interface ApiRequest {
+  readonly method: "GET" | "POST";
+  readonly url: URL;
+  /** Sent as JSON (POST only). */
+  readonly body?: unknown;
+}
+
 export interface HttpClient {
-  getJson(url: URL): Promise<JsonResponse>;
+  send(request: ApiRequest): Promise<JsonResponse>;
   /** The URL as it may appear in messages: the API key and secret-looking query values masked. */
   printUrl(url: URL): string;
 }
@@ -97,26 +104,40 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     printUrl: (url) => printableUrl(url, secretParams),
-    async getJson(url) {
+    async send({ method, url, body }) {
       const shown = printableUrl(url, secretParams);
+      const what = `${method} ${shown}`;
       const wire = options.auth.queryParam ? withParams(url, { [options.auth.queryParam.name]: options.auth.queryParam.value }) : url;
+      const tokens = options.auth.tokens;
+      let renewedToken = false;
 
       for (let attempt = 1; ; attempt++) {
         options.signal.throwIfAborted();
-        let outcome = await attemptGet(await instance, wire, options.timeoutMs, options.signal);
+        const token = tokens ? await tokens.token(options.signal) : undefined;
+        const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
+        const started = performance.now();
+        let outcome = await attemptOnce(await instance, { method, url: wire, body, headers }, options.timeoutMs, options.signal);
+        options.log.debug(`${what} -> ${describeExchange(outcome, options.timeoutMs)} in ${Math.round(performance.now() - started)} ms`);
+        // An OAuth token can be revoked or expire early; one fresh token is worth a try, and is no retry.
+        if (token !== undefined && outcome.kind === "response" && outcome.status === 401 && !renewedToken) {
+          tokens!.invalidate(token);
+          renewedToken = true;
+          attempt--;
+          continue;
+        }
 
         if (outcome.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
           const parsed = parseJson(outcome.text);
           if (parsed.ok) return { url, status: outcome.status, headers: outcome.headers, body: parsed.body };
-          if (!parsed.incomplete) throw notJson(outcome.text, shown, outcome.status, attempt);
+          if (!parsed.incomplete) throw notJson(outcome.text, method, shown, outcome.status, attempt);
           outcome = { kind: "truncated", status: outcome.status, bytes: Buffer.byteLength(outcome.text) };
         }
         if (!isRetryable(outcome) || attempt > options.maxRetries) {
-          throw failure(outcome, shown, attempt, options);
+          throw failure(outcome, method, shown, attempt, options);
         }
         const delay = retryAfterMs(outcome) ?? backoffDelay(attempt - 1, options.backoffMs, random);
         options.log.warn(
-          redact(`GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}; retry ${attempt} of ${options.maxRetries} in ${delay} ms`),
+          redact(`${what} ${describeOutcome(outcome, options.timeoutMs)}; retry ${attempt} of ${options.maxRetries} in ${delay} ms`),
           outcome.kind === "response" || outcome.kind === "truncated" ? { status: outcome.status, attempt } : { attempt },
         );
         await sleep(delay, options.signal);
@@ -125,7 +146,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
-async function attemptGet(instance: AxiosInstance, url: URL, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
+interface WireRequest extends ApiRequest {
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+async function attemptOnce(instance: AxiosInstance, request: WireRequest, timeoutMs: number, signal: AbortSignal): Promise<Outcome> {
   // Axios' own `timeout` only watches for an idle socket; this bounds the whole exchange, body included.
   const controller = new AbortController();
   let timedOut = false;
@@ -136,7 +161,13 @@ async function attemptGet(instance: AxiosInstance, url: URL, timeoutMs: number, 
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    const res = await instance.get<string>(url.href, { signal: controller.signal });
+    const res = await instance.request<string>({
+      method: request.method,
+      url: request.url.href,
+      headers: request.headers,
+      ...(request.method === "POST" ? { data: JSON.stringify(request.body ?? {}), headers: { ...request.headers, "Content-Type": "application/json" } } : {}),
+      signal: controller.signal,
+    });
     return { kind: "response", status: res.status, headers: lowerCaseHeaders(res.headers), text: typeof res.data === "string" ? res.data : "" };
   } catch (e) {
     signal.throwIfAborted();
@@ -184,15 +215,21 @@ function parseJson(text: string): Parsed {
   }
 }
 
-function notJson(text: string, shown: string, status: number, attempts: number): ApiRequestError {
+function notJson(text: string, method: string, shown: string, status: number, attempts: number): ApiRequestError {
   return new ApiRequestError(
-    `GET ${shown} returned HTTP ${status} but the body is not JSON: ${snippet(text)}. ` +
+    `${method} ${shown} returned HTTP ${status} but the body is not JSON: ${snippet(text)}. ` +
       "Check `base_url` and the stream's `path` (an HTML page usually means a wrong URL or a login redirect)",
-    "GET",
+    method,
     shown,
     status,
     attempts,
   );
+}
+
+/** One exchange as the -v log shows it: status and size, or what went wrong. */
+function describeExchange(outcome: Outcome, timeoutMs: number): string {
+  if (outcome.kind === "response") return `${outcome.status}${STATUS_CODES[outcome.status] ? ` ${STATUS_CODES[outcome.status]}` : ""}, ${Buffer.byteLength(outcome.text)} bytes`;
+  return describeOutcome(outcome, timeoutMs);
 }
 
 function describeOutcome(outcome: Outcome, timeoutMs: number): string {
@@ -208,22 +245,23 @@ function describeOutcome(outcome: Outcome, timeoutMs: number): string {
   }
 }
 
-function failure(outcome: Outcome, shown: string, attempts: number, options: HttpClientOptions): ApiRequestError {
+function failure(outcome: Outcome, method: string, shown: string, attempts: number, options: HttpClientOptions): ApiRequestError {
+  const what = `${method} ${shown}`;
   const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
   let message: string;
   if (outcome.kind === "response") {
-    message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}: ${snippet(outcome.text)}. ${statusHint(outcome.status, options.connectionHint)}`;
+    message = `${what} ${describeOutcome(outcome, options.timeoutMs)}${tries}: ${snippet(outcome.text)}. ${statusHint(outcome.status, options.connectionHint)}`;
   } else if (outcome.kind === "truncated") {
     message =
-      `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. The API or a proxy on the way closed the response before it was complete: ` +
+      `${what} ${describeOutcome(outcome, options.timeoutMs)}${tries}. The API or a proxy on the way closed the response before it was complete: ` +
       "retry the task later, raise `max_retries` if this is brief, or lower `page_size` so each response is shorter";
   } else if (outcome.kind === "timeout") {
-    message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Raise \`timeout_ms\`, or check that the API answers at this URL`;
+    message = `${what} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Raise \`timeout_ms\`, or check that the API answers at this URL`;
   } else {
-    message = `GET ${shown} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Check \`base_url\` (or the host of ${options.connectionHint}) and that the API is reachable from this machine`;
+    message = `${what} ${describeOutcome(outcome, options.timeoutMs)}${tries}. Check \`base_url\` (or the host of ${options.connectionHint}) and that the API is reachable from this machine`;
   }
   const status = outcome.kind === "response" || outcome.kind === "truncated" ? outcome.status : undefined;
-  return new ApiRequestError(message, "GET", shown, status, attempts);
+  return new ApiRequestError(message, method, shown, status, attempts);
 }
 
 function statusHint(status: number, connectionHint: string): string {

@@ -27,7 +27,7 @@ describe("plugin", () => {
 describe("options schema", () => {
   it("fills defaults", () => {
     expect(strictSource.parse({})).toEqual({ auth: { type: "none" }, headers: {}, timeout_ms: 30_000, max_retries: 5, backoff_ms: 500, page_size: 100 });
-    expect(strictStream.parse({ path: "x" })).toEqual({ path: "x", params: {}, pagination: { type: "none" } });
+    expect(strictStream.parse({ path: "x" })).toEqual({ path: "x", method: "GET", params: {}, pagination: { type: "none" } });
     expect(strictSource.parse({ auth: { type: "api_key" } }).auth).toEqual({ type: "api_key", header: "X-API-Key" });
     expect(strictStream.parse({ path: "x", pagination: { type: "offset" } }).pagination).toEqual({ type: "offset", limit_param: "limit", offset_param: "offset" });
   });

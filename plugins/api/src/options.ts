@@ -36,6 +36,14 @@ const placeholderText = (what: string) =>
     }
   });
 
+/** Every string in a JSON value, with its path, for placeholder checks. */
+export function jsonStrings(value: unknown, path: (string | number)[] = []): { path: (string | number)[]; text: string }[] {
+  if (typeof value === "string") return [{ path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => jsonStrings(v, [...path, i]));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([k, v]) => jsonStrings(v, [...path, k]));
+  return [];
+}
+
 /** Header names that carry credentials; those belong in the connection, never in a pipeline file. */
 const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
 
@@ -62,8 +70,36 @@ const apiKeyAuth = z
   })
   .describe("An API key (the connection's password) in a header or a query parameter.");
 
+const oauth2Fields = {
+  token_url: z.url({ protocol: /^https?$/ }).describe("The OAuth 2 token endpoint, e.g. `https://auth.example.com/oauth/token`."),
+  scopes: z.array(z.string().min(1)).default([]).describe("Scopes to request (sent space-separated as `scope`); none by default."),
+};
+
+const oauth2ClientCredentials = z
+  .strictObject({
+    type: z.literal("oauth2_client_credentials"),
+    ...oauth2Fields,
+    audience: z.string().min(1).optional().describe("Sent as `audience`, which some providers (Auth0, for one) require."),
+    client_auth: z
+      .enum(["basic", "body"])
+      .default("basic")
+      .describe("How the client authenticates to the token endpoint: HTTP Basic (RFC 6749's default) or `client_id`/`client_secret` in the body."),
+  })
+  .describe("OAuth 2 client credentials: the client id is the connection's login, the client secret its password. Tokens are cached and renewed before they expire.");
+
+const oauth2RefreshToken = z
+  .strictObject({
+    type: z.literal("oauth2_refresh_token"),
+    ...oauth2Fields,
+    client_auth: z
+      .enum(["basic", "body"])
+      .default("body")
+      .describe("How the client authenticates to the token endpoint: `client_id`/`client_secret` in the body (what most providers of refresh tokens expect) or HTTP Basic."),
+  })
+  .describe("OAuth 2 refresh token: the client id is the connection's login, the client secret its password (optional for public clients), the refresh token `extra.refresh_token`.");
+
 export const authOptions = z
-  .discriminatedUnion("type", [noAuth, bearerAuth, basicAuth, apiKeyAuth])
+  .discriminatedUnion("type", [noAuth, bearerAuth, basicAuth, apiKeyAuth, oauth2ClientCredentials, oauth2RefreshToken])
   .default({ type: "none" })
   .describe("How requests authenticate. Secrets always come from the connection, never from the pipeline file.");
 
@@ -107,6 +143,18 @@ const cursorPagination = z
   })
   .describe("Follows a cursor from each response body until it is empty.");
 
+const nextUrlPagination = z
+  .strictObject({
+    type: z.literal("next_url"),
+    next_url_path: z
+      .string()
+      .min(1)
+      .describe("Dotted path of the next page's URL in the response body, e.g. `links.next` or `@odata.nextLink`; absolute or relative to the page; empty or null ends the stream."),
+    limit_param: z.string().min(1).optional().describe("Parameter for the page size on the first request."),
+    page_size: positiveInt().optional().describe("Records per page; defaults to the source's `page_size`."),
+  })
+  .describe("Follows the next page's URL given in each response body, on the same origin.");
+
 const linkHeaderPagination = z
   .strictObject({
     type: z.literal("link_header"),
@@ -116,9 +164,9 @@ const linkHeaderPagination = z
   .describe('Follows the `Link: <url>; rel="next"` response header (RFC 8288) on the same origin.');
 
 export const paginationOptions = z
-  .discriminatedUnion("type", [noPagination, offsetPagination, pagePagination, cursorPagination, linkHeaderPagination])
+  .discriminatedUnion("type", [noPagination, offsetPagination, pagePagination, cursorPagination, nextUrlPagination, linkHeaderPagination])
   .default({ type: "none" })
-  .describe("How to request the following pages.");
+  .describe("How to request the following pages. With `method: POST`, the page parameters go into the JSON body instead of the query string.");
 
 // ---------------------------------------------------------------- incremental
 
@@ -189,6 +237,18 @@ export const streamOptions = z.object({
     .record(z.string().min(1), z.union([placeholderText("`params`"), z.number(), z.boolean()]))
     .default({})
     .describe(`Query parameters; strings may use ${PLACEHOLDER_LIST}.`),
+  method: z.enum(["GET", "POST"]).default("GET").describe("`POST` for search-style endpoints that take the query as a JSON body."),
+  body: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .superRefine((body, ctx) => {
+      for (const { path, text } of jsonStrings(body ?? {})) {
+        for (const name of unknownPlaceholders(text)) {
+          ctx.addIssue({ code: "custom", path, message: `unknown placeholder {${name}} in \`body\`; available: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}` });
+        }
+      }
+    })
+    .describe(`The JSON body of a \`POST\` stream; strings at any depth may use ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}.`),
   record_path: z
     .string()
     .min(1)
@@ -198,10 +258,14 @@ export const streamOptions = z.object({
   max_pages: positiveInt().optional().describe("Stop after this many pages (a safety cap; a warning is logged)."),
   incremental: incrementalOptions.optional(),
 }).superRefine((stream, ctx) => {
+  if (stream.body !== undefined && stream.method !== "POST") {
+    ctx.addIssue({ code: "custom", path: ["body"], message: "`body` is sent only with `method: POST`; add it, or move the values to `params`" });
+  }
   if (stream.incremental) return;
   const where: (string | number)[][] = [];
   if (usesCursor(stream.path)) where.push(["path"]);
   for (const [name, value] of Object.entries(stream.params)) if (typeof value === "string" && usesCursor(value)) where.push(["params", name]);
+  for (const { path, text } of jsonStrings(stream.body ?? {})) if (usesCursor(text)) where.push(["body", ...path]);
   for (const path of where) {
     ctx.addIssue({
       code: "custom",

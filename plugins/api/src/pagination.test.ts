@@ -125,6 +125,28 @@ describe("page and Link header pagination", () => {
     expect(error.message).toMatch(/another origin \(https:\/\/elsewhere\.example\)/);
   });
 
+  it("follows a next URL from the body, relative or absolute, until it is null", async () => {
+    server.script((_req, res, url) => {
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const next = page === 1 ? "tickets?page=2" : page === 2 ? `${server.url}/v2/tickets?page=3` : null;
+      sendJson(res, 200, { data: rows(page * 10, 2), links: { next } });
+    });
+    const pages = await extractPages(
+      makeContext({ source: { base_url: `${server.url}/v2` }, stream: { path: "tickets", record_path: "data", pagination: { type: "next_url", next_url_path: "links.next", limit_param: "size", page_size: 2 } } }),
+    );
+    expect(pages).toHaveLength(3);
+    expect(server.requests.map((r) => `${r.url.pathname}${r.url.search}`)).toEqual(["/v2/tickets?size=2", "/v2/tickets?page=2", "/v2/tickets?page=3"]);
+  });
+
+  it("refuses a next URL on another origin, or one that points back at the same page", async () => {
+    server.script((_req, res) => sendJson(res, 200, { data: rows(1, 1), next: "https://elsewhere.example/page2" }));
+    const away = await extractError(makeContext({ source: { base_url: server.url }, stream: { path: "x", record_path: "data", pagination: { type: "next_url", next_url_path: "next" } } }));
+    expect(away.message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/x points to another origin \(https:\/\/elsewhere\.example\); refusing to send credentials there/);
+    server.script((_req, res, url) => sendJson(res, 200, { data: rows(1, 1), next: url.pathname }));
+    const loop = await extractError(makeContext({ source: { base_url: server.url }, stream: { path: "x", record_path: "data", pagination: { type: "next_url", next_url_path: "next" } } }));
+    expect(loop.message).toMatch(/gave its own URL as the next page/);
+  });
+
   it("parses Link headers", () => {
     expect(nextLink('<https://a/x?page=2>; rel="next"')).toBe("https://a/x?page=2");
     expect(nextLink('<https://a/1>; rel="prev", <https://a/3>; rel=next')).toBe("https://a/3");
@@ -202,5 +224,45 @@ describe("records and parameters", () => {
     expect(server.requests).toHaveLength(2);
     await iterator.return?.();
     expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe("POST streams", () => {
+  it("send the JSON body with placeholders filled and the page parameters added to it", async () => {
+    server.script((_req, res) => {
+      const body = JSON.parse(server.requests.at(-1)!.body) as { after?: string };
+      sendJson(res, 200, { results: rows(body.after ? 20 : 10, 2), paging: { next: body.after ? null : "abc" } });
+    });
+    const pages = await extractPages(
+      makeContext({
+        source: { base_url: server.url },
+        stream: {
+          path: "crm/v3/objects/deals/search",
+          method: "POST",
+          params: { archived: false },
+          body: { filters: [{ propertyName: "updated", operator: "GTE", value: "{window_start}" }], sorts: ["updated"] },
+          record_path: "results",
+          pagination: { type: "cursor", next_cursor_path: "paging.next", cursor_param: "after", limit_param: "limit", page_size: 2 },
+        },
+      }),
+    );
+    expect(pages.flat()).toHaveLength(4);
+    expect(server.requests.map((r) => [r.method, r.url.search, r.headers["content-type"]])).toEqual([
+      ["POST", "?archived=false", "application/json"],
+      ["POST", "?archived=false", "application/json"],
+    ]);
+    expect(server.requests.map((r) => JSON.parse(r.body) as unknown)).toEqual([
+      { filters: [{ propertyName: "updated", operator: "GTE", value: "2026-01-15T00:00:00+00:00" }], sorts: ["updated"], limit: 2 },
+      { filters: [{ propertyName: "updated", operator: "GTE", value: "2026-01-15T00:00:00+00:00" }], sorts: ["updated"], limit: 2, after: "abc" },
+    ]);
+  });
+
+  it("are refused a body without method: POST, and unknown placeholders in the body", () => {
+    const stream = apiSource.stream;
+    expect(stream.safeParse({ path: "x", body: { a: 1 } }).error?.issues).toMatchObject([{ path: ["body"], message: expect.stringMatching(/only with `method: POST`/) }]);
+    expect(stream.safeParse({ path: "x", method: "POST", body: { q: { since: "{yesterday}" } } }).error?.issues).toMatchObject([
+      { path: ["body", "q", "since"], message: expect.stringMatching(/unknown placeholder \{yesterday\} in `body`/) },
+    ]);
+    expect(stream.safeParse({ path: "x", method: "POST", body: { since: "{cursor}" } }).error?.issues).toMatchObject([{ path: ["body", "since"], message: expect.stringMatching(/needs an `incremental:` block/) }]);
   });
 });

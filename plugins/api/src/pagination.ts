@@ -5,20 +5,23 @@
  * previous one was consumed, so at most one page is held in memory.
  */
 import type { Logger } from "@xo-foundry/core";
-import type { JsonResponse } from "./http.js";
+import type { ApiRequest, JsonResponse } from "./http.js";
 import type { PaginationOptions } from "./options.js";
 import { getPath, recordsAt, type ApiRecord } from "./records.js";
 import { withParams } from "./urls.js";
 
 export interface PaginateInput {
   readonly pagination: PaginationOptions;
+  readonly method: ApiRequest["method"];
   /** The stream's URL with its own params; strategies add theirs. */
   readonly first: URL;
+  /** The JSON body of a POST stream; page parameters are added to it rather than to the query. */
+  readonly body?: Readonly<Record<string, unknown>>;
   /** The source's `page_size`, used when the strategy sets none. */
   readonly pageSize: number;
   readonly maxPages: number | undefined;
   readonly recordPath: string | undefined;
-  readonly fetch: (url: URL) => Promise<JsonResponse>;
+  readonly fetch: (request: ApiRequest) => Promise<JsonResponse>;
   /** Renders a URL for messages with credentials masked. */
   readonly printUrl: (url: URL) => string;
   readonly log: Logger;
@@ -32,22 +35,30 @@ interface PageRead {
   readonly records: readonly ApiRecord[];
 }
 
-/** Returns the next URL to request, or undefined when the stream is complete. */
-type NextUrl = (previous: PageRead | undefined) => URL | undefined;
+/** A page to ask for: a URL, and the page parameters (query parameters, or body fields of a POST). */
+interface PageAsk {
+  readonly url: URL;
+  readonly params: Readonly<Record<string, string | number>>;
+}
+
+/** Returns the next page to request, or undefined when the stream is complete. */
+type NextPage = (previous: PageRead | undefined) => PageAsk | undefined;
 
 export async function* paginate(input: PaginateInput): AsyncGenerator<ApiRecord[], void, undefined> {
-  const next = strategy(input.pagination, input.first, input.pageSize, input.printUrl);
+  const next = strategy(input.pagination, input.first, input.pageSize, (url) => `${input.method} ${input.printUrl(url)}`);
   let previous: PageRead | undefined;
   let previousFingerprint: string | undefined;
   let pages = 0;
-  for (let url = next(undefined); url !== undefined; url = next(previous)) {
+  for (let ask = next(undefined); ask !== undefined; ask = next(previous)) {
     if (input.maxPages !== undefined && pages >= input.maxPages) {
       input.log.warn(`stopped after max_pages (${input.maxPages}) pages although the API has more; raise \`max_pages\` to read everything`);
       input.onMaxPages?.();
       return;
     }
-    const response = await input.fetch(url);
-    const where = `GET ${input.printUrl(url)}`;
+    const post = input.method === "POST";
+    const url = post ? ask.url : withParams(ask.url, ask.params);
+    const response = await input.fetch({ method: input.method, url, ...(post ? { body: { ...input.body, ...ask.params } } : {}) });
+    const where = `${input.method} ${input.printUrl(url)}`;
     const records = recordsAt(response.body, input.recordPath, where);
     pages++;
     input.log.debug(`page ${pages}: ${records.length} records`, { url: input.printUrl(url) });
@@ -67,10 +78,11 @@ export async function* paginate(input: PaginateInput): AsyncGenerator<ApiRecord[
   }
 }
 
-function strategy(pagination: PaginationOptions, first: URL, defaultPageSize: number, printUrl: (url: URL) => string): NextUrl {
+function strategy(pagination: PaginationOptions, first: URL, defaultPageSize: number, describe: (url: URL) => string): NextPage {
+  const at = (url: URL, params: Readonly<Record<string, string | number>> = {}): PageAsk => ({ url, params });
   switch (pagination.type) {
     case "none":
-      return (previous) => (previous ? undefined : first);
+      return (previous) => (previous ? undefined : at(first));
 
     case "offset": {
       const size = pagination.page_size ?? defaultPageSize;
@@ -80,7 +92,7 @@ function strategy(pagination: PaginationOptions, first: URL, defaultPageSize: nu
           if (previous.records.length < size) return undefined;
           offset += previous.records.length;
         }
-        return withParams(first, { [pagination.limit_param]: size, [pagination.offset_param]: offset });
+        return at(first, { [pagination.limit_param]: size, [pagination.offset_param]: offset });
       };
     }
 
@@ -92,7 +104,7 @@ function strategy(pagination: PaginationOptions, first: URL, defaultPageSize: nu
           if (previous.records.length < size) return undefined;
           page++;
         }
-        return withParams(first, { [pagination.page_param]: page, [pagination.size_param]: size });
+        return at(first, { [pagination.page_param]: page, [pagination.size_param]: size });
       };
     }
 
@@ -105,33 +117,50 @@ function strategy(pagination: PaginationOptions, first: URL, defaultPageSize: nu
           if (value === undefined || value === null || value === "" || value === false) return undefined;
           if (typeof value !== "string" && typeof value !== "number") {
             throw new Error(
-              `expected a string or number at \`${pagination.next_cursor_path}\` (next_cursor_path) in the response of GET ${printUrl(previous.url)}, found ${JSON.stringify(value).slice(0, 80)}`,
+              `expected a string or number at \`${pagination.next_cursor_path}\` (next_cursor_path) in the response of ${describe(previous.url)}, found ${JSON.stringify(value).slice(0, 80)}`,
             );
           }
           if (String(value) === cursor) {
-            throw new Error(`GET ${printUrl(previous.url)} returned the cursor it was given; stopping instead of reading the same page forever`);
+            throw new Error(`${describe(previous.url)} returned the cursor it was given; stopping instead of reading the same page forever`);
           }
           cursor = String(value);
         }
-        return withParams(first, cursor === undefined ? sizeParams : { ...sizeParams, [pagination.cursor_param]: cursor });
+        return at(first, cursor === undefined ? sizeParams : { ...sizeParams, [pagination.cursor_param]: cursor });
+      };
+    }
+
+    case "next_url": {
+      const sizeParams: Record<string, number> = pagination.limit_param ? { [pagination.limit_param]: pagination.page_size ?? defaultPageSize } : {};
+      return (previous) => {
+        if (!previous) return at(first, sizeParams);
+        const value = getPath(previous.response.body, pagination.next_url_path);
+        if (value === undefined || value === null || value === "" || value === false) return undefined;
+        if (typeof value !== "string") {
+          throw new Error(`expected a URL at \`${pagination.next_url_path}\` (next_url_path) in the response of ${describe(previous.url)}, found ${JSON.stringify(value).slice(0, 80)}`);
+        }
+        return at(sameOrigin(new URL(value, previous.url), first, previous.url, describe));
       };
     }
 
     case "link_header": {
       const sizeParams: Record<string, number> = pagination.limit_param ? { [pagination.limit_param]: pagination.page_size ?? defaultPageSize } : {};
       return (previous) => {
-        if (!previous) return withParams(first, sizeParams);
+        if (!previous) return at(first, sizeParams);
         const link = nextLink(previous.response.headers.link);
         if (link === undefined) return undefined;
-        const url = new URL(link, previous.url);
-        // The next request carries our credentials; never send them to a host the user did not configure.
-        if (url.origin !== first.origin) {
-          throw new Error(`the next-page link of GET ${printUrl(previous.url)} points to another origin (${url.origin}); refusing to send credentials there`);
-        }
-        return url;
+        return at(sameOrigin(new URL(link, previous.url), first, previous.url, describe));
       };
     }
   }
+}
+
+/** The next request carries our credentials; never send them to a host the user did not configure. */
+function sameOrigin(url: URL, first: URL, previous: URL, describe: (url: URL) => string): URL {
+  if (url.origin !== first.origin) {
+    throw new Error(`the next-page link of ${describe(previous)} points to another origin (${url.origin}); refusing to send credentials there`);
+  }
+  if (url.href === previous.href) throw new Error(`${describe(previous)} gave its own URL as the next page; stopping instead of reading the same page forever`);
+  return url;
 }
 
 /** The `rel="next"` target of an RFC 8288 `Link` header. */

@@ -5,12 +5,12 @@ import { createHttpClient } from "./http.js";
 import { sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { CursorTracker, cursorStart } from "./incremental.js";
 import { paginate } from "./pagination.js";
-import { buildUrl, fillPlaceholders, placeholderValues, queryParams, resolveBaseUrl } from "./urls.js";
+import { buildUrl, fillJson, fillPlaceholders, placeholderValues, queryParams, resolveBaseUrl } from "./urls.js";
 import { VERSION } from "./version.js";
 
 export const apiSource: SourceDefinition<SourceOptions, StreamOptions> = {
   id: "api",
-  description: "Reads JSON records from a REST API: offset, page, cursor or Link-header pagination, retries and rate limits handled.",
+  description: "Reads JSON records from a REST API (GET, or POST with a JSON body): offset, page, cursor, next-URL or Link-header pagination, API key, Basic, bearer or OAuth 2 auth, retries and rate limits handled.",
   options: sourceOptions,
   stream: streamOptions,
   connection: "optional",
@@ -23,7 +23,7 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
     const options = sourceOptions.parse(ctx.options);
     const stream = streamOptions.parse(ctx.streamOptions);
     const connectionId = ctx.connection?.id ?? ctx.pipeline.sources[ctx.source]?.connection;
-    const auth = resolveAuth(options.auth, ctx.connection, connectionId);
+    const auth = resolveAuth(options.auth, ctx.connection, connectionId, ctx.log);
     const base = resolveBaseUrl(options.base_url, ctx.connection, connectionId);
     const client = createHttpClient({
       timeoutMs: options.timeout_ms,
@@ -46,11 +46,13 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
     let pages = 0;
     for await (const page of paginate({
       pagination: stream.pagination,
+      method: stream.method,
+      ...(stream.body !== undefined ? { body: fillJson(stream.body, values) as Record<string, unknown> } : {}),
       first: buildUrl(base, fillPlaceholders(stream.path, values), queryParams(stream.params, values)),
       pageSize: options.page_size,
       maxPages: stream.max_pages,
       recordPath: stream.record_path,
-      fetch: (url) => client.getJson(url),
+      fetch: (request) => client.send(request),
       printUrl: (url) => client.printUrl(url),
       log: ctx.log,
       onMaxPages: () => (truncated = true),

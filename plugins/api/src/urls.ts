@@ -58,6 +58,14 @@ export function fillPlaceholders(text: string, values: PlaceholderValues): strin
   return text.replace(PLACEHOLDER_PATTERN, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as Placeholder] : undefined) ?? whole);
 }
 
+/** A JSON value with the placeholders of every string filled in, at any depth. */
+export function fillJson(value: unknown, values: PlaceholderValues): unknown {
+  if (typeof value === "string") return fillPlaceholders(value, values);
+  if (Array.isArray(value)) return value.map((v) => fillJson(v, values));
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillJson(v, values)]));
+  return value;
+}
+
 export function queryParams(params: Readonly<Record<string, string | number | boolean>>, values: PlaceholderValues): Record<string, string> {
   return Object.fromEntries(
     Object.entries(params).map(([k, v]) => [k, typeof v === "string" ? fillPlaceholders(v, values) : String(v)]),

@@ -23,6 +23,8 @@ export interface RecordedRequest {
   readonly method: string;
   readonly url: URL;
   readonly headers: IncomingMessage["headers"];
+  /** The request body as text ("" for none). */
+  readonly body: string;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -41,8 +43,12 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    requests.push({ method: req.method ?? "", url, headers: req.headers });
-    handler(req, res, url);
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      requests.push({ method: req.method ?? "", url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      handler(req, res, url);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
