@@ -55,7 +55,7 @@ export function streamTasks(config: PipelineConfig, options: { groupBySource: bo
     const sourceBlock = config.sources[source]!;
     const sinkBlock = config.sinks[sink]!;
     const extract = streamTaskId("extract", stream.name, group);
-    return [
+    const tasks: TaskSpec[] = [
       {
         id: extract,
         step: "extract",
@@ -77,6 +77,8 @@ export function streamTasks(config: PipelineConfig, options: { groupBySource: bo
         ...(sinkBlock.connection !== undefined ? { connection: sinkBlock.connection } : {}),
       },
     ];
+    // An ingest-only stream lands its files and stops there.
+    return stream.mode === "ingest_only" ? tasks.slice(0, 1) : tasks;
   });
 }
 

@@ -207,6 +207,28 @@ landing:
   });
 });
 
+describe("an ingest-only stream", () => {
+  it("lands its files and has no load task; a load step can still load them", async () => {
+    const yaml = TWO_SOURCES.replace("      - name: rates\n", "      - name: rates\n        mode: ingest_only\n").replace(
+      "      - name: customers\n",
+      "      - name: customers\n        mode: ingest_only\n        target: { table: orders }   # nothing loads it, so it shares no table\n",
+    );
+    const steps = `steps:
+  - id: load_rates_later
+    uses: load
+    after: [files.extract_rates]
+    with: { stream: rates, sink: archive }
+`;
+    const { recorder, project, pipeline } = await setup(`${yaml}${steps}`);
+    const summary = await runPipeline({ pipeline, project, logicalDate: "2026-01-15", log: quiet });
+    expect(summary.ok).toBe(true);
+    expect(summary.tasks.map((t) => t.task)).toEqual(["api.extract_customers", "api.extract_orders", "api.load_orders", "files.extract_rates", "load_rates_later"]);
+    expect(recorder.loads.map((l) => l.stream).sort()).toEqual(["orders", "rates"]);
+    // The files of the stream nothing loads are landed all the same.
+    expect(summary.tasks.find((t) => t.task === "api.extract_customers")).toMatchObject({ state: "success" });
+  });
+});
+
 describe("trigger rules", () => {
   it("decide like Airflow's", () => {
     expect(decide("all_success", ["success", "skipped"])).toBe("skipped");

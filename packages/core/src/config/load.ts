@@ -405,7 +405,7 @@ class Checker {
       block.streams.forEach((s, i) => {
         if (!isObject(s) || typeof s.name !== "string") return;
         targets.set(s.name, s.target);
-        if (sink === undefined) return;
+        if (sink === undefined || s.mode === "ingest_only") return;
         const here: PathSegment[] = [...at, "streams", i];
         loads.push({ stream: s.name, sink, target: s.target, at: s.target === undefined ? here : [...here, "target"] });
       });

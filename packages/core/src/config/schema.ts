@@ -12,6 +12,7 @@ import {
   TRIGGER_RULES,
   WEEKDAYS,
   POD_FINISH_ACTIONS,
+  STREAM_MODES,
   RUNNER_ENV_RESERVED,
   RUNNER_ENV_RESERVED_PREFIX,
   isReservedRunnerEnv,
@@ -235,7 +236,13 @@ const runnerBlock = z.discriminatedUnion("type", [bashRunner, kubernetesRunner],
   error: () => "expected runner type \"bash\" or \"kubernetes\"",
 });
 
-const coreStream = { name: name() };
+const coreStream = {
+  name: name(),
+  mode: z
+    .enum(STREAM_MODES)
+    .optional()
+    .describe("`full` (the default): extract, then load. `ingest_only`: land the files in the landing zone and stop; no load task (a `load` step may still load them)."),
+};
 
 function streamSchema(streamOptions: OptionsSchema, target: z.ZodType) {
   return z.strictObject({ ...streamOptions.shape, ...coreStream, target: target.default({}) });
@@ -310,7 +317,7 @@ export function sinkVariant(id: string, options: OptionsSchema) {
 const anySource = z.looseObject({
   plugin: z.string().min(1),
   ...coreSourceKeys,
-  streams: z.array(z.looseObject({ name: name(), target: z.looseObject({}).default({}) })).min(1),
+  streams: z.array(z.looseObject({ ...coreStream, target: z.looseObject({}).default({}) })).min(1),
 });
 const anySink = z.looseObject({ plugin: z.string().min(1), ...coreSinkKeys });
 

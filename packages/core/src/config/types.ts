@@ -24,8 +24,14 @@ export interface PipelineBlock {
   readonly airflow_version: 2 | 3;
 }
 
+/** `ingest_only`: the stream's files are landed and kept, and no load task runs. */
+export const STREAM_MODES = ["full", "ingest_only"] as const;
+export type StreamMode = (typeof STREAM_MODES)[number];
+
 export interface StreamConfig {
   readonly name: string;
+  /** `full` when unset. */
+  readonly mode?: StreamMode;
   /** Sink-specific per-stream options, validated by the sink's `target` schema. */
   readonly target: Readonly<Record<string, unknown>>;
   /** Source-specific per-stream options. */
@@ -176,7 +182,7 @@ export const SHORTHAND_NAME = "main";
 
 /** Keys the core owns in blocks that plugins extend; plugins may not declare them. */
 export const RESERVED_SOURCE_KEYS = ["plugin", "connection", "pool", "sink", "streams"] as const;
-export const RESERVED_STREAM_KEYS = ["name", "target"] as const;
+export const RESERVED_STREAM_KEYS = ["name", "mode", "target"] as const;
 export const RESERVED_SINK_KEYS = ["plugin", "connection", "pool"] as const;
 
 /** Splits plugin options from the keys the core owns. */
