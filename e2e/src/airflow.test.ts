@@ -92,7 +92,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
     expect(await importErrors(version, dags)).toEqual([]);
     const bag = await dagBag(version, dags);
     expect(bag.import_errors).toEqual({});
-    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "sample_shop_analytics", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "gmail_vendor_invoices", "hostile_strings", "sample_shop", "sample_shop_analytics", "sheets_finance", "shop_daily", "warbyparker_timestamps_daily"]);
     // The hybrid example: a task group per source, a step after the loads, a conditional copy after it.
     expect(bag.tasks.shop_daily).toEqual({
       archive_orders: [],
@@ -130,7 +130,7 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
     };
     const first = await hashes();
-    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "hostile_strings", "sample_shop", "sample_shop_analytics", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "gmail_vendor_invoices", "hostile_strings", "sample_shop", "sample_shop_analytics", "sheets_finance", "shop_daily", "warbyparker_timestamps_daily"]);
     expect(await hashes()).toEqual(first);
   });
 });
