@@ -3,6 +3,7 @@
  * properties and a message that says what happened and exactly how to fix it.
  * The mapped type below makes a code without a message a compile error.
  */
+import { redact } from "./redact.js";
 
 export interface ErrorProps {
   XO_CONFIG_NOT_FOUND: { file: string };
@@ -384,6 +385,25 @@ export function formatDiagnostic(d: Diagnostic): string {
  * hint (the error's `hint`, else that appended one, else the catalog's text). Undefined for
  * any other error, which the caller reports under a core code.
  */
+/**
+ * A plugin's coded failure: `code` is a key of the plugin's `errors` catalog, and the core
+ * reports it under that code with the plugin's name. Message and hint are redacted, since
+ * they often quote what a service answered, and that can echo a credential back.
+ */
+export class PluginError<Code extends string = string> extends Error {
+  readonly hint: string;
+  constructor(
+    readonly code: Code,
+    message: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
+    const safeHint = redact(hint);
+    super(`${redact(message)}\n  hint: ${safeHint}`, options);
+    this.hint = safeHint;
+  }
+}
+
 export function pluginErrorParts(
   errors: Readonly<Record<string, string>> | undefined,
   e: unknown,

@@ -2,7 +2,7 @@
  * Failures a user can cause or fix. The plugin declares this catalog as its `errors`, so
  * the core reports the codes as they are and `xo-foundry plugins` can explain them.
  */
-import { redact } from "@xo-foundry/core";
+import { PluginError } from "@xo-foundry/core";
 
 export const DBT_ERRORS = {
   XO_DBT_PROJECT_NOT_FOUND:
@@ -29,15 +29,7 @@ export const DBT_ERRORS = {
 
 export type DbtErrorCode = keyof typeof DBT_ERRORS;
 
-export class DbtError extends Error {
-  readonly code: DbtErrorCode;
-  readonly hint: string;
-
-  constructor(code: DbtErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    // dbt's output may quote a connection setting: mask every registered secret.
-    super(redact(`${message}\n  hint: ${hint}`), options);
-    this.name = "DbtError";
-    this.code = code;
-    this.hint = redact(hint);
-  }
+/** dbt's output may quote a connection setting: PluginError masks every registered secret. */
+export class DbtError extends PluginError<DbtErrorCode> {
+  override readonly name = "DbtError";
 }

@@ -3,6 +3,7 @@
  * the catalog below as its `errors`, so the core reports these codes as they are and
  * `xo-foundry plugins` can explain them.
  */
+import { PluginError } from "@xo-foundry/core";
 
 /**
  * Every code with what it means and how to fix it. The codes are the keys, so a code
@@ -32,14 +33,6 @@ export const DUCKDB_ERRORS = {
 
 export type DuckDbErrorCode = keyof typeof DUCKDB_ERRORS;
 
-export class DuckDbSinkError extends Error {
-  readonly code: DuckDbErrorCode;
-  readonly hint: string;
-
-  constructor(code: DuckDbErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    super(`${message}\n  hint: ${hint}`, options);
-    this.name = "DuckDbSinkError";
-    this.code = code;
-    this.hint = hint;
-  }
+export class DuckDbSinkError extends PluginError<DuckDbErrorCode> {
+  override readonly name = "DuckDbSinkError";
 }

@@ -2,6 +2,7 @@
  * Failures a user can cause or fix, with stable codes. The plugin declares this catalog as its
  * `errors`, so the core reports these codes as they are and `xo-foundry plugins` explains them.
  */
+import { PluginError } from "@xo-foundry/core";
 
 /** Every code with what it means and how to fix it. The codes are the keys, so a code cannot exist without its description. */
 export const GLADLY_ERRORS = {
@@ -13,13 +14,6 @@ export const GLADLY_ERRORS = {
 
 export type GladlyErrorCode = keyof typeof GLADLY_ERRORS;
 
-export class GladlySourceError extends Error {
+export class GladlySourceError extends PluginError<GladlyErrorCode> {
   override readonly name = "GladlySourceError";
-  constructor(
-    readonly code: GladlyErrorCode,
-    message: string,
-    readonly hint: string,
-  ) {
-    super(`${message}\n  hint: ${hint}`);
-  }
 }

@@ -4,7 +4,7 @@
  * Token endpoint failures are core's own (XO_OAUTH_REFUSED, XO_OAUTH_UNAVAILABLE) and pass
  * through unchanged.
  */
-import { redact } from "@xo-foundry/core";
+import { PluginError } from "@xo-foundry/core";
 
 /** Every code with what it means and how to fix it. The codes are the keys, so a code cannot exist without its description. */
 export const GMAIL_ERRORS = {
@@ -32,19 +32,16 @@ export const GMAIL_ERRORS = {
 export type GmailErrorCode = keyof typeof GMAIL_ERRORS;
 
 /** A failure with a code from the catalog. Message and hint are redacted: they can quote Gmail's answers. */
-export class GmailError extends Error {
+export class GmailError extends PluginError<GmailErrorCode> {
   override readonly name = "GmailError";
-  readonly hint: string;
   constructor(
-    readonly code: GmailErrorCode,
+    code: GmailErrorCode,
     message: string,
     hint: string,
     /** Set for failures Gmail answered: its HTTP status and its first `errors[].reason`. */
     readonly status?: number,
     readonly reason?: string,
   ) {
-    const safeHint = redact(hint);
-    super(`${redact(message)}\n  hint: ${safeHint}`);
-    this.hint = safeHint;
+    super(code, message, hint);
   }
 }

@@ -2,7 +2,7 @@
  * Failures a user can cause or fix, with stable codes. The plugin declares this catalog as its
  * `errors`, so the core reports these codes as they are and `xo-foundry plugins` explains them.
  */
-import { redact } from "@xo-foundry/core";
+import { PluginError } from "@xo-foundry/core";
 
 /** Every code with what it means and how to fix it. The codes are the keys, so a code cannot exist without its description. */
 export const SHEETS_ERRORS = {
@@ -33,17 +33,15 @@ export const SHEETS_ERRORS = {
 export type SheetsErrorCode = keyof typeof SHEETS_ERRORS;
 
 /** A failure with a code from the catalog. Message and hint pass through the redactor. */
-export class SheetsError extends Error {
+export class SheetsError extends PluginError<SheetsErrorCode> {
   override readonly name = "SheetsError";
-  readonly hint: string;
   constructor(
-    readonly code: SheetsErrorCode,
+    code: SheetsErrorCode,
     message: string,
     hint: string,
     /** The HTTP status when Google answered. */
     readonly status?: number,
   ) {
-    super(redact(`${message}\n  hint: ${hint}`));
-    this.hint = redact(hint);
+    super(code, message, hint);
   }
 }

@@ -2,7 +2,7 @@
  * Failures a user can cause or fix. Each carries a stable code so the core catalog
  * can adopt it later; until then the message itself says what to do.
  */
-import { redact } from "@xo-foundry/core";
+import { PluginError } from "@xo-foundry/core";
 
 export type SnowflakeErrorCode =
   | "XO_SNOWFLAKE_INVALID_OPTIONS"
@@ -13,15 +13,7 @@ export type SnowflakeErrorCode =
   | "XO_SNOWFLAKE_STATEMENT_FAILED"
   | "XO_SNOWFLAKE_FILES_INVALID";
 
-export class SnowflakeSinkError extends Error {
-  readonly code: SnowflakeErrorCode;
-  readonly hint: string;
-
-  constructor(code: SnowflakeErrorCode, message: string, hint: string, options?: { cause?: unknown }) {
-    // Messages may quote driver text, which may quote connection settings: mask every registered secret.
-    super(redact(`${message}\n  hint: ${hint}`), options);
-    this.name = "SnowflakeSinkError";
-    this.code = code;
-    this.hint = redact(hint);
-  }
+/** Messages may quote driver text, which may quote connection settings: PluginError masks every registered secret. */
+export class SnowflakeSinkError extends PluginError<SnowflakeErrorCode> {
+  override readonly name = "SnowflakeSinkError";
 }
