@@ -30,11 +30,23 @@ if (!existsSync("/usr/bin/time")) {
     process.exit(1);
   }
 }
+// The SFTP plugin's tests start a real OpenSSH sshd on loopback (Debian package `openssh-server`).
+if (!existsSync("/usr/sbin/sshd")) {
+  const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
+  const r = canApt
+    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null"], { stdio: "inherit" })
+    : { status: 1 };
+  if (r.status !== 0) {
+    process.stderr.write("setup: the SFTP tests need OpenSSH's sshd at /usr/sbin/sshd; install the Debian package `openssh-server` (as root) and retry\n");
+    process.exit(1);
+  }
+}
 for (const [script, args, what] of [
   ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
   ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],
   ["tools/dbt/setup.sh", [], "the dbt venv of the dbt plugin's tests (tools/dbt/setup.sh)"],
   ["tools/bench/pipeline/setup.sh", [], "the dlt venv of the pipeline benchmark (tools/bench/README.md)"],
+  ["tools/sftp/setup.sh", [], "the SFTP tests' login user (tools/sftp/README.md)"],
 ]) {
   const r = spawnSync("bash", [path.join(root, script), ...args], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) {
