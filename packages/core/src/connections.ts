@@ -22,6 +22,11 @@ export function connectionEnvVar(id: string): string {
   return `XO_CONN_${id.toUpperCase()}`;
 }
 
+/** `connection "crm" (XO_CONN_CRM)`: where a user fixes a credential, for hints and errors. */
+export function describeConnection(id: string | undefined, owner = "source"): string {
+  return id ? `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})` : `the ${owner}'s connection`;
+}
+
 export function resolveConnection(id: string, env: NodeJS.ProcessEnv = process.env): Connection {
   const envVar = connectionEnvVar(id);
   const raw = env[envVar]?.trim();

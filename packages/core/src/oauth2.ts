@@ -7,8 +7,7 @@
  * with the redactor before it can reach a log line or an error.
  */
 import { createHash } from "node:crypto";
-import type { Connection } from "./connections.js";
-import { connectionEnvVar } from "./connections.js";
+import { connectionEnvVar, describeConnection, type Connection } from "./connections.js";
 import { xoError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { redact, registerSecret } from "./redact.js";
@@ -139,7 +138,7 @@ function registerGrantSecrets(grant: OAuth2Grant): void {
 
 async function requestToken(grant: OAuth2Grant, options: TokenSourceOptions, signal: AbortSignal | undefined): Promise<CachedToken> {
   const maxRetries = options.maxRetries ?? 3;
-  const where = describeWhere(options.connection);
+  const where = describeConnection(options.connection);
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
     const { body, headers } = await tokenRequest(grant);
@@ -284,10 +283,6 @@ function refused(status: number, text: string, grant: OAuth2Grant, connection: s
     error: redact(error),
     ...(description !== undefined ? { description: redact(description).slice(0, 300) } : {}),
   });
-}
-
-function describeWhere(connection: string): string {
-  return `connection ${JSON.stringify(connection)} (${connectionEnvVar(connection)})`;
 }
 
 // ---------------------------------------------------------------- grants from connections

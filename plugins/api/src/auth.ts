@@ -3,7 +3,7 @@
  * only ever come from the connection; each one is registered with the redactor
  * before the first request so no log line or error can print it.
  */
-import { connectionEnvVar, oauth2TokenSource, registerSecret, type AccessTokenSource, type Connection, type Logger, type OAuth2Grant } from "@xo-foundry/core";
+import { describeConnection, oauth2TokenSource, registerSecret, type AccessTokenSource, type Connection, type Logger, type OAuth2Grant } from "@xo-foundry/core";
 import type { AuthOptions } from "./options.js";
 
 export interface RequestAuth {
@@ -12,11 +12,6 @@ export interface RequestAuth {
   readonly queryParam?: { readonly name: string; readonly value: string };
   /** OAuth 2: a bearer token asked for before each request (cached, renewed before it expires). */
   readonly tokens?: AccessTokenSource;
-}
-
-/** "connection "x" (XO_CONN_X)", for hints that tell the user where to fix a credential. */
-export function describeConnection(id: string | undefined): string {
-  return id ? `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})` : "the source's connection";
 }
 
 export function resolveAuth(auth: AuthOptions, connection: Connection | undefined, connectionId: string | undefined, log: Logger): RequestAuth {

@@ -1,6 +1,6 @@
 /** The `api` source: one stream is one endpoint, read page by page, from a saved cursor on when it is incremental. */
-import { redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
-import { describeConnection, resolveAuth } from "./auth.js";
+import { describeConnection, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
+import { resolveAuth } from "./auth.js";
 import { createHttpClient } from "./http.js";
 import { sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { CursorTracker, cursorStart } from "./incremental.js";

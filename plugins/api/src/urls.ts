@@ -1,6 +1,5 @@
 /** Where requests go: the base URL from options or connection, the stream's path and its query. */
-import { connectionBaseUrl, type Connection, type DataWindow } from "@xo-foundry/core";
-import { describeConnection } from "./auth.js";
+import { connectionBaseUrl, describeConnection, type Connection, type DataWindow } from "@xo-foundry/core";
 import { PLACEHOLDER_PATTERN, type Placeholder } from "./options.js";
 
 /** `base_url` wins; otherwise the connection's base URL (see core's connectionBaseUrl). */

@@ -1,5 +1,5 @@
 /** The `gladly` source: a stream is either a Reports API metric set (CSV) or a file of an Export API job (NDJSON). */
-import { connectionEnvVar, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
+import { describeConnection, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
 import { resolveBaseUrl } from "./base-url.js";
 import { extractExport } from "./export.js";
 import { createGladlyClient } from "./http.js";
@@ -16,11 +16,6 @@ export const gladlySource: SourceDefinition<SourceOptions, StreamOptions> = {
   connection: "required",
   extract,
 };
-
-/** "connection "x" (XO_CONN_X)", for hints that tell the user where to fix a credential. */
-export function describeConnection(id: string | undefined): string {
-  return id ? `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})` : "the source's connection";
-}
 
 async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): AsyncGenerator<ExtractBatch, void, undefined> {
   try {

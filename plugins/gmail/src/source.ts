@@ -5,7 +5,7 @@
  */
 import {
   connectionBaseUrl,
-  connectionEnvVar,
+  describeConnection,
   oauth2GrantFromConnection,
   oauth2TokenSource,
   redact,
@@ -33,11 +33,6 @@ export const gmailSource: SourceDefinition<SourceOptions, StreamOptions> = {
   connection: "required",
   extract,
 };
-
-/** `connection "x" (XO_CONN_X)`, for hints that say where to fix a credential. */
-export function describeConnection(id: string | undefined): string {
-  return id ? `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})` : "the source's connection";
-}
 
 async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): AsyncGenerator<ExtractBatch, void, undefined> {
   try {

@@ -4,7 +4,7 @@
  * to resume from), so a stream is a full pull: one sheet or range lands as records, `sheets:
  * all` as one NDJSON file per sheet whose records carry the sheet's title in `_sheet`.
  */
-import { connectionBaseUrl, connectionEnvVar, oauth2GrantFromConnection, oauth2TokenSource, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
+import { connectionBaseUrl, describeConnection, oauth2GrantFromConnection, oauth2TokenSource, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
 import { SheetsError } from "./errors.js";
 import { DEFAULT_ROOT_URL, parseStream, sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { readTable, type ReadTable } from "./read-table.js";
@@ -24,11 +24,6 @@ export const sheetsSource: SourceDefinition<SourceOptions, StreamOptions> = {
   connection: "required",
   extract,
 };
-
-/** `connection "x" (XO_CONN_X)`, for hints that tell the user where to fix a credential. */
-export function describeConnection(id: string): string {
-  return `connection ${JSON.stringify(id)} (${connectionEnvVar(id)})`;
-}
 
 async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): AsyncGenerator<ExtractBatch, void, undefined> {
   const open = new Set<ReadTable>();
