@@ -39,3 +39,4 @@ export { describeLandingStore, landingChecks, type LandingContractInput, type La
 export { describeTemplate, templateChecks, type TemplateContractInput } from "./contract/template.js";
 export { dagsTest, importDags, type AirflowInput, type DagsTestInput, type DagsTestResult, type ImportedDags } from "./airflow.js";
 export { startOAuthServer, type OAuthClient, type OAuthServer, type OAuthServerOptions, type ServiceAccountKeyFile, type TokenCheck, type TokenRequestRecord } from "./oauth.js";
+export { freePort } from "./net.js";

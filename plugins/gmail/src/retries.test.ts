@@ -5,8 +5,8 @@
  * with scripted faults in Google's error shape. Real: googleapis' generated client, core's
  * OAuth 2 helper, the testkit's token endpoint, Node's HTTP stack (timeouts, refused connections).
  */
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { freePort } from "@xo-foundry/testkit";
 import { at, drain, mailboxWithClient, makeContext, recordingLogger, rejectionOf, sourceBlock, useServers } from "./__fixtures__/harness.js";
 import { FAULTS, insufficientScopes } from "./__fixtures__/gmail_server.js";
 
@@ -136,12 +136,3 @@ describe("failing for good", () => {
     expect((error as { hint?: string }).hint).toContain('`user_id` "ceo@example.com" is not the mailbox these credentials act as');
   });
 });
-
-/** A port nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

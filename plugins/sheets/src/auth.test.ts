@@ -5,21 +5,15 @@
  * (@xo-foundry/testkit) and the Sheets API (src/__fixtures__/sheets_server.ts), which accepts
  * only tokens that endpoint issued. Real: core's OAuth 2 helper, googleapis' client.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { rejectionOf } from "@xo-foundry/testkit";
 import type { XoError } from "@xo-foundry/core";
 import type { SheetsError } from "./errors.js";
 import { SHEETS_SCOPE } from "./source.js";
-import { extract, freshTokens, oauthClientConnection, serviceAccountConnection, sourceOptions, SERVICE_ACCOUNT, SPREADSHEET_ID, startWorld, type World } from "./__fixtures__/harness.js";
+import { extract, oauthClientConnection, serviceAccountConnection, sourceOptions, SERVICE_ACCOUNT, SPREADSHEET_ID, useWorld } from "./__fixtures__/harness.js";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useWorld();
 beforeEach(() => {
-  world.sheets.reset();
-  freshTokens();
   const rows = [["N"], ...Array.from({ length: 6 }, (_, i) => [i + 1])];
   world.sheets.put({ spreadsheetId: SPREADSHEET_ID, sheets: [{ title: "S", rowCount: 7, columnCount: 1, rows }] });
 });

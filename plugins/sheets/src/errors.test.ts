@@ -4,19 +4,13 @@
  * Emulated: the Sheets API (src/__fixtures__/sheets_server.ts) and the OAuth token endpoint
  * (@xo-foundry/testkit). Real: googleapis' client and Node's HTTP stack.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { rejectionOf } from "@xo-foundry/testkit";
 import { SHEETS_ERRORS, type SheetsError } from "./errors.js";
-import { extract, freshTokens, serviceAccountConnection, sourceOptions, SERVICE_ACCOUNT, SPREADSHEET_ID, startWorld, type World } from "./__fixtures__/harness.js";
+import { extract, serviceAccountConnection, sourceOptions, SERVICE_ACCOUNT, SPREADSHEET_ID, useWorld } from "./__fixtures__/harness.js";
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
+const world = useWorld();
 beforeEach(() => {
-  world.sheets.reset();
-  freshTokens();
   world.sheets.put({ spreadsheetId: SPREADSHEET_ID, title: "Finance", sheets: [{ title: "Budget", rowCount: 3, columnCount: 2, rows: [["Item", "Amount"], ["a", 1], ["b", 2]] }] });
 });
 

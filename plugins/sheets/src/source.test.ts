@@ -4,22 +4,14 @@
  * discovery document) and the OAuth token endpoint (@xo-foundry/testkit); the token is a real
  * RS256-signed JWT bearer grant for a service account.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { HOSTILE_TEXT } from "@xo-foundry/testkit";
 import { cells } from "./__fixtures__/sheets_server.js";
-import { extract, freshTokens, serviceAccountConnection, sourceOptions, SPREADSHEET_ID, startWorld, type World } from "./__fixtures__/harness.js";
+import { extract, serviceAccountConnection, sourceOptions, SPREADSHEET_ID, useWorld } from "./__fixtures__/harness.js";
 
 const { currency, date, dateTime, formulaError, number, percent, text, time } = cells;
 
-let world: World;
-beforeAll(async () => {
-  world = await startWorld();
-});
-afterAll(() => world.stop());
-beforeEach(() => {
-  world.sheets.reset();
-  freshTokens();
-});
+const world = useWorld();
 
 const read = (stream: Record<string, unknown>, options: Record<string, unknown> = {}) =>
   extract({ options: sourceOptions(world, options), stream, connection: serviceAccountConnection(world) });

@@ -13,6 +13,7 @@ import { connect, createServer, type Server } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Connection } from "@xo-foundry/core";
+import { freePort } from "@xo-foundry/testkit";
 import { fingerprint } from "../host-key.js";
 
 export const SSHD = "/usr/sbin/sshd";
@@ -175,18 +176,6 @@ function userIds(name: string): { uid: number; gid: number } | undefined {
   const gid = spawnSync("id", ["-g", name], { encoding: "utf8" });
   if (uid.status !== 0 || gid.status !== 0) return undefined;
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Up when the port answers with an SSH identification line. */

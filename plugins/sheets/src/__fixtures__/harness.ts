@@ -4,6 +4,7 @@
  * drain that runs the source the way the runtime does (reading each file body before asking
  * for the next batch).
  */
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { clearOAuth2Cache, type Connection, type ExtractBatch, type Logger } from "@xo-foundry/core";
 import { extractContext, recordingLogger, startOAuthServer, type OAuthClient, type OAuthServer, type RecordingLogger } from "@xo-foundry/testkit";
 import { sheetsSource } from "../source.js";
@@ -37,6 +38,20 @@ export async function startWorld(): Promise<World> {
       await oauth.stop();
     },
   };
+}
+
+/** One world for the test file, with the emulator emptied and core's token cache cleared before each test. */
+export function useWorld(): World {
+  const world = {} as { -readonly [K in keyof World]: World[K] };
+  beforeAll(async () => {
+    Object.assign(world, await startWorld());
+  });
+  afterAll(() => world.stop?.());
+  beforeEach(() => {
+    world.sheets.reset();
+    freshTokens();
+  });
+  return world;
 }
 
 /** A Google connection holding the key file, as Airflow's Google provider stores it (`keyfile_dict`, a JSON string). */
