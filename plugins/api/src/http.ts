@@ -111,7 +111,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const tokens = options.auth.tokens;
       let renewedToken = false;
 
-      for (let attempt = 1; ; attempt++) {
+      // `attempt` counts retries only: asking again with a renewed OAuth token is not one.
+      for (let attempt = 1; ; ) {
         options.signal.throwIfAborted();
         const token = tokens ? await tokens.token(options.signal) : undefined;
         const headers: Record<string, string> = token === undefined ? {} : { Authorization: `Bearer ${token}` };
@@ -122,7 +123,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (token !== undefined && outcome.kind === "response" && outcome.status === 401 && !renewedToken) {
           tokens!.invalidate(token);
           renewedToken = true;
-          attempt--;
           continue;
         }
 
@@ -141,6 +141,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           outcome.kind === "response" || outcome.kind === "truncated" ? { status: outcome.status, attempt } : { attempt },
         );
         await sleep(delay, options.signal);
+        attempt++;
       }
     },
   };
