@@ -4,7 +4,7 @@
  * (host-key.ts). Network failures are retried with backoff; a refused login or host key
  * never is, since trying again cannot change the answer and only locks accounts.
  */
-import SftpClient from "ssh2-sftp-client";
+import type SftpClient from "ssh2-sftp-client";
 import type { Client, ConnectConfig, SFTPWrapper } from "ssh2";
 import { backoffDelay, connectionEnvVar, registerSecret, sleep, type Connection, type Logger } from "@xo-foundry/core";
 import { SftpError } from "./errors.js";
@@ -98,10 +98,16 @@ export function connectSettings(connection: Connection | undefined): Settings {
   };
 }
 
+// The SSH library loads with the first connection, not when the plugin is discovered: every
+// CLI command discovers plugins, and most of them (validate, generate) connect to nothing.
+let sftpClass: Promise<typeof SftpClient> | undefined;
+const loadSftp = () => (sftpClass ??= import("ssh2-sftp-client").then((m) => m.default));
+
 async function connectOnce(settings: Settings, tuning: ConnectTuning, ctx: { readonly log: Logger; readonly signal: AbortSignal }): Promise<SftpSession> {
   const { host, port } = settings.config as { host: string; port: number };
   // The library reports connection-level events to these; failures reach us through the promises instead.
-  const client = new SftpClient("xo-foundry", { error: (e) => ctx.log.debug(`sftp: ${String((e as Error)?.message ?? e)}`), end: () => {}, close: () => {} });
+  const Sftp = await loadSftp();
+  const client = new Sftp("xo-foundry", { error: (e) => ctx.log.debug(`sftp: ${String((e as Error)?.message ?? e)}`), end: () => {}, close: () => {} });
   const ssh = (client as unknown as { client: Client }).client;
   let verdict: Verdict | undefined;
   let level: string | undefined;
