@@ -26,6 +26,7 @@ export interface ErrorProps {
   XO_CONNECTION_REQUIRED: { what: string; plugin: string };
   XO_SINK_AMBIGUOUS: { source: string; sinks: readonly string[] };
   XO_SINK_TABLE_COLLISION: { what: string; stream?: string | undefined; table: string; sink: string; first: string; firstPath: string };
+  XO_STEP_DESTINATION_COLLISION: { step: string; destination: string; first: string; firstPath: string };
   XO_TEMPLATE_SHAPE: { template: string; detail: string };
   XO_GRAPH_UNMATCHED: { pattern: string; available: readonly string[] };
   XO_GRAPH_CYCLE: { cycle: readonly string[] };
@@ -52,6 +53,7 @@ export interface ErrorProps {
   XO_STEP_FAILED: { plugin: string; hook: string; task: string; detail: string };
   XO_WAREHOUSE_UNAVAILABLE: { sink: string; plugin: string; available: readonly string[] };
   XO_STATE_INVALID: { stream: string; detail: string };
+  XO_NOTHING_TO_DELIVER: { task: string; detail: string; hint: string };
   XO_DAG_STALE: { files: readonly string[] };
   XO_DAG_NOT_OURS: { file: string; pipeline: string; project: string; owner?: string | undefined };
   XO_PATH_INVALID: { value: string; detail: string; schemes?: readonly string[] | undefined };
@@ -162,6 +164,10 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `${p.what} loads ${p.stream !== undefined ? `stream ${quote(p.stream)} ` : ""}into ${p.table} of sink ${quote(p.sink)}, as ${p.first} does (${p.firstPath})`,
     hint: "set `target.table` of one of them to another table, or load it into another sink: two streams in one table replace or mix with each other's rows, whatever the mode",
   }),
+  XO_STEP_DESTINATION_COLLISION: (p) => ({
+    message: `step ${quote(p.step)} delivers to ${p.destination}, as step ${quote(p.first)} does (${p.firstPath})`,
+    hint: "give one of them another folder, bucket, endpoint or file name: two deliveries to one place replace or mix with each other's data",
+  }),
   XO_TEMPLATE_SHAPE: (p) => ({
     message: `the ${quote(p.template)} template cannot build this pipeline: ${p.detail}`,
     hint: "change the pipeline, or pick a template that fits it (`template: hybrid` takes many sources and sinks)",
@@ -250,6 +256,10 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   XO_STATE_INVALID: (p) => ({
     message: `invalid state for stream ${quote(p.stream)}: ${p.detail}`,
     hint: "state is a JSON object, e.g. '{\"cursor\": \"2026-01-01T00:00:00Z\"}'",
+  }),
+  XO_NOTHING_TO_DELIVER: (p) => ({
+    message: `task ${quote(p.task)} has no files to deliver: ${p.detail}`,
+    hint: p.hint,
   }),
   XO_DAG_STALE: (p) => ({
     message: `${p.files.length} generated DAG file(s) are out of date: ${p.files.join(", ")}`,

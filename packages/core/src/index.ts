@@ -18,3 +18,4 @@ export * from "./paths.js";
 export * from "./python.js";
 export * from "./retry.js";
 export * from "./oauth2.js";
+export * from "./step-files.js";

@@ -241,6 +241,13 @@ export interface TableDescription {
   readonly rows?: number;
 }
 
+export interface ExportQueryOptions {
+  /** Named parameters of the query, written `$name`, as for query(). */
+  readonly params?: Readonly<Record<string, string | number | boolean | null>>;
+  /** Start a new file once one holds about this many bytes; one file when unset. */
+  readonly maxFileBytes?: number;
+}
+
 /** A warehouse as steps see it. Every call opens what it needs and releases it before returning. */
 export interface Warehouse {
   /** The SQL dialect, e.g. `duckdb` or `snowflake`, for steps that write dialect-specific SQL. */
@@ -249,8 +256,12 @@ export interface Warehouse {
   query(sql: string, params?: Readonly<Record<string, string | number | boolean | null>>): Promise<readonly JsonObject[]>;
   /** Runs several statements in one transaction: all take effect or none. */
   execute(statements: readonly string[]): Promise<void>;
-  /** Writes the result of a query to `dir` (a local directory) as files of `format`, without holding it in memory. */
-  exportQuery(sql: string, dir: string, format: "ndjson" | "csv" | "parquet"): Promise<readonly { path: string; rows: number }[]>;
+  /**
+   * Writes the result of a query to `dir` (a local directory) as files of `format`, without
+   * holding it in memory: `part-00000.<ext>`, `part-00001.<ext>`, ... in the query's order,
+   * a new file once one reaches about `maxFileBytes`. Returns the files in that order.
+   */
+  exportQuery(sql: string, dir: string, format: "ndjson" | "csv" | "parquet", options?: ExportQueryOptions): Promise<readonly { path: string; rows: number }[]>;
   /** The table's columns and row count, or undefined when there is no such table. */
   describe(table: string): Promise<TableDescription | undefined>;
 }
@@ -280,6 +291,12 @@ export interface StepResult {
   readonly writes?: readonly DatasetRef[];
   /** Ask for the task to end as skipped (its downstream tasks follow their trigger rules). */
   readonly skip?: string;
+  /**
+   * State to save (by key, as `ctx.state.set` would) once every task directly downstream of
+   * this one has succeeded in the same run, or at once when none is. An export stages its
+   * next watermark here, so it advances only after the deliveries of its files succeeded.
+   */
+  readonly state?: Readonly<Record<string, JsonObject>>;
 }
 
 /** A task's outcome as downstream tasks and observers see it. */
@@ -291,6 +308,8 @@ export interface TaskSummary {
   readonly reads: readonly DatasetRef[];
   readonly writes: readonly DatasetRef[];
   readonly skipReason?: string;
+  /** State the step staged (StepResult.state), not yet saved when the summary was written. */
+  readonly stagedState?: Readonly<Record<string, JsonObject>>;
 }
 
 /** Saved stream state (cursors, watermarks): small JSON per pipeline and stream. */
@@ -356,6 +375,13 @@ export interface StepType<Options = any> {
    */
   readonly canSkip?: boolean;
   run(ctx: StepContext<Options>): Promise<StepResult>;
+  /**
+   * Where the step writes outside the landing zone, as one string (`sftp://partner/incoming/orders_{ds}.csv`),
+   * from its parsed options and connection id: validation refuses two steps of a pipeline that
+   * say the same, since the second would replace or mix with what the first delivered.
+   * Without it, the step's destination is not checked.
+   */
+  destination?(input: { readonly options: Options; readonly connection: string | undefined }): string | undefined;
   /**
    * The tasks one configured step stands for, decided when the graph is built (validation,
    * DAG generation, and each task run), from its options and files of the project only, so
@@ -442,6 +468,8 @@ export interface TemplateDefinition {
   readonly description: string;
   /** The template a pipeline gets when it names none; one per project. */
   readonly isDefault?: boolean;
+  /** Whether its pipelines need a source; default true. A pipeline of steps only (an export) needs none. */
+  readonly needsSource?: boolean;
   /**
    * The pipeline's sources and sinks as tasks, in a stable order. The core adds the
    * config's `steps:` and renders any graph to Python; templates write no code.

@@ -46,7 +46,7 @@ export function stepServices(
         dialect: warehouse.dialect,
         query: (sql, params) => callHook(owner, "warehouse.query", task, () => warehouse.query(sql, params)),
         execute: (statements) => callHook(owner, "warehouse.execute", task, () => warehouse.execute(statements)),
-        exportQuery: (sql, dir, format) => callHook(owner, "warehouse.exportQuery", task, () => warehouse.exportQuery(sql, dir, format)),
+        exportQuery: (sql, dir, format, options) => callHook(owner, "warehouse.exportQuery", task, () => warehouse.exportQuery(sql, dir, format, options)),
         describe: (table) => callHook(owner, "warehouse.describe", task, () => warehouse.describe(table)),
       };
     },

@@ -207,6 +207,58 @@ landing:
   });
 });
 
+describe("state a step stages", () => {
+  const PIPELINE = (failing: boolean) => `${TWO_SOURCES}steps:
+  - id: export
+    uses: fixture.stage
+    with: { key: export__orders, value: "2026-01-15T10:00:00" }
+  - id: to_sftp
+    uses: fixture.note
+    after: [export]
+    with: { message: sent }
+  - id: to_api
+    uses: fixture.note
+    after: [export]
+    with: { message: posted, refuse: ${failing} }
+  - id: alone
+    uses: fixture.stage
+    with: { key: alone, value: "1" }
+`;
+  const task = async (setupResult: Awaited<ReturnType<typeof setup>>, taskId: string, runId = "manual__1") =>
+    runTask({ pipeline: setupResult.pipeline, project: setupResult.project, taskId, logicalDate: "2026-01-15", runId, log: quiet });
+  const saved = async (key: string) => {
+    const text = await readFile(dir.path(`landing/state/shop/${key}.json`), "utf8").catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as { value: unknown; runId: string }).value;
+  };
+
+  it("is saved only once every task directly after the step succeeded in the same run", async () => {
+    const s = await setup(PIPELINE(true));
+    await task(s, "export");
+    expect(await saved("export__orders")).toBeUndefined();
+    await task(s, "to_sftp");
+    expect(await saved("export__orders")).toBeUndefined();
+    await expect(task(s, "to_api")).rejects.toMatchObject({ code: "NOTE_REFUSED" });
+    expect(await saved("export__orders")).toBeUndefined();
+
+    // The failed delivery retried with its cause fixed: now every task after the export has succeeded.
+    const fixed = await setup(PIPELINE(false));
+    await task(fixed, "export", "manual__2");
+    await task(fixed, "to_api", "manual__2");
+    expect(await saved("export__orders")).toBeUndefined();
+    await task(fixed, "to_sftp", "manual__2");
+    expect(await saved("export__orders")).toEqual({ watermark: "2026-01-15T10:00:00" });
+  });
+
+  it("is saved at once by a step with nothing after it, and never by a failed run", async () => {
+    const s = await setup(PIPELINE(true));
+    await task(s, "alone");
+    expect(await saved("alone")).toEqual({ watermark: "1" });
+    const summary = await runPipeline({ pipeline: s.pipeline, project: s.project, logicalDate: "2026-01-15", log: quiet });
+    expect(summary.ok).toBe(false);
+    expect(await saved("export__orders")).toBeUndefined();
+  });
+});
+
 describe("an ingest-only stream", () => {
   it("lands its files and has no load task; a load step can still load them", async () => {
     const yaml = TWO_SOURCES.replace("      - name: rates\n", "      - name: rates\n        mode: ingest_only\n").replace(

@@ -121,8 +121,35 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
     request.progress?.taskEnded(progress);
   }
   await summaries.write(summaryOf(outcome));
+  if (outcome.state === "success") await saveStagedState(shared, tasks, outcome, summaries);
   await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
   return outcome;
+}
+
+/**
+ * Saves the state that this task, or a task directly upstream of it, staged, once every task
+ * directly downstream of the stager has succeeded in this run (at once when it has none).
+ * Each task writes its summary before it looks, so of two that finish together at least
+ * the later one sees both; saving the same value twice is harmless.
+ */
+async function saveStagedState(s: Shared, tasks: readonly TaskSpec[], outcome: TaskOutcome, summaries: ReturnType<typeof summaryStore>): Promise<void> {
+  const stagers: [string, TaskSummary][] = [
+    ...(outcome.stagedState ? [[s.task.id, outcome] as [string, TaskSummary]] : []),
+    ...s.task.upstream.flatMap((id) => (s.upstream[id]?.stagedState && s.upstream[id].state === "success" ? [[id, s.upstream[id]] as [string, TaskSummary]] : [])),
+  ];
+  for (const [id, summary] of stagers) {
+    const downstream = tasks.filter((t) => t.upstream.includes(id)).map((t) => t.id);
+    const done = await Promise.all(downstream.map((d) => (d === s.task.id ? outcome : summaries.read(d))));
+    const waiting = downstream.filter((_, i) => done[i]?.state !== "success");
+    if (waiting.length > 0) {
+      s.log.debug(`state staged by ${id} waits for ${waiting.join(", ")}`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(summary.stagedState!)) {
+      await s.state.set(key, value, { runId: s.request.runId, logicalDate: s.request.logicalDate });
+      s.log.info(`saved state ${key}${id === s.task.id ? "" : ` staged by ${id}`}`, { state: value });
+    }
+  }
 }
 
 /** What every step of one task shares. */
@@ -305,6 +332,7 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
     reads: result.reads ?? [],
     writes: result.writes ?? [],
     ...(result.skip !== undefined ? { skipReason: result.skip } : {}),
+    ...(result.skip === undefined && result.state !== undefined && Object.keys(result.state).length > 0 ? { stagedState: result.state } : {}),
   };
 }
 
@@ -336,6 +364,7 @@ function summaryOf(o: TaskOutcome): TaskSummary {
     reads: o.reads,
     writes: o.writes,
     ...(o.skipReason !== undefined ? { skipReason: o.skipReason } : {}),
+    ...(o.stagedState !== undefined ? { stagedState: o.stagedState } : {}),
   };
 }
 

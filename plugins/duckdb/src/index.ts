@@ -34,7 +34,7 @@ function lazyWarehouse(ctx: WarehouseContext<SinkOptions>): Warehouse {
     dialect: "duckdb",
     query: async (sql, params) => (await get()).query(sql, params),
     execute: async (statements) => (await get()).execute(statements),
-    exportQuery: async (sql, dir, format) => (await get()).exportQuery(sql, dir, format),
+    exportQuery: async (sql, dir, format, options) => (await get()).exportQuery(sql, dir, format, options),
     describe: async (table) => (await get()).describe(table),
   };
 }

@@ -24,8 +24,6 @@ export const SFTP_ERRORS = {
     "A file of that name is already in the target folder and the step's `overwrite` is `fail` (the default, so that nothing a partner holds is replaced silently). Set `overwrite: skip` to keep what is there, or `overwrite: replace` to replace it.",
   SFTP_SIZE_MISMATCH:
     "A file's size on the server is not the size that was sent or listed: the upload was cut short, or the file was still being written while it was read. Re-run; for a source, set `min_age_seconds` so files still being written are left for the next run.",
-  SFTP_NOTHING_TO_DELIVER:
-    "The upload step cannot tell which landed files to send: no upstream task of this run left a complete partition, or several did. Name one with `task:`, or give a landing folder with `from:`.",
   SFTP_TRANSFER_FAILED: "Another SFTP operation failed; the message quotes the server's answer and the remote path.",
 } as const satisfies Readonly<Record<`SFTP_${string}`, string>>;
 

@@ -189,12 +189,19 @@ test("`from:` delivers a landing folder; without `task` and with two partitions 
   const a = await landed({ "a.csv": "a\n" });
   const other: TaskSummary = { ...a.upstream.extract_orders!, task: "extract_other", summary: { partition: `${a.landing.root}/stage/other` } };
   const both = { landing: a.landing, upstream: { ...a.upstream, extract_other: other } };
-  await expect(run({ folder: `${sshd.root}/from2` }, both)).rejects.toMatchObject({ code: "SFTP_NOTHING_TO_DELIVER" });
+  await expect(run({ folder: `${sshd.root}/from2` }, both)).rejects.toMatchObject({ code: "XO_NOTHING_TO_DELIVER" });
   expect((await run({ folder: `${sshd.root}/from2`, task: "extract_orders" }, both)).summary).toMatchObject({ sent: 1 });
-  await expect(run({ folder: `${sshd.root}/from3`, task: "nope" }, both)).rejects.toMatchObject({ code: "SFTP_NOTHING_TO_DELIVER" });
+  await expect(run({ folder: `${sshd.root}/from3`, task: "nope" }, both)).rejects.toMatchObject({ code: "XO_NOTHING_TO_DELIVER" });
 });
 
 test("a folder the login may not write to fails with SFTP_PERMISSION_DENIED", async () => {
   const env = await landed({ "a.csv": "a\n" });
   await expect(run({ folder: "/root/not-yours" }, env)).rejects.toMatchObject({ code: "SFTP_PERMISSION_DENIED" });
+});
+
+test("names its destination by connection, folder and file name, for validation's check that no two steps deliver to one place", () => {
+  const destination = (options: Record<string, unknown>, connection = "partner") => sftpUpload.destination?.({ options: uploadOptions.parse(options), connection });
+  expect(destination({ folder: "incoming/./daily/", name: "orders_{ds}.csv" })).toBe("sftp://partner/incoming/daily/orders_{ds}.csv");
+  expect(destination({ folder: "/incoming" })).toBe(destination({ folder: "incoming/", name: "{name}" }));
+  expect(destination({ folder: "/incoming" }, "backup")).not.toBe(destination({ folder: "/incoming" }));
 });

@@ -6,10 +6,9 @@
  * twice, `replace` replaces in place, `fail` stops.
  */
 import path from "node:path";
-import type { StepType } from "@xo-foundry/core";
+import { upstreamFiles, type StepType } from "@xo-foundry/core";
 import { openSession } from "./connect.js";
 import { deliver } from "./deliver.js";
-import { landedFiles } from "./landed-files.js";
 import { uploadOptions, type UploadOptions } from "./options.js";
 import { mkdirs } from "./remote.js";
 
@@ -19,10 +18,12 @@ export const sftpUpload: StepType<UploadOptions> = {
   options: uploadOptions,
   connection: "required",
   canSkip: false,
+  // The server is known here only by its connection id: two ids for one server are not caught.
+  destination: ({ options, connection }) => `sftp://${connection ?? ""}${path.posix.join("/", options.folder, options.name)}`,
   async run(ctx) {
     ctx.signal.throwIfAborted();
     const options = ctx.options;
-    const landed = await landedFiles(ctx);
+    const landed = await upstreamFiles(ctx, { task: options.task, from: options.from });
     const ds = ctx.window.logicalDate;
     const fill = (template: string, name = "") =>
       template.replaceAll("{ds_nodash}", ds.replaceAll("-", "")).replaceAll("{ds}", ds).replaceAll("{name}", name);

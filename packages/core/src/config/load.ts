@@ -10,7 +10,7 @@ import { z } from "zod";
 import { diagnostic, type Diagnostic, type Location } from "../errors.js";
 import { pipelineGraph, type Locator } from "../graph.js";
 import { landingUriProblem, resolveLandingUri } from "../paths.js";
-import { BUILTIN_STEPS, type ResolvedPipeline, type SinkDefinition } from "../plugin.js";
+import { BUILTIN_STEPS, type ResolvedPipeline, type SinkDefinition, type StepType } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
 import { builtinStepOptions, isSafeRelativePath, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
 import {
@@ -223,6 +223,7 @@ class Checker {
   /** Per sink block, parsed once for all the streams that load into it. */
   readonly #sinkOptions = new Map<Named, SinkOptions>();
   readonly #sinkLocations = new Map<Named, string | undefined>();
+  readonly #destinations = new Map<string, { id: string; at: PathSegment[] }>();
 
   constructor(
     private readonly merged: Record<string, unknown>,
@@ -246,11 +247,12 @@ class Checker {
         this.diagnostics.push(diagnostic("XO_CONFIG_CONFLICT", { first: one, second: many }, where([many], "key")));
       }
     }
-    if (merged.source === undefined && merged.sources === undefined) {
+    const templateId = typeof merged.template === "string" ? merged.template : registry.defaultTemplate()?.id;
+    const needsSource = (templateId === undefined ? undefined : registry.template(templateId))?.needsSource ?? true;
+    if (needsSource && merged.source === undefined && merged.sources === undefined) {
       this.diagnostics.push(diagnostic("XO_CONFIG_MISSING_KEY", { key: "source", expected: "a source block (or `sources:` with named ones)" }, where([])));
     }
 
-    const templateId = typeof merged.template === "string" ? merged.template : registry.defaultTemplate()?.id;
     if (templateId === undefined) {
       this.diagnostics.push(diagnostic("XO_CONFIG_NO_DEFAULT", { what: "template", available: registry.templates().map((t) => t.id) }, where(["template"])));
     } else if (!registry.template(templateId)) this.unknown("template", templateId, ["template"]);
@@ -350,7 +352,8 @@ class Checker {
     const def = builtin ? undefined : this.registry.step(uses);
     if (!builtin && !def) return void this.unknown("step", uses, [...at, "uses"]);
     if (def) {
-      this.parse(strictOf(def.options), withValue, [...at, "with"]);
+      const options = this.parse(strictOf(def.options), withValue, [...at, "with"]);
+      if (options !== undefined) this.destination(def, options, raw, at);
       if (def.connection === "required" && raw.connection === undefined) {
         const owner = this.registry.ownerOf("step", uses)!;
         this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `step ${JSON.stringify(raw.id)}`, plugin: owner.name }, this.where(at)));
@@ -371,6 +374,19 @@ class Checker {
     if (typeof withValue.source === "string" && !sources.includes(withValue.source)) {
       this.noSuch("source", withValue.source, sources, [...at, "with", "source"]);
     }
+  }
+
+  /** Two steps that deliver to one place (as their step types name it) would overwrite or mix each other's data. */
+  private destination(def: StepType, options: unknown, raw: Record<string, unknown>, at: PathSegment[]): void {
+    const connection = typeof raw.connection === "string" ? raw.connection : undefined;
+    const destination = def.destination?.({ options, connection });
+    if (destination === undefined) return;
+    const id = typeof raw.id === "string" ? raw.id : dottedPath(at);
+    const first = this.#destinations.get(destination);
+    if (first === undefined) return void this.#destinations.set(destination, { id, at });
+    this.diagnostics.push(
+      diagnostic("XO_STEP_DESTINATION_COLLISION", { step: id, destination, first: first.id, firstPath: dottedPath(first.at) }, this.where([...at, "with"])),
+    );
   }
 
   /** The landing URI is one an installed plugin serves, and one whose plugin requires a connection gets one. */

@@ -110,6 +110,40 @@ describe("connections that plugins require", () => {
 describe("steps", () => {
   const withSteps = (steps: string) => `${HYBRID}steps:\n${steps}`;
 
+  it("refuses two steps that deliver to one place, as their step type names it", async () => {
+    const drop = definePlugin({
+      name: "@acme/drop",
+      version: "1.0.0",
+      steps: [
+        {
+          id: "drop.put",
+          description: "",
+          connection: "required",
+          options: z.object({ folder: z.string(), name: z.string().default("{name}") }),
+          destination: ({ options, connection }) => `drop://${connection}/${(options as { folder: string }).folder}/${(options as { name: string }).name}`,
+          run: async () => ({}),
+        },
+      ],
+    });
+    const { load } = await fixtureProject(
+      {
+        "pipeline.yaml": withSteps(
+          [
+            "  - { id: first, uses: drop.put, connection: partner, with: { folder: in } }",
+            "  - { id: other_folder, uses: drop.put, connection: partner, with: { folder: out } }",
+            "  - { id: other_server, uses: drop.put, connection: backup, with: { folder: in } }",
+            "  - { id: again, uses: drop.put, connection: partner, with: { folder: in, name: '{name}' } }",
+          ].join("\n") + "\n",
+        ),
+      },
+      [...fixturePlugins(), drop],
+    );
+    const { diagnostics } = await load("pipeline.yaml");
+    expect(diagnostics.map(at)).toEqual([
+      "XO_STEP_DESTINATION_COLLISION steps[3].with@28:61 step \"again\" delivers to drop://partner/in/{name}, as step \"first\" does (steps[0])",
+    ]);
+  });
+
   it("place plugin steps and built-in loads in the graph by their after globs", async () => {
     const { pipeline, diagnostics } = await load(
       withSteps(`  - id: summary

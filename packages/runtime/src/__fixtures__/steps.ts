@@ -26,6 +26,16 @@ export function fixtureStepPlugin(events: string[]): XoPlugin {
         },
       },
       {
+        id: "fixture.stage",
+        description: "Stages a watermark, saved once the tasks after it succeed.",
+        options: z.object({ key: z.string(), value: z.string() }),
+        async run(ctx) {
+          const o = ctx.options as { key: string; value: string };
+          events.push(`run:${ctx.taskId}:stage=${o.value}`);
+          return { summary: { staged: o.value }, state: { [o.key]: { watermark: o.value } } };
+        },
+      },
+      {
         // Stands for one task per part, each after the parts it names: a chain a -> b, say.
         id: "fixture.fan",
         description: "One task per part.",
