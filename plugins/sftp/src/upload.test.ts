@@ -4,12 +4,12 @@
  * and the upstream extract's partition are files on disk (src/__fixtures__/landing.ts).
  */
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { clearSecrets, type StepResult, type TaskSummary } from "@xo-foundry/core";
-import { recordingLogger, stepContext, testdir, type TestDir } from "@xo-foundry/testkit";
+import { clearSecrets, type StateStore, type StepResult, type TaskSummary } from "@xo-foundry/core";
+import { memoryStateStore, recordingLogger, stepContext, testdir, type TestDir } from "@xo-foundry/testkit";
 import { openSession } from "./connect.js";
 import { uploadOptions } from "./options.js";
 import { sftpUpload } from "./upload.js";
@@ -38,7 +38,7 @@ async function landed(files: Record<string, string | Buffer>) {
 
 function run(
   options: Record<string, unknown>,
-  env: { landing: TestLanding; upstream: Record<string, TaskSummary> },
+  env: { landing: TestLanding; upstream: Record<string, TaskSummary>; state?: StateStore },
   signal?: AbortSignal,
 ): Promise<StepResult> {
   return sftpUpload.run(
@@ -47,6 +47,7 @@ function run(
       connection: sshd.connection(),
       landing: env.landing,
       upstream: env.upstream,
+      ...(env.state ? { state: env.state } : {}),
       ...(signal ? { signal } : {}),
     }),
   );
@@ -59,7 +60,7 @@ test("delivers the upstream partition's files into a new folder (mkdir -p), with
   const result = await run({ folder: `${sshd.root}/incoming/{ds}/orders`, name: "orders_{ds_nodash}_{name}" }, env);
   expect(await remoteFiles("incoming/2026-01-15/orders")).toEqual(["orders_20260115_part-00000.csv", "orders_20260115_part-00001.csv"]);
   expect(await readFile(path.join(sshd.root, "incoming/2026-01-15/orders/orders_20260115_part-00001.csv"), "utf8")).toBe("id\n2\n");
-  expect(result.summary).toEqual({ files: 2, sent: 2, skipped: 0, bytes: 10, folder: `${sshd.root}/incoming/2026-01-15/orders` });
+  expect(result.summary).toEqual({ files: 2, sent: 2, unchanged: 0, skipped: 0, bytes: 10, folder: `${sshd.root}/incoming/2026-01-15/orders` });
   expect(result.reads).toEqual([{ uri: env.upstream.extract_orders!.summary.partition }]);
 });
 
@@ -115,6 +116,26 @@ test("overwrite: skip keeps what is there, and a re-run of the same date sends n
   expect((await run(options, env)).summary).toMatchObject({ sent: 2, skipped: 0 });
   expect((await run(options, env)).summary).toMatchObject({ sent: 0, skipped: 2 });
   expect(await remoteFiles("skip")).toEqual(["a.csv", "b.csv"]);
+});
+
+test("a re-run of the date sends nothing it delivered before, replaces its own changed files, and leaves others' to the policy", async () => {
+  const state = memoryStateStore();
+  const first = { ...(await landed({ "a.csv": "a\n", "b.csv": "b\n" })), state };
+  const options = { folder: `${sshd.root}/ledger` };
+  expect((await run(options, first)).summary).toMatchObject({ sent: 2, unchanged: 0 });
+  const sentAt = (await stat(path.join(sshd.root, "ledger/a.csv"))).mtimeMs;
+  // Same content again: nothing goes over the wire, and overwrite: fail does not stop it.
+  expect((await run(options, first)).summary).toMatchObject({ sent: 0, unchanged: 2 });
+  expect((await stat(path.join(sshd.root, "ledger/a.csv"))).mtimeMs).toBe(sentAt);
+  // The date's export changed: this step's own file is replaced, though the policy is fail.
+  const changed = { ...(await landed({ "a.csv": "a, corrected\n", "b.csv": "b\n" })), state };
+  expect((await run(options, changed)).summary).toMatchObject({ sent: 1, unchanged: 1 });
+  expect(await readFile(path.join(sshd.root, "ledger/a.csv"), "utf8")).toBe("a, corrected\n");
+  // A file the step did not write is the partner's: the policy applies.
+  await sshd.put("ledger/c.csv", "partner's\n");
+  const foreign = { ...(await landed({ "c.csv": "ours\n" })), state };
+  await expect(run(options, foreign)).rejects.toMatchObject({ code: "SFTP_TARGET_EXISTS" });
+  expect(await readFile(path.join(sshd.root, "ledger/c.csv"), "utf8")).toBe("partner's\n");
 });
 
 test("overwrite: replace swaps the file in place atomically, under the same name", async () => {

@@ -2,15 +2,21 @@
  * The `sftp.upload` step: delivers the files an upstream task landed (or a landing folder)
  * to a folder on an SFTP server, one at a time over one session, each atomically
  * (deliver.ts). Names depend only on the landed names and the logical date, so a re-run of
- * a date meets its own files again and the overwrite policy decides: `skip` sends nothing
- * twice, `replace` replaces in place, `fail` stops.
+ * a date meets its own files again.
+ *
+ * The step keeps a ledger of what it delivered (target path -> sha256 and size, in its own
+ * state), written after each file. A target that is in the ledger with the landed file's
+ * checksum and still has its size was delivered by an earlier run: it is not sent again. A
+ * target in the ledger with other content is this step's own earlier delivery and is
+ * replaced. Only files the step did not write are left to the overwrite policy: `skip`
+ * keeps them, `replace` replaces them, `fail` stops.
  */
 import path from "node:path";
-import { upstreamFiles, type StepType } from "@xo-foundry/core";
+import { stepStateKey, upstreamFiles, type JsonObject, type StepType } from "@xo-foundry/core";
 import { openSession } from "./connect.js";
 import { deliver } from "./deliver.js";
 import { uploadOptions, type UploadOptions } from "./options.js";
-import { mkdirs } from "./remote.js";
+import { mkdirs, statIfExists } from "./remote.js";
 
 export const sftpUpload: StepType<UploadOptions> = {
   id: "sftp.upload",
@@ -29,20 +35,36 @@ export const sftpUpload: StepType<UploadOptions> = {
       template.replaceAll("{ds_nodash}", ds.replaceAll("-", "")).replaceAll("{ds}", ds).replaceAll("{name}", name);
     const folder = path.posix.normalize(fill(options.folder));
 
+    const ledgerKey = stepStateKey("upload", ctx.taskId);
+    const ledger = { ...(((await ctx.state.get(ledgerKey))?.value.files ?? {}) as unknown as Record<string, LedgerEntry>) };
     const session = await openSession(ctx.connection, { retries: options.retries, timeoutSeconds: options.timeout_seconds }, ctx);
     let sent = 0;
     let skipped = 0;
+    let unchanged = 0;
     let bytes = 0;
     try {
       await mkdirs(session, folder);
       for (const file of landed.files) {
         ctx.signal.throwIfAborted();
         const name = fill(options.name, file.name);
-        const done = await deliver(session, ctx.landing.store.read(file.uri), { folder, name, bytes: file.bytes }, options.overwrite, ctx.signal);
+        const target = path.posix.join(folder, name);
+        const ours = ledger[target];
+        const there = ours ? await statIfExists(session, target) : undefined;
+        if (ours && there && file.sha256 !== undefined && ours.sha256 === file.sha256 && there.size === ours.bytes) {
+          unchanged++;
+          ctx.log.info(`kept ${target}: delivered before with the same content`);
+          continue;
+        }
+        const done = await deliver(session, ctx.landing.store.read(file.uri), { folder, name, bytes: file.bytes }, there ? "replace" : options.overwrite, ctx.signal);
         if (done.outcome === "sent") {
           sent++;
           bytes += done.bytes;
           ctx.log.info(`delivered ${done.target} (${done.bytes} bytes)`);
+          if (file.sha256 !== undefined) {
+            delete ledger[target];
+            ledger[target] = { sha256: file.sha256, bytes: done.bytes };
+            await ctx.state.set(ledgerKey, { files: recent(ledger) as unknown as JsonObject }, { runId: ctx.runId, logicalDate: ds });
+          }
         } else {
           skipped++;
           ctx.log.info(`kept ${done.target}: it is already there (overwrite: skip)`);
@@ -53,9 +75,22 @@ export const sftpUpload: StepType<UploadOptions> = {
     }
     const server = `sftp://${ctx.connection?.host ?? ""}${ctx.connection?.port ? `:${ctx.connection.port}` : ""}`;
     return {
-      summary: { files: landed.files.length, sent, skipped, bytes, folder },
+      summary: { files: landed.files.length, sent, unchanged, skipped, bytes, folder },
       reads: [{ uri: landed.from }],
       writes: [{ uri: `${server}${folder.startsWith("/") ? "" : "/"}${folder}` }],
     };
   },
 };
+
+interface LedgerEntry {
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** The ledger stays small JSON: the most recent deliveries are the ones a re-run meets again. */
+const LEDGER_SIZE = 1000;
+
+function recent(ledger: Record<string, LedgerEntry>): Record<string, LedgerEntry> {
+  const entries = Object.entries(ledger);
+  return Object.fromEntries(entries.slice(Math.max(0, entries.length - LEDGER_SIZE)));
+}
