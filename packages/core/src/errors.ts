@@ -192,7 +192,7 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
     message: `unknown ${p.what} plugin ${quote(p.id)}`,
     hint:
       didYouMean(p.suggestion) ??
-      `installed ${p.what}s: ${list(p.available)}. Install the package that provides it (e.g. npm install @xo-foundry/${p.what === "template" ? "template" : "plugin"}-${p.id}) and add it to your project's package.json dependencies`,
+      `installed ${p.what}s: ${list(p.available)}. Install the package that provides it (e.g. npm install @xo-foundry/${p.what === "template" ? "template" : "plugin"}-${p.what === "step" ? p.id.split(".")[0] : p.id}) and add it to your project's package.json dependencies`,
   }),
   XO_PLUGIN_API_VERSION: (p) => ({
     message: `plugin ${quote(p.plugin)} targets plugin API version ${p.found}, but this xo-foundry supports version ${p.expected}`,

@@ -310,6 +310,10 @@ export interface TaskSummary {
   readonly skipReason?: string;
   /** State the step staged (StepResult.state), not yet saved when the summary was written. */
   readonly stagedState?: Readonly<Record<string, JsonObject>>;
+  /** Tells this staging apart from an earlier one of the same task in the same run (a cleared and re-run task). */
+  readonly stageId?: string;
+  /** The `stageId`s of the direct upstream tasks' staged state this task ran after. */
+  readonly ranAfterStages?: Readonly<Record<string, string>>;
 }
 
 /** Saved stream state (cursors, watermarks): small JSON per pipeline and stream. */

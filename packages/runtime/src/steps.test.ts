@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { loadPipeline, openProject, type ResolvedPipeline } from "@xo-foundry/core";
 import { testdir, type TestDir } from "@xo-foundry/testkit";
 import { consoleLogger } from "./log.js";
@@ -247,6 +247,20 @@ describe("state a step stages", () => {
     expect(await saved("export__orders")).toBeUndefined();
     await task(fixed, "to_sftp", "manual__2");
     expect(await saved("export__orders")).toEqual({ watermark: "2026-01-15T10:00:00" });
+  });
+
+  it("waits again when the step is cleared and re-run: earlier deliveries of the run do not count", async () => {
+    const s = await setup(PIPELINE(false));
+    for (const id of ["export", "to_sftp", "to_api"]) await task(s, id);
+    expect(await saved("export__orders")).toEqual({ watermark: "2026-01-15T10:00:00" });
+    // The same run, its export cleared and re-run after more rows arrived: it stages a later watermark.
+    await writeFile(dir.path("pipeline.yaml"), PIPELINE(false).replace('value: "2026-01-15T10:00:00"', 'value: "2026-01-15T12:00:00"'));
+    const moved = { ...s, pipeline: (await loadPipeline(dir.path("pipeline.yaml"), s.project)).pipeline as ResolvedPipeline };
+    await task(moved, "export");
+    await task(moved, "to_sftp");
+    expect(await saved("export__orders")).toEqual({ watermark: "2026-01-15T10:00:00" });
+    await task(moved, "to_api");
+    expect(await saved("export__orders")).toEqual({ watermark: "2026-01-15T12:00:00" });
   });
 
   it("is saved at once by a step with nothing after it, and never by a failed run", async () => {

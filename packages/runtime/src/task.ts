@@ -5,6 +5,7 @@
  * `xo-foundry task` and `xo-foundry run` both come through here, so local runs
  * behave exactly like Airflow runs.
  */
+import { randomUUID } from "node:crypto";
 import {
   ancestorSets,
   dataWindow,
@@ -120,6 +121,8 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   } finally {
     request.progress?.taskEnded(progress);
   }
+  const stages = Object.fromEntries(task.upstream.flatMap((id) => (upstream[id]?.stageId !== undefined ? [[id, upstream[id].stageId]] : [])));
+  if (Object.keys(stages).length > 0) outcome = { ...outcome, ranAfterStages: stages };
   await summaries.write(summaryOf(outcome));
   if (outcome.state === "success") await saveStagedState(shared, tasks, outcome, summaries);
   await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
@@ -128,9 +131,11 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
 
 /**
  * Saves the state that this task, or a task directly upstream of it, staged, once every task
- * directly downstream of the stager has succeeded in this run (at once when it has none).
- * Each task writes its summary before it looks, so of two that finish together at least
- * the later one sees both; saving the same value twice is harmless.
+ * directly downstream of the stager has succeeded in this run after this staging (at once
+ * when it has none). Each task writes its summary before it looks, so of two that finish
+ * together at least the later one sees both; saving the same value twice is harmless. A
+ * downstream summary left from before the stager was cleared and re-run names an older
+ * stage id, and does not count.
  */
 async function saveStagedState(s: Shared, tasks: readonly TaskSpec[], outcome: TaskOutcome, summaries: ReturnType<typeof summaryStore>): Promise<void> {
   const stagers: [string, TaskSummary][] = [
@@ -139,8 +144,8 @@ async function saveStagedState(s: Shared, tasks: readonly TaskSpec[], outcome: T
   ];
   for (const [id, summary] of stagers) {
     const downstream = tasks.filter((t) => t.upstream.includes(id)).map((t) => t.id);
-    const done = await Promise.all(downstream.map((d) => (d === s.task.id ? outcome : summaries.read(d))));
-    const waiting = downstream.filter((_, i) => done[i]?.state !== "success");
+    const done = await Promise.all(downstream.map((d) => (d === s.task.id ? summaryOf(outcome) : summaries.read(d))));
+    const waiting = downstream.filter((_, i) => done[i]?.state !== "success" || done[i]?.ranAfterStages?.[id] !== summary.stageId);
     if (waiting.length > 0) {
       s.log.debug(`state staged by ${id} waits for ${waiting.join(", ")}`);
       continue;
@@ -332,7 +337,9 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
     reads: result.reads ?? [],
     writes: result.writes ?? [],
     ...(result.skip !== undefined ? { skipReason: result.skip } : {}),
-    ...(result.skip === undefined && result.state !== undefined && Object.keys(result.state).length > 0 ? { stagedState: result.state } : {}),
+    ...(result.skip === undefined && result.state !== undefined && Object.keys(result.state).length > 0
+      ? { stagedState: result.state, stageId: `${s.request.runId}:${randomUUID()}` }
+      : {}),
   };
 }
 
@@ -364,7 +371,8 @@ function summaryOf(o: TaskOutcome): TaskSummary {
     reads: o.reads,
     writes: o.writes,
     ...(o.skipReason !== undefined ? { skipReason: o.skipReason } : {}),
-    ...(o.stagedState !== undefined ? { stagedState: o.stagedState } : {}),
+    ...(o.stagedState !== undefined ? { stagedState: o.stagedState, stageId: o.stageId! } : {}),
+    ...(o.ranAfterStages !== undefined ? { ranAfterStages: o.ranAfterStages } : {}),
   };
 }
 
