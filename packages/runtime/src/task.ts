@@ -144,7 +144,7 @@ async function saveStagedState(s: Shared, tasks: readonly TaskSpec[], outcome: T
   ];
   for (const [id, summary] of stagers) {
     const downstream = tasks.filter((t) => t.upstream.includes(id)).map((t) => t.id);
-    const done = await Promise.all(downstream.map((d) => (d === s.task.id ? summaryOf(outcome) : summaries.read(d))));
+    const done = await Promise.all(downstream.map((d) => (d === s.task.id ? Promise.resolve(summaryOf(outcome)) : summaries.read(d))));
     const waiting = downstream.filter((_, i) => done[i]?.state !== "success" || done[i]?.ranAfterStages?.[id] !== summary.stageId);
     if (waiting.length > 0) {
       s.log.debug(`state staged by ${id} waits for ${waiting.join(", ")}`);
