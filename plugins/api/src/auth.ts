@@ -14,12 +14,13 @@ export interface RequestAuth {
   readonly tokens?: AccessTokenSource;
 }
 
-export function resolveAuth(auth: AuthOptions, connection: Connection | undefined, connectionId: string | undefined, log: Logger): RequestAuth {
+/** `block` names where `connection:` goes, in the words of the block that asks: "the source block", "the step". */
+export function resolveAuth(auth: AuthOptions, connection: Connection | undefined, connectionId: string | undefined, log: Logger, block = "the source block"): RequestAuth {
   if (auth.type === "none") return { headers: {} };
 
   const where = describeConnection(connection?.id ?? connectionId);
   if (!connection) {
-    throw new Error(`auth type "${auth.type}" needs a connection: set \`connection:\` in the source block and define its secret in ${where}`);
+    throw new Error(`auth type "${auth.type}" needs a connection: set \`connection:\` in ${block} and define its secret in ${where}`);
   }
   if (auth.type === "oauth2_client_credentials" || auth.type === "oauth2_refresh_token") {
     return { headers: {}, tokens: oauth2TokenSource(oauth2Grant(auth, connection, where), { connection: connection.id, log }) };

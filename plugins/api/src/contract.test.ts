@@ -1,10 +1,13 @@
 /**
  * The `api` source against the testkit's source contract: real HTTP on loopback through
  * the testkit's scripted server, offset pagination over the records each check serves.
+ * The `api.send` step against the step contract, delivering an export to the same server.
  */
-import { describeSource, useScriptedServer, type SourceScenario } from "@xo-foundry/testkit";
+import { afterAll } from "vitest";
+import { describeSource, describeStep, testdir, useScriptedServer, type SourceScenario, type StepEnvironment, type TestDir } from "@xo-foundry/testkit";
 import type { JsonObject } from "@xo-foundry/core";
 import { api } from "./index.js";
+import { folderLanding, ndjson, orders, publishPartition } from "./__fixtures__/landing.js";
 
 const server = useScriptedServer();
 let endpoints = 0;
@@ -63,5 +66,43 @@ describeSource({
     const path = `/contract/${++endpoints}/missing`;
     server.route({ method: "GET", path, respond: { status: 404, body: { error: "not found" } } });
     return { options: { base_url: server.url, max_retries: 0 }, stream: { path: path.slice(1) } };
+  },
+});
+
+const dirs: TestDir[] = [];
+afterAll(async () => {
+  for (const d of dirs) await d.remove();
+});
+
+describeStep({
+  plugin: api(),
+  step: "api.send",
+  // The `with:` blocks in the README.
+  examples: [
+    {
+      path: "v1/orders/batch",
+      method: "POST",
+      auth: { type: "bearer" },
+      batch_size: 2,
+      body: { orders: "{records}" },
+      rejected: { path: "errors", index: "index", message: "message" },
+    },
+    {
+      path: "contacts/import",
+      method: "PUT",
+      auth: { type: "api_key", header: "X-Api-Key" },
+      batch_size: 500,
+      idempotency_key: false,
+      rate: { requests_per_second: 5 },
+      max_rejected: null,
+    },
+  ],
+  async environment(): Promise<StepEnvironment> {
+    server.route({ path: /^\/partner\//, respond: { body: { accepted: true } } });
+    const dir = await testdir();
+    dirs.push(dir);
+    const landing = folderLanding(dir.path("landing"));
+    const upstream = await publishPartition(landing, { "part-00000.ndjson": ndjson(orders(1, 3)) });
+    return { landing, upstream: { [upstream.task]: upstream }, connection: { id: "partner_api", host: `${server.url}/partner`, password: "contract-token", extra: {} } };
   },
 });

@@ -1,11 +1,16 @@
 import { definePlugin, type XoPlugin } from "@xo-foundry/core";
+import { SEND_ERRORS } from "./errors.js";
 import { CURSOR_ERRORS } from "./incremental.js";
+import { apiSend } from "./send.js";
 import { apiSource } from "./source.js";
 import { VERSION } from "./version.js";
 
 export { apiSource } from "./source.js";
+export { apiSend } from "./send.js";
 export { ApiRequestError } from "./http.js";
 export { CursorError } from "./incremental.js";
+export { SEND_ERRORS, SendError, type SendErrorCode } from "./errors.js";
+export { batchKey, type BatchIdentity } from "./idempotency.js";
 export {
   sourceOptions,
   streamOptions,
@@ -15,8 +20,15 @@ export {
   type StreamOptions,
   type IncrementalOptions,
 } from "./options.js";
+export { sendOptions, type SendOptions } from "./send-options.js";
 
-/** The REST API plugin: provides the `api` source. */
+/** The REST API plugin: the `api` source and the `api.send` step. */
 export function api(): XoPlugin {
-  return definePlugin({ name: "@xo-foundry/plugin-api", version: VERSION, sources: [apiSource], errors: CURSOR_ERRORS });
+  return definePlugin({
+    name: "@xo-foundry/plugin-api",
+    version: VERSION,
+    sources: [apiSource],
+    steps: [apiSend],
+    errors: { ...CURSOR_ERRORS, ...SEND_ERRORS },
+  });
 }

@@ -192,31 +192,37 @@ export const incrementalOptions = z
     "Read only what changed since the last successful load: {cursor} is the saved cursor (or `initial_value`), records before it are dropped, and the largest `cursor_field` value is saved once the load succeeds.",
   );
 
-// ---------------------------------------------------------------- source and stream
+// ---------------------------------------------------------------- requests
 
-export const sourceOptions = z.object({
-  base_url: z
-    .url({ protocol: /^https?$/ })
-    .optional()
-    .describe("Root URL of the API, e.g. `https://api.example.com/v1`; defaults to the connection's host."),
-  auth: authOptions,
-  headers: z
-    .record(z.string().min(1), z.string())
-    .default({})
-    .superRefine((headers, ctx) => {
-      for (const name of Object.keys(headers)) {
-        if (CREDENTIAL_HEADERS.includes(name.toLowerCase())) {
-          ctx.addIssue({
-            code: "custom",
-            path: [name],
-            message: `header ${JSON.stringify(name)} carries credentials: use \`auth\` and put the secret in the connection`,
-          });
-        }
+/** Extra request headers; credentials are refused here because they belong in the connection. */
+export const headersOption = z
+  .record(z.string().min(1), z.string())
+  .default({})
+  .superRefine((headers, ctx) => {
+    for (const name of Object.keys(headers)) {
+      if (CREDENTIAL_HEADERS.includes(name.toLowerCase())) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `header ${JSON.stringify(name)} carries credentials: use \`auth\` and put the secret in the connection`,
+        });
       }
-    })
-    .describe("Extra request headers (not secrets)."),
+    }
+  })
+  .describe("Extra request headers (not secrets).");
+
+/** `max_retries`, with the retry rules of the block that uses it. */
+export const maxRetriesOption = (description: string) => z.number().int().min(0).max(20).default(5).describe(description);
+
+/**
+ * The keys of every block that makes requests, the source block and the `api.send` step:
+ * one schema, so both authenticate, time out and back off the same way.
+ */
+export const requestOptions = {
+  auth: authOptions,
+  headers: headersOption,
   timeout_ms: positiveInt().max(600_000).default(30_000).describe("Timeout of one request, in milliseconds."),
-  max_retries: z.number().int().min(0).max(20).default(5).describe("Retries after network errors, timeouts, 429 and 5xx."),
+  max_retries: maxRetriesOption("Retries after network errors, timeouts, 429 and 5xx."),
   backoff_ms: z
     .number()
     .int()
@@ -224,6 +230,24 @@ export const sourceOptions = z.object({
     .max(30_000)
     .default(500)
     .describe("First retry delay in milliseconds; doubles on each retry (with jitter), capped at 30 s."),
+};
+
+export interface RequestOptions {
+  readonly auth: AuthOptions;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeout_ms: number;
+  readonly max_retries: number;
+  readonly backoff_ms: number;
+}
+
+// ---------------------------------------------------------------- source and stream
+
+export const sourceOptions = z.object({
+  base_url: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe("Root URL of the API, e.g. `https://api.example.com/v1`; defaults to the connection's host."),
+  ...requestOptions,
   page_size: positiveInt().max(100_000).default(100).describe("Default records per page for paginated streams."),
 });
 

@@ -1,12 +1,10 @@
 /** The `api` source: one stream is one endpoint, read page by page, from a saved cursor on when it is incremental. */
-import { describeConnection, redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
-import { resolveAuth } from "./auth.js";
-import { createHttpClient } from "./http.js";
+import { redact, type ExtractBatch, type ExtractContext, type SourceDefinition } from "@xo-foundry/core";
+import { requestClient } from "./client.js";
 import { sourceOptions, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
 import { CursorTracker, cursorStart } from "./incremental.js";
 import { paginate } from "./pagination.js";
 import { buildUrl, fillJson, fillPlaceholders, placeholderValues, queryParams, resolveBaseUrl } from "./urls.js";
-import { VERSION } from "./version.js";
 
 export const apiSource: SourceDefinition<SourceOptions, StreamOptions> = {
   id: "api",
@@ -23,19 +21,8 @@ async function* extract(ctx: ExtractContext<SourceOptions, StreamOptions>): Asyn
     const options = sourceOptions.parse(ctx.options);
     const stream = streamOptions.parse(ctx.streamOptions);
     const connectionId = ctx.connection?.id ?? ctx.pipeline.sources[ctx.source]?.connection;
-    const auth = resolveAuth(options.auth, ctx.connection, connectionId, ctx.log);
+    const client = requestClient(options, { connection: ctx.connection, connectionId, log: ctx.log, signal: ctx.signal, block: "the source block" });
     const base = resolveBaseUrl(options.base_url, ctx.connection, connectionId);
-    const client = createHttpClient({
-      timeoutMs: options.timeout_ms,
-      maxRetries: options.max_retries,
-      backoffMs: options.backoff_ms,
-      headers: options.headers,
-      auth,
-      log: ctx.log,
-      signal: ctx.signal,
-      connectionHint: describeConnection(connectionId),
-      userAgent: `xo-foundry-plugin-api/${VERSION}`,
-    });
 
     const tracker = stream.incremental && new CursorTracker(stream.incremental, cursorStart(stream.incremental, ctx.state, ctx.stream.name), ctx.stream.name);
     if (tracker) ctx.log.info(tracker.describeStart(), { cursor: tracker.start });

@@ -2,13 +2,21 @@
 import { connectionBaseUrl, describeConnection, type Connection, type DataWindow } from "@xo-foundry/core";
 import { PLACEHOLDER_PATTERN, type Placeholder } from "./options.js";
 
-/** `base_url` wins; otherwise the connection's base URL (see core's connectionBaseUrl). */
-export function resolveBaseUrl(baseUrl: string | undefined, connection: Connection | undefined, connectionId: string | undefined): URL {
+/**
+ * `base_url` wins; otherwise the connection's base URL (see core's connectionBaseUrl).
+ * `option` names what the user can set instead, in the words of the block that asks.
+ */
+export function resolveBaseUrl(
+  baseUrl: string | undefined,
+  connection: Connection | undefined,
+  connectionId: string | undefined,
+  option = "`base_url` in the source block",
+): URL {
   if (baseUrl) return new URL(baseUrl);
   const url = connection && connectionBaseUrl(connection);
   if (!url) {
     throw new Error(
-      `no base URL: set \`base_url\` in the source block, or the host of ${describeConnection(connection?.id ?? connectionId)} ` +
+      `no base URL: set ${option}, or the host of ${describeConnection(connection?.id ?? connectionId)} ` +
         `(a full URL like https://api.example.com/v1, or a host with port and extra.scheme)`,
     );
   }
