@@ -254,7 +254,7 @@ export interface Warehouse {
   readonly dialect: string;
   /** Runs one statement; named parameters are written `$name`. Returns the rows as JSON values. */
   query(sql: string, params?: Readonly<Record<string, string | number | boolean | null>>): Promise<readonly JsonObject[]>;
-  /** Runs several statements in one transaction: all take effect or none. */
+  /** Runs several statements in one transaction: all take effect or none, where the warehouse allows it (Snowflake commits at each DDL statement). */
   execute(statements: readonly string[]): Promise<void>;
   /**
    * Writes the result of a query to `dir` (a local directory) as files of `format`, without

@@ -1,6 +1,7 @@
 /**
  * `xo-foundry state show|set|reset`: read and change the saved stream state
- * (cursors, watermarks) that incremental extracts start from.
+ * (cursors, watermarks) that incremental extracts start from, and the state steps keep for
+ * themselves (an export's watermark `export__<task>`, a delivery's ledger `upload__<task>`).
  */
 import pc from "picocolors";
 import { pipelineStreams, suggestName, xoError, type JsonObject, type StreamState } from "@xo-foundry/core";
@@ -23,16 +24,18 @@ export async function stateCommand(action: Action, file: string, stream: string 
     out.document({ ok: false, diagnostics });
     return 1;
   }
-  const streams = pipelineStreams(pipeline.config).map((r) => r.stream.name);
+  const landing = openLanding(pipeline, project);
+  const store = landingStateStore(landing.store, landing.root, pipeline.config.pipeline.name);
+  // Steps' own state has no stream to name it: what is saved is what there is.
+  const saved = await store.list();
+  const streams = [...new Set([...pipelineStreams(pipeline.config).map((r) => r.stream.name), ...saved])];
   if (stream !== undefined && !streams.includes(stream)) {
     throw xoError("XO_CONFIG_INVALID_VALUE", {
-      detail: `pipeline ${pipeline.config.pipeline.name} has no stream ${JSON.stringify(stream)}`,
+      detail: `pipeline ${pipeline.config.pipeline.name} has no stream or saved state ${JSON.stringify(stream)}`,
       suggestion: suggestName(stream, streams),
       expected: `one of ${streams.map((s) => JSON.stringify(s)).join(", ")}`,
     });
   }
-  const landing = openLanding(pipeline, project);
-  const store = landingStateStore(landing.store, landing.root, pipeline.config.pipeline.name);
 
   switch (action) {
     case "show": {

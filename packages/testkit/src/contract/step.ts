@@ -53,8 +53,8 @@ export function stepChecks(input: StepContractInput): ContractCheck[] {
           throw e;
         }
         const where = `example ${i} returned ${truncate(JSON.stringify(result))}`;
-        if (typeof result !== "object" || result === null || Array.isArray(result)) fail(`${where}, not an object`, "return { summary?, reads?, writes?, skip? }");
-        const extra = Object.keys(result).filter((k) => !["summary", "reads", "writes", "skip"].includes(k));
+        if (typeof result !== "object" || result === null || Array.isArray(result)) fail(`${where}, not an object`, "return { summary?, reads?, writes?, skip?, state? }");
+        const extra = Object.keys(result).filter((k) => !["summary", "reads", "writes", "skip", "state"].includes(k));
         if (extra.length > 0) fail(`${where}, with keys the runtime drops: ${extra.join(", ")}`, "put what downstream tasks need into `summary`");
         if (result.summary !== undefined) {
           if (typeof result.summary !== "object" || result.summary === null || Array.isArray(result.summary)) fail(`${where}: summary is not an object`, "make `summary` a JSON object");
@@ -71,6 +71,16 @@ export function stepChecks(input: StepContractInput): ContractCheck[] {
           }
         }
         if (result.skip !== undefined && (typeof result.skip !== "string" || result.skip === "")) fail(`${where}: skip is not a reason`, "give `skip` as a sentence saying why the task skipped");
+        if (result.state !== undefined) {
+          const entries = typeof result.state === "object" && result.state !== null && !Array.isArray(result.state) ? Object.entries(result.state) : undefined;
+          if (!entries) fail(`${where}: state is not an object of state keys`, "give `state` as { <key>: <JSON object> }, e.g. { export__orders: { watermark: ... } }");
+          for (const [key, value] of entries ?? []) {
+            if (!/^[a-z][a-z0-9_]*$/.test(key)) fail(`${where}: state key ${JSON.stringify(key)} is not a safe name`, "use stepStateKey(kind, ctx.taskId) from @xo-foundry/core");
+            if (typeof value !== "object" || value === null || Array.isArray(value) || notPlainJson(value, `state.${key}`)) {
+              fail(`${where}: state.${key} is not a plain JSON object`, "stage a JSON object per key; it is saved as the key's state");
+            }
+          }
+        }
       }
     }),
 
