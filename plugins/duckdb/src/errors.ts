@@ -24,7 +24,8 @@ export const DUCKDB_ERRORS = {
     "DuckDB needed more memory than the sink's `memory_limit` allows and could not spill the rest to `temp_directory`. Raise `memory_limit` in the sink block (DuckDB's JSON reader alone takes 32 MB per thread), or lower `threads`.",
   XO_DUCKDB_BAD_DATA:
     "DuckDB could not read the landed files or fit their values into the table: a file is not valid JSON, CSV or Parquet, or a value does not convert to its column's type. The load changed nothing. The message quotes DuckDB's error, which names the file or value; re-run the extract, or fix the table's column type.",
-  XO_DUCKDB_INVALID_OPTIONS: "The sink or target options that reached the plugin are invalid. Fix the options named in the message.",
+  XO_DUCKDB_INVALID_OPTIONS:
+    "The sink or target options that reached the plugin are invalid, or a step passed the warehouse's exportQuery a `maxFileBytes` that is not a positive size. Fix the options named in the message.",
   XO_DUCKDB_QUERY_FAILED:
     "DuckDB refused or failed to run a step's SQL (a syntax error, an unknown table or column, a missing `$name` parameter, a value that does not convert). The message quotes DuckDB's own error; fix the SQL or the step's parameters.",
   XO_DUCKDB_TABLE_NAME_INVALID:

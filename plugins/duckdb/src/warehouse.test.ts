@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Warehouse } from "@xo-foundry/core";
@@ -203,16 +204,41 @@ describe("exportQuery", () => {
     expect(await readFile(files[0]!.path, "utf8")).toBe("a,b\n2,it's\n3,\n");
   });
 
-  it("writes an empty file for an empty result", async () => {
-    const files = await warehouse().exportQuery("SELECT 1 AS a WHERE false", t.dir, "parquet");
-    expect(files[0]!.rows).toBe(0);
-    expect(await readBack("read_parquet", files[0]!.path)).toEqual([{ n: 0 }]);
+  it.each(["csv", "ndjson", "parquet"] as const)("writes no %s file for an empty result, and removes the parts of an earlier export", async (format) => {
+    const w = warehouse();
+    const dir = path.join(t.dir, "empty");
+    await w.exportQuery("SELECT i FROM range(3) t(i)", dir, format);
+    expect(await w.exportQuery("SELECT 1 AS a WHERE false", dir, format)).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("binds $name parameters as query() does, in the exported query", async () => {
+    const w = warehouse();
+    await w.execute(["CREATE TABLE orders AS SELECT i AS id, TIMESTAMP '2024-01-01 00:00:00' + to_microseconds(i * 1000001) AS created_at FROM range(10) t(i)"]);
+    const files = await w.exportQuery("SELECT id, created_at FROM orders WHERE created_at > $from AND id <= $max ORDER BY id DESC", path.join(t.dir, "p"), "csv", {
+      params: { from: "2024-01-01T00:00:06.000006", max: 8 },
+    });
+    expect(files).toEqual([{ path: path.join(t.dir, "p", "part-00000.csv"), rows: 2 }]);
+    expect(await readFile(files[0]!.path, "utf8")).toBe("id,created_at\n8,2024-01-01 00:00:08.000008\n7,2024-01-01 00:00:07.000007\n");
+
+    const mismatch = await rejection(w.exportQuery("SELECT $a AS a, $b AS b", path.join(t.dir, "mismatch"), "csv", { params: { a: 1, c: 2 } }));
+    expect(mismatch).toMatchObject({ code: "XO_DUCKDB_QUERY_FAILED", message: expect.stringContaining("no value for $b; $c is not in the statement") });
+    expect(await readdir(path.join(t.dir, "mismatch"))).toEqual([]);
   });
 
   it("leaves no file behind when the query fails while it runs", async () => {
     const dir = path.join(t.dir, "failed");
     const error = await rejection(warehouse().exportQuery("SELECT CAST('x' || i AS INTEGER) AS n FROM range(10) t(i)", dir, "ndjson"));
     expect(error).toMatchObject({ code: "XO_DUCKDB_QUERY_FAILED", message: expect.stringContaining("Conversion Error") });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("stops with the abort reason and leaves no file when the step is cancelled", async () => {
+    const controller = new AbortController();
+    const dir = path.join(t.dir, "cancelled");
+    const running = warehouse({}, controller.signal).exportQuery("SELECT count(*) AS n FROM range(4000000000) t(i)", dir, "csv");
+    setTimeout(() => controller.abort(new Error("task killed")), 200);
+    await expect(running).rejects.toThrow("task killed");
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -224,6 +250,93 @@ describe("exportQuery", () => {
     const smuggled = await rejection(w.exportQuery("SELECT 1) TO '/tmp/x.csv'; DROP TABLE keep; SELECT (1", t.dir, "csv"));
     expect(smuggled).toMatchObject({ code: "XO_DUCKDB_QUERY_FAILED" });
     expect(await query(db, "SELECT x FROM keep")).toEqual([{ x: 1 }]);
+  });
+});
+
+describe("exportQuery with maxFileBytes", () => {
+  const ROWS = 3_000;
+  // Not in id order, with the text a CSV writer must quote: newlines, quotes, commas, non-ASCII.
+  const HOSTILE = `SELECT i AS id, 'line ' || i || E'\n"quoted", ü 🎉' AS note, i * 0.25 AS amount
+    FROM range(${ROWS}) t(i) ORDER BY hash(i)`;
+  const LIMIT = 40_000;
+
+  const sha = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
+  const expectedIds = async () => (await query(":memory:", `SELECT id FROM (${HOSTILE})`)).map((r) => r.id);
+
+  it.each([
+    ["csv", ".csv", "id,note,amount\n"],
+    ["ndjson", ".ndjson", ""],
+  ] as const)("cuts %s into ordered parts at rows, each within the limit, that join into the one-file export", async (format, extension, header) => {
+    const w = warehouse();
+    const [whole] = await w.exportQuery(HOSTILE, path.join(t.dir, "whole"), format);
+    const files = await w.exportQuery(HOSTILE, path.join(t.dir, "parts"), format, { maxFileBytes: LIMIT });
+
+    expect(files.length).toBeGreaterThan(3);
+    const names = files.map((_, i) => `part-${String(i).padStart(5, "0")}${extension}`);
+    expect(files.map((f) => f.path)).toEqual(names.map((n) => path.join(t.dir, "parts", n)));
+    expect((await readdir(path.join(t.dir, "parts"))).sort()).toEqual(names);
+    const texts = await Promise.all(files.map((f) => readFile(f.path, "utf8")));
+    for (const text of texts) {
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(LIMIT);
+      expect(text.startsWith(header)).toBe(true);
+    }
+    // Byte for byte the single file, less the header each part repeats: same rows, same order, same formatting.
+    expect(header + texts.map((text) => text.slice(header.length)).join("")).toBe(await readFile(whole!.path, "utf8"));
+    expect(files.reduce((n, f) => n + f.rows, 0)).toBe(ROWS);
+    const reader = format === "csv" ? "read_csv" : "read_ndjson";
+    for (const f of files) expect(await readBack(reader, f.path)).toEqual([{ n: f.rows }]);
+  });
+
+  it("cuts parquet into ordered row windows of about the limit", async () => {
+    const w = warehouse();
+    const [whole] = await w.exportQuery(HOSTILE, path.join(t.dir, "whole"), "parquet");
+    const wholeBytes = (await stat(whole!.path)).size;
+    const limit = Math.ceil(wholeBytes / 4);
+    const files = await w.exportQuery(HOSTILE, path.join(t.dir, "parts"), "parquet", { maxFileBytes: limit });
+
+    expect(files.map((f) => path.basename(f.path))).toEqual(["part-00000.parquet", "part-00001.parquet", "part-00002.parquet", "part-00003.parquet"]);
+    expect(files.map((f) => f.rows)).toEqual([750, 750, 750, 750]);
+    for (const f of files) expect((await stat(f.path)).size).toBeLessThanOrEqual(limit * 1.25);
+    const ids = [];
+    for (const f of files) ids.push(...(await query(":memory:", `SELECT id FROM read_parquet(${quoteLiteral(f.path)})`)).map((r) => r.id));
+    expect(ids).toEqual(await expectedIds());
+    expect(await readBack("read_parquet", files[2]!.path, "min(note) AS note")).toEqual([{ note: expect.stringContaining('"quoted", ü 🎉') }]);
+  });
+
+  it.each(["csv", "ndjson", "parquet"] as const)("writes the same %s parts, byte for byte, every time, and removes parts an earlier export had beyond them", async (format) => {
+    const w = warehouse();
+    const dir = path.join(t.dir, format);
+    const first = await w.exportQuery(HOSTILE, dir, format, { maxFileBytes: LIMIT });
+    const again = await w.exportQuery(HOSTILE, dir, format, { maxFileBytes: LIMIT });
+    expect(again).toEqual(first);
+    const firstSums = await Promise.all(first.map((f) => sha(f.path)));
+    const other = await w.exportQuery(HOSTILE, path.join(t.dir, "other"), format, { maxFileBytes: LIMIT });
+    expect(await Promise.all(other.map((f) => sha(f.path)))).toEqual(firstSums);
+
+    const fewer = await w.exportQuery(HOSTILE, dir, format, { maxFileBytes: LIMIT * 3 });
+    expect(fewer.length).toBeLessThan(first.length);
+    expect((await readdir(dir)).sort()).toEqual(fewer.map((f) => path.basename(f.path)));
+  });
+
+  it("writes one part when the result fits, and gives a row larger than the limit a part of its own", async () => {
+    const w = warehouse();
+    expect(await w.exportQuery("SELECT 1 AS a", path.join(t.dir, "small"), "csv", { maxFileBytes: 1_000 })).toEqual([
+      { path: path.join(t.dir, "small", "part-00000.csv"), rows: 1 },
+    ]);
+    const files = await w.exportQuery("SELECT i, repeat('x', CASE WHEN i = 1 THEN 500 ELSE 5 END) AS s FROM range(3) t(i) ORDER BY i", path.join(t.dir, "big"), "csv", {
+      maxFileBytes: 100,
+    });
+    expect(files.map((f) => f.rows)).toEqual([1, 1, 1]);
+    expect(await readFile(files[1]!.path, "utf8")).toBe(`i,s\n1,${"x".repeat(500)}\n`);
+    expect(await readFile(files[2]!.path, "utf8")).toBe("i,s\n2,xxxxx\n");
+  });
+
+  it("refuses a size that is not a positive number of bytes", async () => {
+    for (const maxFileBytes of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await rejection(warehouse().exportQuery("SELECT 1 AS a", path.join(t.dir, "bad"), "csv", { maxFileBytes }));
+      expect(error).toMatchObject({ code: "XO_DUCKDB_INVALID_OPTIONS", message: expect.stringContaining("maxFileBytes") });
+    }
+    expect(existsSync(path.join(t.dir, "bad"))).toBe(false);
   });
 });
 

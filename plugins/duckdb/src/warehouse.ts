@@ -7,9 +7,9 @@
  * Bare table names in the SQL resolve in the sink's `schema` first, then in `main`,
  * the same way they do for `describe`, so a step can write `select * from orders`.
  */
-import { access, mkdir, rename, rm } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import path from "node:path";
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from "@duckdb/node-api";
+import { StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import type { JsonObject, TableDescription, Warehouse, WarehouseContext } from "@xo-foundry/core";
 import { IN_MEMORY, inTransaction, openOptions, resolveDatabase, withConnection } from "./database.js";
 import { DuckDbSinkError } from "./errors.js";
@@ -17,19 +17,10 @@ import { jsonValue } from "./json.js";
 import { parseOptions, sinkOptions } from "./options.js";
 import { qualify, quoteIdent, quoteLiteral, sameName, splitQualifiedName } from "./sql.js";
 import { countRows } from "./incoming.js";
+import { exportToFolder } from "./export.js";
+import { bindParams, excerpt, prepareOne } from "./statements.js";
 
 export const DIALECT = "duckdb";
-
-export type ExportFormat = "ndjson" | "csv" | "parquet";
-
-/** DuckDB's own writers; `FORMAT json` writes one object per line. */
-const COPY_OPTIONS: { readonly [F in ExportFormat]: { readonly extension: string; readonly options: string } } = {
-  ndjson: { extension: ".ndjson", options: "FORMAT json" },
-  csv: { extension: ".csv", options: "FORMAT csv, HEADER true" },
-  parquet: { extension: ".parquet", options: "FORMAT parquet" },
-};
-
-type Params = Readonly<Record<string, string | number | boolean | null>>;
 
 export function duckdbWarehouse(ctx: WarehouseContext): Warehouse {
   const options = parseOptions(sinkOptions, ctx.options, `options of sink ${JSON.stringify(ctx.sink)}`);
@@ -87,36 +78,19 @@ export function duckdbWarehouse(ctx: WarehouseContext): Warehouse {
       ctx.log.debug("executed statements", { database, statements: statements.length });
     },
 
-    async exportQuery(sql, dir, format) {
-      const { extension, options: copyOptions } = COPY_OPTIONS[format];
+    async exportQuery(sql, dir, format, exportOptions = {}) {
       const folder = path.resolve(ctx.projectDir, dir);
-      const file = path.join(folder, `part-00000${extension}`);
-      // Written aside and renamed when complete, so a failed export leaves no half file
-      // under the name a reader looks for. The suffix keeps DuckDB from compressing.
-      const partial = `${file}.tmp`;
-      await mkdir(folder, { recursive: true });
-      try {
-        const rows = await connected("exportQuery", sql, async (conn) => {
-          await useSinkSchema(conn);
-          const statement = await prepareOne(conn, sql, "exportQuery");
-          if (statement.statementType !== StatementType.SELECT) {
-            throw new DuckDbSinkError(
-              "XO_DUCKDB_QUERY_FAILED",
-              `exportQuery needs a query that returns rows; got a ${StatementType[statement.statementType] ?? "non-SELECT"} statement: ${excerpt(sql)}`,
-              "pass a SELECT (or FROM, WITH, VALUES, TABLE) query; run statements that change data with execute()",
-            );
-          }
-          // The query was parsed above as exactly one statement, so wrapping it cannot
-          // change what runs. Newlines end a trailing line comment before the parenthesis.
-          const reader = await conn.runAndReadAll(`COPY (\n${withoutTrailingSemicolons(sql)}\n) TO ${quoteLiteral(partial)} (${copyOptions})`);
-          return Number(reader.getRowObjectsJS()[0]?.Count ?? 0);
-        });
-        await rename(partial, file);
-        ctx.log.info(`exported ${rows} rows to ${file}`, { database, format, rows });
-        return [{ path: file, rows }];
-      } finally {
-        await rm(partial, { force: true });
-      }
+      const files = await exportToFolder(
+        { sql, params: exportOptions.params ?? {}, folder, format, maxFileBytes: exportOptions.maxFileBytes, signal: ctx.signal },
+        (fn) =>
+          connected("exportQuery", sql, async (conn) => {
+            await useSinkSchema(conn);
+            return fn(conn);
+          }),
+      );
+      const rows = files.reduce((n, f) => n + f.rows, 0);
+      ctx.log.info(`exported ${rows} rows to ${files.length} file(s) in ${folder}`, { database, format, rows, files: files.length });
+      return files;
     },
 
     async describe(table) {
@@ -134,38 +108,6 @@ export function duckdbWarehouse(ctx: WarehouseContext): Warehouse {
       return connected("describe", undefined, (conn) => describeTable(conn, schemaName, tableName));
     },
   };
-}
-
-/** Parses `sql` as exactly one statement, so one call never runs more than it says. */
-async function prepareOne(conn: DuckDBConnection, sql: string, call: string): Promise<DuckDBPreparedStatement> {
-  const extracted = await conn.extractStatements(sql);
-  if (extracted.count !== 1) {
-    throw new DuckDbSinkError(
-      "XO_DUCKDB_QUERY_FAILED",
-      `${call} runs exactly one SQL statement; got ${extracted.count}: ${excerpt(sql)}`,
-      call === "query" ? "split the SQL into one query() call per statement, or use execute() for statements that return no rows" : "pass a single query",
-    );
-  }
-  return extracted.prepare(0);
-}
-
-/** Binds `$name` parameters by name, naming any that are missing or unused (DuckDB's own message names neither). */
-function bindParams(statement: DuckDBPreparedStatement, params: Params): void {
-  const names = Array.from({ length: statement.parameterCount }, (_, i) => statement.parameterName(i + 1));
-  const missing = names.filter((name) => !Object.hasOwn(params, name));
-  const unused = Object.keys(params).filter((name) => !names.includes(name));
-  if (missing.length > 0 || unused.length > 0) {
-    const problems = [
-      missing.length > 0 ? `no value for ${missing.map((n) => `$${n}`).join(", ")}` : "",
-      unused.length > 0 ? `${unused.map((n) => `$${n}`).join(", ")} ${unused.length === 1 ? "is" : "are"} not in the statement` : "",
-    ].filter(Boolean);
-    throw new DuckDbSinkError(
-      "XO_DUCKDB_QUERY_FAILED",
-      `the query's parameters do not match: ${problems.join("; ")}`,
-      `the statement uses ${names.length > 0 ? names.map((n) => `$${n}`).join(", ") : "no parameters"}; pass exactly those names in params`,
-    );
-  }
-  if (names.length > 0) statement.bind(Object.fromEntries(names.map((name) => [name, params[name] ?? null])));
 }
 
 /** Runs every statement of `sql` in order, refusing transaction control: execute() owns the transaction. */
@@ -241,16 +183,6 @@ function hintFor(detail: string): string {
     default:
       return "fix the statement using DuckDB's message above";
   }
-}
-
-/** The statement as it appears in messages: one line, at most 200 characters. */
-function excerpt(sql: string): string {
-  const flat = sql.replace(/\s+/g, " ").trim();
-  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
-}
-
-function withoutTrailingSemicolons(sql: string): string {
-  return sql.replace(/[\s;]+$/, "");
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,7 +1,11 @@
 import { createRequire } from "node:module";
 import { definePlugin, type XoPlugin } from "@xo-foundry/core";
+import { SQL_ERRORS } from "./errors.js";
+import { sqlExport } from "./export.js";
 import { sqlRun } from "./run.js";
 
+export { SQL_ERRORS, SqlError, type SqlErrorCode } from "./errors.js";
+export { EXPORT_FORMATS, sqlExport, sqlExportOptions, type SqlExportOptions } from "./export.js";
 export { sqlRun, sqlRunOptions, type SqlRunOptions } from "./run.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -11,7 +15,7 @@ export function sql(): XoPlugin {
   return definePlugin({
     name: "@xo-foundry/plugin-sql",
     version,
-    steps: [sqlRun],
-    errors: { XO_SQL_SUMMARY_EMPTY: "the summary query returned no row; make it return exactly one (e.g. an aggregate)" },
+    steps: [sqlRun, sqlExport],
+    errors: SQL_ERRORS,
   });
 }

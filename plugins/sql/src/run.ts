@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { StepType } from "@xo-foundry/core";
+import { SqlError } from "./errors.js";
 
 export const sqlRunOptions = z
   .object({
@@ -41,10 +42,11 @@ export const sqlRun: StepType<SqlRunOptions> = {
     const rows = await warehouse.query(ctx.options.summary);
     const first = rows[0];
     if (first === undefined) {
-      throw Object.assign(new Error(`the summary query of ${ctx.taskId} returned no row`), {
-        code: "XO_SQL_SUMMARY_EMPTY",
-        hint: "make the summary query return exactly one row, e.g. an aggregate such as count(*)",
-      });
+      throw new SqlError(
+        "XO_SQL_SUMMARY_EMPTY",
+        `the summary query of ${ctx.taskId} returned no row`,
+        "make the summary query return exactly one row, e.g. an aggregate such as count(*)",
+      );
     }
     return { summary: { statements: statements.length, ...first } };
   },
