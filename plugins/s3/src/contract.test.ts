@@ -1,16 +1,18 @@
 /**
- * The `s3` source and the `s3://` landing store against the testkit's contracts, on a real
- * moto_server. The abort check points the source at the testkit's scripted server, which
- * takes the request and never answers, as a hung S3 endpoint would.
+ * The `s3` source, the `s3://` landing store and the `s3.upload` step against the testkit's
+ * contracts, on a real moto_server. The abort check points the source at the testkit's
+ * scripted server, which takes the request and never answers, as a hung S3 endpoint would.
  */
+import { writeFile } from "node:fs/promises";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll } from "vitest";
-import { clearSecrets, type JsonObject, type LandingDefinition } from "@xo-foundry/core";
-import { describeLandingStore, describeSource, ndjsonText, useScriptedServer, type SourceScenario } from "@xo-foundry/testkit";
+import { clearSecrets, publishStepFiles, type JsonObject, type LandingDefinition } from "@xo-foundry/core";
+import { describeLandingStore, describeSource, describeStep, ndjsonText, stepContext, testdir, useScriptedServer, type SourceScenario, type TestDir } from "@xo-foundry/testkit";
 import { s3 } from "./index.js";
 import { startMoto, type Moto } from "./__fixtures__/moto.js";
 
 let moto: Moto;
+let dir: TestDir;
 const hung = useScriptedServer([{ path: /.*/, respond: { stall: true } }]);
 let prefixes = 0;
 
@@ -18,9 +20,13 @@ beforeAll(async () => {
   moto = await startMoto();
   await moto.createBucket("contract-source");
   await moto.createBucket("contract-landing");
+  // The bucket of the README's s3.upload examples.
+  await moto.createBucket("partner-drop");
+  dir = await testdir();
 });
 afterAll(async () => {
   await moto?.stop();
+  await dir?.remove();
   clearSecrets();
 });
 
@@ -63,5 +69,25 @@ describeLandingStore({
   open() {
     const root = `s3://contract-landing/run-${++roots}`;
     return { store: landing.open(root, moto.connection()), root };
+  },
+});
+
+let partitions = 0;
+
+describeStep({
+  plugin: s3(),
+  // The steps in the README.
+  examples: [
+    { uri: "s3://partner-drop/orders/{ds}/", name: "orders_{ds_nodash}_{name}" },
+    { uri: "s3://partner-drop/latest", overwrite: "replace", task: "export_orders" },
+  ],
+  async environment() {
+    const root = `s3://contract-landing/upload-${++partitions}`;
+    const store = landing.open(root, moto.connection());
+    const file = dir.path(`part-${partitions}.csv`);
+    await writeFile(file, "id\n1\n");
+    const manifest = await publishStepFiles(stepContext({ options: {}, taskId: "export_orders", landing: { root, store } }), [{ path: file, format: "csv" }]);
+    const upstream = { task: "export_orders", step: "sql.export", state: "success" as const, summary: { partition: manifest.partition }, reads: [], writes: [] };
+    return { landing: { root, store }, upstream: { export_orders: upstream }, connection: moto.connection() };
   },
 });

@@ -3,7 +3,7 @@
  * change. The SDK's own messages ("Access Denied") name neither the object nor the
  * connection, and may quote request details, so every message passes the redactor.
  */
-import { connectionEnvVar, redact } from "@xo-foundry/core";
+import { connectionEnvVar, PluginError, redact } from "@xo-foundry/core";
 import { formatS3Uri } from "./uri.js";
 
 /** The codes S3 failures reach users with, each with what it means and the fix (the plugin's `errors`). */
@@ -13,6 +13,14 @@ export const S3_ERRORS = {
     "S3 refused the credentials (wrong or expired keys, or no permission on this bucket or key). Fix the connection the message names, or the bucket's policy.",
   XO_S3_WRONG_REGION: "The bucket is in another region than the connection's. Set region_name in the connection's extra.",
   XO_S3_REQUEST_FAILED: "An S3 request failed for another reason; the message quotes S3's own error code and text.",
+  XO_S3_TARGET_EXISTS:
+    "An object of that name is already under the `s3.upload` step's prefix, this step did not write it, and `overwrite` is `fail` (the default, so nothing a partner holds is replaced silently). Set `overwrite: skip` to keep it, `overwrite: replace` to replace it, or change `uri` or `name`.",
+  XO_S3_NAME_CLASH:
+    "Two files of the partition would get the same object key, so one would replace the other. Put `{name}` in the `s3.upload` step's `name`.",
+  XO_S3_SIZE_MISMATCH:
+    "An object's size is not the size of the landed file: the landed file changed after its manifest was written, or the object was replaced while it was being checked. Re-run the upstream task, then this step.",
+  XO_S3_CHECKSUM_MISMATCH:
+    "The bytes read from the landing zone, or the checksum metadata S3 returns for the delivered object, do not match the landed file's sha256. Re-run the upstream task, then this step; if it repeats on an S3-compatible store, check that it keeps user metadata (x-amz-meta-*).",
 } as const;
 
 export type S3ErrorCode = keyof typeof S3_ERRORS;
@@ -34,6 +42,11 @@ export class S3OperationError extends Error {
     super(redact(message), options);
     this.code = xoCode(s3Code);
   }
+}
+
+/** A failure of the plugin's own checks (not of an S3 request), with a hint that says what to do. */
+export class S3Error extends PluginError<S3ErrorCode> {
+  override readonly name = "S3Error";
 }
 
 /** Where the failing bucket came from, so the hint can name the YAML key to fix. */
@@ -76,6 +89,15 @@ export function isNotFound(e: unknown): boolean {
   const code = errorCode(e);
   if (code === "NoSuchBucket") return false;
   return code === "NoSuchKey" || code === "NotFound" || code === "404";
+}
+
+/**
+ * A conditional write that lost: 412, an object exists (If-None-Match) or changed (If-Match);
+ * 409, another conditional write of the key is in flight (one of them wins).
+ */
+export function isConditionFailed(e: unknown): boolean {
+  const code = errorCode(e);
+  return code === "PreconditionFailed" || code === "412" || code === "ConditionalRequestConflict" || code === "409";
 }
 
 export function hintFor(code: string | undefined, scope: ErrorScope): string | undefined {

@@ -1,10 +1,11 @@
-import { definePlugin, type Connection, type LandingDefinition, type LandingStore, type SourceDefinition, type XoPlugin } from "@xo-foundry/core";
-import { S3_LANDING, S3_SOURCE, streamOptions, type SourceOptions, type StreamOptions } from "./options.js";
+import { definePlugin, type Connection, type LandingDefinition, type LandingStore, type SourceDefinition, type StepType, type XoPlugin } from "@xo-foundry/core";
+import { S3_LANDING, S3_SOURCE, S3_UPLOAD, streamOptions, type SourceOptions, type StreamOptions, type UploadOptions } from "./options.js";
 import { parseS3Uri, sourceLocation } from "./uri.js";
 import { S3_ERRORS } from "./errors.js";
 import { VERSION } from "./version.js";
 
-export { sourceOptions, streamOptions, FORMATS, type SourceOptions, type StreamOptions } from "./options.js";
+export { sourceOptions, streamOptions, uploadOptions, FORMATS, type SourceOptions, type StreamOptions, type UploadOptions } from "./options.js";
+export { S3_ERRORS, S3Error, type S3ErrorCode } from "./errors.js";
 export { parseS3Uri, formatS3Uri } from "./uri.js";
 
 // Every CLI command discovers plugins and most never touch S3, so the AWS SDK loads
@@ -24,6 +25,11 @@ const source: SourceDefinition<SourceOptions, StreamOptions> = {
     const { s3Source } = await import("./source.js");
     yield* s3Source.extract(ctx);
   },
+};
+
+const upload: StepType<UploadOptions> = {
+  ...S3_UPLOAD,
+  run: async (ctx) => (await import("./upload.js")).s3Upload.run(ctx),
 };
 
 const landing: LandingDefinition = { ...S3_LANDING, open: lazyLanding };
@@ -47,7 +53,7 @@ function lazyLanding(uri: string, connection: Connection | undefined): LandingSt
   };
 }
 
-/** The S3 plugin: the `s3://` landing zone and the `s3` file source. */
+/** The S3 plugin: the `s3://` landing zone, the `s3` file source and the `s3.upload` step. */
 export function s3(): XoPlugin {
-  return definePlugin({ name: "@xo-foundry/plugin-s3", version: VERSION, sources: [source], landings: [landing], errors: S3_ERRORS });
+  return definePlugin({ name: "@xo-foundry/plugin-s3", version: VERSION, sources: [source], steps: [upload], landings: [landing], errors: S3_ERRORS });
 }

@@ -22,7 +22,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Connection, LandingDefinition, LandingObject, LandingStore } from "@xo-foundry/core";
 import { byKey, createS3Client, listObjects } from "./client.js";
-import { errorCode, isNotFound, wrapS3Error, type ErrorScope } from "./errors.js";
+import { isConditionFailed, isNotFound, wrapS3Error, type ErrorScope } from "./errors.js";
 import { S3_LANDING } from "./options.js";
 import { folderPrefix, formatS3Uri, parseS3Uri } from "./uri.js";
 
@@ -156,9 +156,7 @@ export function s3Landing(rootUri: string, connection: Connection | undefined, o
         );
         return true;
       } catch (e) {
-        // 412: the object exists; 409: another conditional write of it is in flight (one of them wins).
-        const code = errorCode(e);
-        if (code === "PreconditionFailed" || code === "412" || code === "ConditionalRequestConflict" || code === "409") return false;
+        if (isConditionFailed(e)) return false;
         throw wrapS3Error(e, "PutObject", bucket, key, scope);
       }
     },

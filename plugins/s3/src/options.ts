@@ -1,6 +1,7 @@
 /**
- * The options a user writes in YAML for the `s3` source. The core spreads each
- * schema's `shape` into a strict object, so every rule lives on a field.
+ * The options a user writes in YAML for the `s3` source and the `s3.upload` step. The
+ * core spreads each schema's `shape` into a strict object, so every rule lives on a
+ * field or in a refinement that names its key.
  */
 import path from "node:path";
 import { z } from "zod";
@@ -87,6 +88,84 @@ export const S3_SOURCE = {
   options: sourceOptions,
   stream: streamOptions,
   connection: "optional",
+} as const;
+
+/** `{ds}`, `{ds_nodash}` and `{name}` are the only placeholders; anything else in braces is a typo. */
+const UPLOAD_PLACEHOLDERS = /\{(?!ds\}|ds_nodash\}|name\})[^}]*\}/;
+
+export const uploadOptions = z
+  .object({
+    uri: z
+      .string()
+      .superRefine((uri, ctx) => {
+        const problem = uploadUriProblem(uri);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe(
+        "Where to deliver: `s3://bucket/prefix/`; `{ds}` and `{ds_nodash}` are the run's logical date, e.g. `s3://partner-drop/orders/{ds}/`. The bucket must exist.",
+      ),
+    name: z
+      .string()
+      .min(1)
+      .default("{name}")
+      .refine((n) => !UPLOAD_PLACEHOLDERS.test(n), "placeholders are `{name}`, `{ds}` and `{ds_nodash}`")
+      .refine((n) => !n.includes("/") && n !== "." && n !== "..", "a name is one key segment: no `/`, not `.` or `..`")
+      .describe(
+        "Object name under the prefix; `{name}` is the landed file's name, `{ds}`/`{ds_nodash}` the logical date, e.g. `orders_{ds_nodash}_{name}`. Keep the date in it (or in `uri`) so days do not overwrite each other.",
+      ),
+    overwrite: z
+      .enum(["fail", "skip", "replace"])
+      .default("fail")
+      .describe(
+        "When an object of that name is there and this step did not write it: `fail` (XO_S3_TARGET_EXISTS), `skip` it, or `replace` it. Objects this step delivered before are kept when unchanged and replaced when changed, whatever the policy.",
+      ),
+    task: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The upstream task whose landed partition to deliver (an `extract`, `load` or export task id). By default the one upstream task of this run that published files."),
+    from: z
+      .string()
+      .min(1)
+      .refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "a landing-relative folder, without a leading `/` or `..`")
+      .optional()
+      .describe("Instead of `task`, deliver every file under this folder of the landing zone (relative to its root), e.g. `exports/orders`."),
+  })
+  .superRefine((o, ctx) => {
+    if (o.task !== undefined && o.from !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "give `task` or `from`, not both" });
+  });
+
+export type UploadOptions = z.infer<typeof uploadOptions>;
+
+/** Why `uri` cannot name where `s3.upload` delivers, or undefined when it can. */
+function uploadUriProblem(uri: string): string | undefined {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(uri);
+  if (!match) return `expected s3://bucket/prefix/; got ${JSON.stringify(uri)}`;
+  const bucket = match[1]!;
+  if (!BUCKET_NAME.test(bucket)) return `${JSON.stringify(bucket)} is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no placeholders)`;
+  const prefix = (match[2] ?? "").replace(/\/+$/, "");
+  if (UPLOAD_PLACEHOLDERS.test(prefix)) return "placeholders in the prefix are `{ds}` and `{ds_nodash}`";
+  if (prefix.includes("{name}")) return "`{name}` goes in `name`, not in the prefix";
+  // S3 takes these keys literally, so a `..` or `//` would make keys that look like other paths.
+  if (prefix !== "" && prefix.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    return "the prefix has an empty, `.` or `..` segment; write it as `s3://bucket/folder/sub/`";
+  }
+  return undefined;
+}
+
+/** What the `s3.upload` step is, apart from how it runs (shared by the lazy plugin entry and createS3Upload). */
+export const S3_UPLOAD = {
+  id: "s3.upload",
+  description:
+    "Delivers the files an upstream task published (or a landing folder) to an S3 prefix: multipart uploads, checksum metadata, an overwrite policy and re-runs that write nothing twice.",
+  options: uploadOptions,
+  connection: "optional",
+  canSkip: false,
+  // Bucket names are global on AWS, so two connections to one bucket are still one destination.
+  destination: ({ options }: { readonly options: UploadOptions }) => {
+    const base = options.uri.replace(/^s3:\/\//i, "s3://").replace(/\/+$/, "");
+    return `${base}/${options.name}`;
+  },
 } as const;
 
 export const S3_LANDING = {

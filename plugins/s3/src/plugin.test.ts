@@ -30,8 +30,10 @@ describe("plugin", () => {
     expect(plugin).toMatchObject({ kind: PLUGIN_KIND, apiVersion: PLUGIN_API_VERSION, name: "@xo-foundry/plugin-s3", version: pkg.version });
     expect(plugin.sources?.map((s) => s.id)).toEqual(["s3"]);
     expect(plugin.landings?.map((l) => l.scheme)).toEqual(["s3"]);
+    expect(plugin.steps?.map((s) => s.id)).toEqual(["s3.upload"]);
     const registry = new Registry([plugin]);
     expect(registry.source("s3")).toBeDefined();
+    expect(registry.step("s3.upload")).toBeDefined();
     expect(registry.landing("s3")).toBeDefined();
     expect(resolveLandingUri("s3://bucket/prefix/", "/project", registry.landings().map((l) => l.scheme))).toBe("s3://bucket/prefix");
   });
@@ -107,6 +109,36 @@ describe("stream options", () => {
       await project.remove();
     }
     expect(JSON.stringify(pipelineJsonSchema(new Registry([s3()])))).toContain("Glob (picomatch) matched against each key");
+  });
+
+  it("validates s3.upload steps: options at their keys, and two steps delivering to one place", async () => {
+    const upload = (id: string, options: Record<string, unknown>) => ({ id, uses: "s3.upload", connection: "aws_partner", with: options });
+    const pipeline = (steps: unknown[]) => ({
+      pipeline: { name: "partner_drop", start_date: "2026-01-01" },
+      source: { plugin: "s3", streams: [{ name: "orders", uri: "file://data/incoming" }] },
+      sink: { plugin: "stub" },
+      steps,
+    });
+    const project = await testdir();
+    try {
+      const opened = await openProject(project.dir, { discover: false, plugins: [s3(), warehouseStub()] });
+      const load = async (config: unknown) => {
+        const result = await loadPipeline(await project.write("pipelines/partner_drop.yaml", JSON.stringify(config, null, 2)), opened);
+        return result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.path}: ${d.message}`);
+      };
+      expect(await load(pipeline([upload("to_bucket", { uri: "s3://partner-drop/orders/{ds}/", name: "orders_{ds_nodash}_{name}", overwrite: "skip" })]))).toEqual([]);
+      expect(await load(pipeline([upload("to_bucket", { uri: "s3://partner-drop/orders", folder: "x" })]))).toEqual([
+        expect.stringMatching(/^XO_CONFIG_UNKNOWN_KEY steps\[0\]\.with\.folder: /),
+      ]);
+      expect(await load(pipeline([upload("to_bucket", { uri: "s3://partner-drop/orders", task: "a", from: "b" })]))).toEqual([
+        expect.stringMatching(/^XO_CONFIG_\w+ steps\[0\]\.with\.from: .*give `task` or `from`, not both/),
+      ]);
+      expect(await load(pipeline([upload("first", { uri: "s3://partner-drop/orders/" }), upload("second", { uri: "s3://partner-drop/orders" })]))).toEqual([
+        expect.stringMatching(/^XO_STEP_DESTINATION_COLLISION steps\[1\]\.with: .*s3:\/\/partner-drop\/orders\/\{name\}/),
+      ]);
+    } finally {
+      await project.remove();
+    }
   });
 });
 
