@@ -1,19 +1,36 @@
 /**
  * The thin layer over snowflake-sdk: turns an Airflow-style connection into driver
- * options, connects, and runs planned statements. The driver is imported here only,
- * and this module only from load(), so plugin discovery never loads it.
+ * options, connects, runs planned statements, and streams results. The driver is imported
+ * here only, and this module only from load() and the warehouse, so plugin discovery never
+ * loads it.
  */
 import { createPrivateKey } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import { registerSecret, type Connection } from "@xo-foundry/core";
 import type * as SnowflakeSdk from "snowflake-sdk";
 import { SnowflakeSinkError } from "./errors.js";
 import type { SinkOptions } from "./options.js";
 import type { Statement } from "./plan.js";
+import type { ColumnInfo } from "./values.js";
+
+export type SessionBind = string | number | boolean | null;
 
 export interface Session {
   run(statement: Statement): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs one statement and streams its result, chunk by chunk as the driver downloads them:
+   * the columns, then each row as an array in column order. Numbers come as Snowflake's text
+   * and VARIANT/OBJECT/ARRAY as their JSON text (see values.ts). Rejects with the driver's
+   * own error (see `rejected`); aborting `signal` cancels the statement.
+   */
+  stream(sql: string, binds: readonly SessionBind[], signal?: AbortSignal): Promise<ResultStream>;
   close(): Promise<void>;
+}
+
+export interface ResultStream {
+  readonly columns: readonly ColumnInfo[];
+  readonly rows: AsyncIterable<readonly unknown[]>;
 }
 
 /** The driver reads `port` and `protocol` (used with `host`) but its types do not declare them. */
@@ -126,20 +143,52 @@ export async function openSession(driver: DriverOptions): Promise<Session> {
           binds: [...statement.binds],
           complete: (err, _stmt, rows) => {
             if (!err) return resolve((rows ?? []) as Record<string, unknown>[]);
-            const code = err.code !== undefined ? ` (${err.code})` : "";
             reject(
-              new SnowflakeSinkError(
-                "XO_SNOWFLAKE_STATEMENT_FAILED",
-                `Snowflake rejected the ${statement.step} statement${code}: ${err.message}\n  statement: ${preview(statement.sql)}`,
-                "the message above is Snowflake's; the statement is the one xo-foundry generated for this step",
-                { cause: err },
-              ),
+              rejected(`the ${statement.step} statement`, statement.sql, err, "the message above is Snowflake's; the statement is the one xo-foundry generated for this step"),
             );
           },
         });
       }),
+    stream: (sql, binds, signal) =>
+      new Promise((resolve, reject) => {
+        signal?.throwIfAborted();
+        let rows: Readable | undefined;
+        const statement = connection.execute({
+          sqlText: sql,
+          binds: [...binds],
+          streamResult: true,
+          rowMode: "array",
+          // Exact text for numbers and semi-structured values; values.ts decides what becomes a
+          // JSON number. (The driver accepts Object, Array and Map here; its types list fewer.)
+          fetchAsString: ["Number", "JSON", "Object", "Array", "Map"] as SnowflakeSdk.DataType[],
+          complete: (err, stmt) => {
+            if (err) return reject(err);
+            const columns = (stmt.getColumns() ?? []).map((c) => ({ name: c.getName(), type: c.getType(), scale: c.getScale() ?? 0 }));
+            rows = stmt.streamRows();
+            rows.once("close", () => signal?.removeEventListener("abort", cancel));
+            resolve({ columns, rows: rows as AsyncIterable<readonly unknown[]> });
+          },
+        });
+        const cancel = () => {
+          statement.cancel(() => undefined);
+          rows?.destroy(signal?.reason instanceof Error ? signal.reason : new Error("the export was cancelled"));
+        };
+        signal?.addEventListener("abort", cancel, { once: true });
+      }),
     close: () => new Promise((resolve) => connection.destroy(() => resolve())),
   };
+}
+
+/**
+ * A statement Snowflake rejected (or whose result could not be read) as a task error: what
+ * was run, Snowflake's code and message, and the statement.
+ */
+export function rejected(what: string, sql: string, err: unknown, hint: string): SnowflakeSinkError {
+  if (err instanceof SnowflakeSinkError) return err;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = e?.code !== undefined && e.code !== null ? ` (${String(e.code)})` : "";
+  const message = typeof e?.message === "string" ? e.message : String(err);
+  return new SnowflakeSinkError("XO_SNOWFLAKE_STATEMENT_FAILED", `Snowflake rejected ${what}${code}: ${message}\n  statement: ${preview(sql)}`, hint, { cause: err });
 }
 
 function preview(sql: string): string {

@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { planCleanup, planLoad, ROLLBACK, type Statement, type Step } from "./plan.js";
 import { planInputFor, STAGED_COLUMNS } from "./__fixtures__/inputs.js";
 import { parseSnowflake, type ParseResult } from "./__fixtures__/sqlglot.js";
+import { sinkOptions } from "./options.js";
+import { sessionSettings } from "./warehouse.js";
 
 /** What each step must parse as. A Record over Step: a new step without an entry does not compile. */
 const KIND: Readonly<Record<Step, string>> = {
@@ -159,5 +161,13 @@ describe("the grammar check itself", () => {
     const { results: [r] } = parseSnowflake([{ id: "merge", sql: `INSERT INTO "A" ("ID") SELECT "ID" FROM "B"` }]);
     expect(r!.ok).toBe(true);
     expect(r!.kind).not.toBe(KIND.merge);
+  });
+});
+
+describe("the warehouse service's own statements", () => {
+  it("its session settings are one ALTER SESSION, even with a hostile query tag", () => {
+    const sql = sessionSettings(sinkOptions.parse({ query_tag: { team: HOSTILE } }), HOSTILE);
+    const { results: [r] } = parseSnowflake([{ id: "session", sql }]);
+    expect(r).toMatchObject({ ok: true, kind: KIND.query_tag });
   });
 });

@@ -12,9 +12,18 @@
  *
  * Emulated here, because fakesnow has no sessions settings, file formats, stages, files or
  * INFER_SCHEMA and cannot parse SWAP (each case is marked EMULATED below). The behaviour
- * follows Snowflake's SQL reference for CREATE FILE FORMAT, CREATE STAGE, PUT, INFER_SCHEMA
- * and COPY INTO <table>:
- *   - ALTER SESSION: a one-row status reply;
+ * follows Snowflake's SQL reference for ALTER SESSION, transactions, CREATE FILE FORMAT,
+ * CREATE STAGE, PUT, INFER_SCHEMA and COPY INTO <table>:
+ *   - sessions: each statement runs in its session's current database and schema (the ones its
+ *     login named, or a USE changed), switched to with USE SCHEMA on the one engine connection
+ *     all sessions share. So sessions are not isolated from each other's open transactions:
+ *     tests run one session's statements at a time. A schema that does not exist leaves the
+ *     engine where it was (Snowflake would have no current schema);
+ *   - ALTER SESSION: a one-row status reply (the protocol keeps the parameters it sets);
+ *   - transactions: a DDL statement (CREATE, ALTER, DROP, UNDROP, GRANT, REVOKE, COMMENT) run
+ *     while a transaction is open first commits it, as Snowflake does ("Transactions": DDL
+ *     commits the open transaction and runs in a transaction of its own); DuckDB would keep it
+ *     inside the transaction;
  *   - CREATE FILE FORMAT: kept by name (TYPE, PARSE_HEADER, STRIP_OUTER_ARRAY), IF NOT EXISTS
  *     and OR REPLACE honoured; COPY and INFER_SCHEMA read the files the way the named format says;
  *   - CREATE STAGE without a URL is an internal stage: a folder PUT uploads into. A stage this
@@ -41,7 +50,15 @@ import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { COPY_COLUMNS, STATUS_OK as OK, serveSnowflakeProtocol, type ProtocolServer, type ResultSet } from "./snowflake_server.js";
+import {
+  COPY_COLUMNS,
+  STATUS_OK as OK,
+  serveSnowflakeProtocol,
+  type Binding,
+  type ProtocolServer,
+  type ResultSet,
+  type SessionState,
+} from "./snowflake_server.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, "../../../..");
@@ -57,11 +74,17 @@ export interface ReceivedQuery {
 }
 
 type Bind = string | number | boolean | null;
+/** A plain value, or a bind as the client sent it (converted by its type in fakesnow_server.py). */
+type EngineBind = Bind | Binding;
 type EngineReply = ResultSet | { readonly error: { readonly code: string; readonly message: string } };
 
 export interface StatefulSnowflakeOptions {
   /** The text of a file on an external stage, by its path relative to the stage location. */
   readStagedFile?(relativePath: string): Promise<string>;
+  /** Rows per result chunk (see snowflake_server.ts); unset: every row inline. */
+  readonly chunkRows?: number;
+  /** Told of each chunk download (1, 2, ...) before it is answered. */
+  onChunkDownload?(count: number): void;
 }
 
 export interface StatefulSnowflake extends ProtocolServer {
@@ -105,7 +128,7 @@ export async function startStatefulSnowflake(options: StatefulSnowflakeOptions =
     return next;
   };
 
-  const run = async (sql: string, binds?: readonly Bind[]): Promise<ResultSet> => {
+  const run = async (sql: string, binds?: readonly EngineBind[]): Promise<ResultSet> => {
     const reply = await engine.call(sql, binds);
     if ("error" in reply) throw new EngineError(reply.error.code, reply.error.message);
     return reply;
@@ -137,11 +160,33 @@ export async function startStatefulSnowflake(options: StatefulSnowflakeOptions =
     return options.readStagedFile(file);
   };
 
-  /** The answer to one client statement: emulated when fakesnow cannot run it, else forwarded. */
-  async function execute(sql: string, binds: readonly string[]): Promise<{ how: "ran" | "emulated"; result: ResultSet }> {
-    const text = sql.trim();
-    // EMULATED: session settings have no table state and fakesnow rejects ALTER SESSION ("not implemented").
+  /** Where the engine's connection is (`DB.SCHEMA`), so a session's statements run where its login put it. */
+  let engineAt: string | undefined;
+  let inTransaction = false;
+
+  async function enter(session: SessionState): Promise<void> {
+    if (session.database === undefined || session.schema === undefined) return;
+    const at = `${ident(session.database)}.${ident(session.schema)}`;
+    if (at === engineAt) return;
+    await run(`USE SCHEMA ${at}`).then(
+      () => (engineAt = at),
+      () => undefined,
+    );
+  }
+
+  /** The answer to one client statement in its session: emulated when fakesnow cannot run it, else forwarded. */
+  async function execute(sql: string, binds: readonly EngineBind[], session: SessionState): Promise<{ how: "ran" | "emulated"; result: ResultSet }> {
+    const text = withoutLeadingComments(sql);
+    await enter(session);
+    // EMULATED: fakesnow rejects ALTER SESSION ("not implemented"); the protocol keeps the parameters it sets.
     if (/^ALTER\s+SESSION\b/i.test(text)) return { how: "emulated", result: OK };
+    // EMULATED: Snowflake commits an open transaction before a DDL statement; DuckDB would not.
+    if (inTransaction && DDL.test(text)) {
+      await run("COMMIT");
+      inTransaction = false;
+    }
+    if (BEGIN.test(text)) inTransaction = true;
+    else if (END.test(text)) inTransaction = false;
     // EMULATED: CREATE FILE FORMAT, kept by name for COPY and INFER_SCHEMA.
     const fileFormat = new RegExp(String.raw`^CREATE\s+(OR\s+REPLACE\s+)?FILE\s+FORMAT\s+(IF\s+NOT\s+EXISTS\s+)?${NAME}\s*(.*)$`, "is").exec(text);
     if (fileFormat) {
@@ -201,7 +246,14 @@ export async function startStatefulSnowflake(options: StatefulSnowflakeOptions =
       await run(`ALTER TABLE ${[prefix(a), ident(tmp)].filter(Boolean).join(".")} RENAME TO ${ident(last(b))}`);
       return { how: "emulated", result: OK };
     }
-    return { how: "ran", result: await run(sql, binds) };
+    const result = await run(sql, binds);
+    if (/^USE\b/i.test(text)) {
+      const [[database, schema] = []] = (await run("SELECT CURRENT_DATABASE(), CURRENT_SCHEMA()")).rows;
+      session.database = database ?? undefined;
+      session.schema = schema ?? undefined;
+      engineAt = session.database !== undefined && session.schema !== undefined ? `${ident(session.database)}.${ident(session.schema)}` : undefined;
+    }
+    return { how: "ran", result };
   }
 
   // EMULATED: COPY INTO t FROM @stage FILES = (...) with MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE and INCLUDE_METADATA.
@@ -245,15 +297,17 @@ export async function startStatefulSnowflake(options: StatefulSnowflakeOptions =
   const queries: ReceivedQuery[] = [];
   const protocol = await serveSnowflakeProtocol({
     session: { database: "RAW", schema: "GLADLY" },
+    ...(options.chunkRows === undefined ? {} : { chunkRows: options.chunkRows }),
+    onChunkDownload: (count) => options.onChunkDownload?.(count),
     // EMULATED: PUT; snowflake-sdk uploads itself from the protocol's LOCAL_FS reply, into the internal stage's folder.
     onPut: (q) => void queries.push({ ...q, how: "emulated" }),
     putLocation: (q) => {
       const stage = new RegExp(String.raw`^\s*PUT\s+${LITERAL}\s+@${NAME}`, "is").exec(q.sql)?.[1];
       return (stage && internalStages.get(canonical(stage))) || protocol.stageDir;
     },
-    answer: async (q) => {
+    answer: async (q, { session, bindings }) => {
       try {
-        const { how, result } = await serialized(() => execute(q.sql, q.binds));
+        const { how, result } = await serialized(() => execute(q.sql, bindings, session));
         queries.push({ ...q, how });
         return result;
       } catch (e) {
@@ -284,8 +338,16 @@ class EngineError extends Error {
   }
 }
 
+const DDL = /^(?:CREATE|ALTER|DROP|UNDROP|GRANT|REVOKE|COMMENT)\b/i;
+const BEGIN = /^(?:BEGIN|START\s+TRANSACTION)\b/i;
+const END = /^(?:COMMIT|ROLLBACK)\b/i;
+
+function withoutLeadingComments(sql: string): string {
+  return sql.replace(/^(?:\s+|--[^\n]*(?:\n|$)|\/\/[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*/, "");
+}
+
 /** The Python process: one JSON line per statement in, one JSON line per reply out, in order. */
-async function startEngine(): Promise<{ call(sql: string, binds?: readonly Bind[]): Promise<EngineReply>; stop(): Promise<void> }> {
+async function startEngine(): Promise<{ call(sql: string, binds?: readonly EngineBind[]): Promise<EngineReply>; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(FAKESNOW_PYTHON, [ENGINE], { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
