@@ -22,7 +22,15 @@ describe("the examples", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { valid: boolean; files: { file: string; valid: boolean }[] };
     expect(report.valid).toBe(true);
-    expect(report.files.map((f) => path.basename(f.file))).toEqual(["fx-rates-history.yaml", "github-issues.yaml", "gmail-vendor-invoices.yaml", "sample-shop.yaml", "sheets-finance.yaml", "shop-analytics.yaml", "shop-daily.yaml", "warbyparker-timestamps.yaml"]);
+    expect(report.files.map((f) => path.basename(f.file))).toEqual([
+      "contacts-to-crm.yaml",
+      "fx-rates-history.yaml",
+      "github-issues.yaml",
+      "gmail-vendor-invoices.yaml",
+      "orders-to-api.yaml",
+      "orders-to-partner-sftp.yaml",
+      "orders-to-s3.yaml",
+      "sample-shop.yaml", "sheets-finance.yaml", "shop-analytics.yaml", "shop-daily.yaml", "warbyparker-timestamps.yaml"]);
   });
 
   it("generate one DAG file per pipeline that Python parses, byte-identical on every run", async () => {
@@ -30,7 +38,15 @@ describe("the examples", () => {
     expect((await xo(["generate-dags", "examples", "-o", a])).code).toBe(0);
     expect((await xo(["generate-dags", "examples", "-o", b])).code).toBe(0);
     const files = (await readdir(a)).sort();
-    expect(files).toEqual(["fx_rates_history.py", "github_issues.py", "gmail_vendor_invoices.py", "sample_shop.py", "sample_shop_analytics.py", "sheets_finance.py", "shop_daily.py", "warbyparker_timestamps_daily.py"]);
+    expect(files).toEqual([
+      "contacts_to_crm.py",
+      "fx_rates_history.py",
+      "github_issues.py",
+      "gmail_vendor_invoices.py",
+      "orders_to_api.py",
+      "orders_to_partner_sftp.py",
+      "orders_to_s3.py",
+      "sample_shop.py", "sample_shop_analytics.py", "sheets_finance.py", "shop_daily.py", "warbyparker_timestamps_daily.py"]);
     for (const f of files) {
       expect(await readFile(path.join(b, f), "utf8")).toBe(await readFile(path.join(a, f), "utf8"));
       // The exact check from the acceptance list, one process per file.
@@ -64,7 +80,7 @@ describe("the examples", () => {
     expect((await xo(["generate-dags", project.dir, "-o", out])).code).toBe(0);
     const fresh = await xo(["generate-dags", project.dir, "-o", out, "--check"]);
     expect(fresh.code).toBe(0);
-    expect(fresh.stdout).toContain("8 DAG file(s) up to date");
+    expect(fresh.stdout).toContain("12 DAG file(s) up to date");
 
     const file = path.join(project.dir, "sample-shop.yaml");
     const before = await readFile(path.join(out, "sample_shop.py"), "utf8");
@@ -72,7 +88,7 @@ describe("the examples", () => {
     const stale = await xo(["generate-dags", project.dir, "-o", out, "--check"]);
     expect(stale.code).toBe(1);
     expect(stale.stdout).toMatch(/sample_shop\.py \(out of date\)/);
-    expect(stale.stdout).toContain("1 of 8 DAG file(s) are stale");
+    expect(stale.stdout).toContain("1 of 12 DAG file(s) are stale");
     expect(await readFile(path.join(out, "sample_shop.py"), "utf8")).toBe(before); // --check writes nothing
 
     const json = await xo(["generate-dags", project.dir, "-o", out, "--check", "--json"]);
