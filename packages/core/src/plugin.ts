@@ -357,8 +357,10 @@ export interface StepContext<Options = Record<string, unknown>> {
   readonly signal: AbortSignal;
   readonly landing: { readonly root: string; readonly store: LandingStore };
   readonly state: StateStore;
-  /** Summaries of the tasks this one runs after, by full task id. */
+  /** Summaries of the tasks this one runs after, directly or not, by full task id. */
   readonly upstream: Readonly<Record<string, TaskSummary>>;
+  /** The ids of the tasks this one runs directly after (its `after:`), a subset of `upstream`'s keys. */
+  readonly after: readonly string[];
   readonly services: StepServices;
 }
 

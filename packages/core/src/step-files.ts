@@ -122,7 +122,7 @@ export interface UpstreamFilesOptions {
  * The files a delivery step sends: the partition one upstream task published in this run
  * (an extract, the load that read it, or a step such as an export), or a landing folder.
  */
-export async function upstreamFiles(ctx: Pick<StepContext, "taskId" | "upstream" | "landing">, options: UpstreamFilesOptions): Promise<UpstreamFiles> {
+export async function upstreamFiles(ctx: Pick<StepContext, "taskId" | "upstream" | "after" | "landing">, options: UpstreamFilesOptions): Promise<UpstreamFiles> {
   const { store, root } = ctx.landing;
   if (options.from !== undefined) {
     const folder = joinUri(root, options.from);
@@ -169,7 +169,7 @@ function partitionOf(summary: TaskSummary): string | undefined {
   return summary.step === "load" ? summary.reads[0]?.uri : undefined;
 }
 
-function upstreamPartition(ctx: Pick<StepContext, "taskId" | "upstream">, named: string | undefined): { task: string; uri: string } {
+function upstreamPartition(ctx: Pick<StepContext, "taskId" | "upstream" | "after">, named: string | undefined): { task: string; uri: string } {
   if (named !== undefined) {
     const summary = ctx.upstream[named];
     if (!summary) {
@@ -183,12 +183,20 @@ function upstreamPartition(ctx: Pick<StepContext, "taskId" | "upstream">, named:
     if (!uri) throw nothing(ctx.taskId, `task ${named} published no partition (step ${summary.step}, ${summary.state})`, "name an extract, load or export task, or use `from:` with a landing folder");
     return { task: named, uri };
   }
-  // A load and its extract name the same partition: count partitions, not tasks.
-  const byUri = new Map<string, string>();
-  for (const [task, summary] of Object.entries(ctx.upstream).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const uri = partitionOf(summary);
-    if (uri && !byUri.has(uri)) byUri.set(uri, task);
-  }
+  // A load and its extract name the same partition: count partitions, not tasks. The tasks
+  // the step runs directly after come first (an export after the loads it reads), then the
+  // rest of its ancestors.
+  const partitions = (tasks: readonly string[]) => {
+    const byUri = new Map<string, string>();
+    for (const task of [...tasks].sort()) {
+      const summary = ctx.upstream[task];
+      const uri = summary ? partitionOf(summary) : undefined;
+      if (uri && !byUri.has(uri)) byUri.set(uri, task);
+    }
+    return byUri;
+  };
+  const direct = partitions(ctx.after);
+  const byUri = direct.size > 0 ? direct : partitions(Object.keys(ctx.upstream));
   if (byUri.size !== 1) {
     throw nothing(
       ctx.taskId,

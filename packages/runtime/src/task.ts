@@ -321,6 +321,7 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
       landing: { root: s.landingRoot, store: s.landing },
       state: s.state,
       upstream: s.upstream,
+      after: s.task.upstream,
       services: stepServices(project, pipeline, { env: s.env, log: s.log, signal: s.signal }),
     });
     // Its Airflow task would fail on the skip exit code, so the local run fails too.

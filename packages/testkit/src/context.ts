@@ -98,6 +98,8 @@ export interface StepContextOverrides<Options> extends StreamContextOverrides {
   readonly options: Options;
   readonly taskId?: string;
   readonly upstream?: Readonly<Record<string, TaskSummary>>;
+  /** The tasks the step runs directly after; every upstream task by default. */
+  readonly after?: readonly string[];
   /** The warehouses `services.warehouse(name)` returns; `main` is the default sink's. */
   readonly warehouses?: Readonly<Record<string, Warehouse>>;
   readonly landing?: { readonly root: string; readonly store: LandingStore };
@@ -135,6 +137,7 @@ export function stepContext<Options>(overrides: StepContextOverrides<Options>): 
     },
     state: overrides.state ?? memoryStateStore(),
     upstream: overrides.upstream ?? {},
+    after: overrides.after ?? Object.keys(overrides.upstream ?? {}),
     services,
   };
 }
