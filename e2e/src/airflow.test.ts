@@ -92,7 +92,21 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
     expect(await importErrors(version, dags)).toEqual([]);
     const bag = await dagBag(version, dags);
     expect(bag.import_errors).toEqual({});
-    expect(bag.dags).toEqual(["fx_rates_history", "github_issues", "gmail_vendor_invoices", "hostile_strings", "sample_shop", "sample_shop_analytics", "sheets_finance", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(bag.dags).toEqual([
+      "contacts_to_crm",
+      "fx_rates_history",
+      "github_issues",
+      "gmail_vendor_invoices",
+      "hostile_strings",
+      "orders_to_api",
+      "orders_to_partner_sftp",
+      "orders_to_s3",
+      "sample_shop",
+      "sample_shop_analytics",
+      "sheets_finance",
+      "shop_daily",
+      "warbyparker_timestamps_daily",
+    ]);
     // The hybrid example: a task group per source, a step after the loads, a conditional copy after it.
     expect(bag.tasks.shop_daily).toEqual({
       archive_orders: [],
@@ -107,6 +121,13 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       extract_orders: ["load_orders"],
       load_customers: [],
       load_orders: [],
+    });
+    // An export: the source's tasks in their group, then the export, then its delivery.
+    expect(bag.tasks.orders_to_partner_sftp).toEqual({
+      changed_orders: ["to_partner"],
+      "main.extract_orders": ["main.load_orders"],
+      "main.load_orders": ["changed_orders"],
+      to_partner: [],
     });
     // The reference pipeline: one extract and one load per report, the reports in parallel.
     const reports = ["agent_timestamps", "contact_timestamps", "conversation_timestamps", "work_sessions"];
@@ -130,7 +151,21 @@ describe.each([3, 2] as const)("Airflow %i", (version) => {
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, string>;
     };
     const first = await hashes();
-    expect(Object.keys(first)).toEqual(["fx_rates_history", "github_issues", "gmail_vendor_invoices", "hostile_strings", "sample_shop", "sample_shop_analytics", "sheets_finance", "shop_daily", "warbyparker_timestamps_daily"]);
+    expect(Object.keys(first)).toEqual([
+      "contacts_to_crm",
+      "fx_rates_history",
+      "github_issues",
+      "gmail_vendor_invoices",
+      "hostile_strings",
+      "orders_to_api",
+      "orders_to_partner_sftp",
+      "orders_to_s3",
+      "sample_shop",
+      "sample_shop_analytics",
+      "sheets_finance",
+      "shop_daily",
+      "warbyparker_timestamps_daily",
+    ]);
     expect(await hashes()).toEqual(first);
   });
 });
