@@ -12,8 +12,9 @@
  * which no stream name does, so a step's partition never meets a stream's.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import { xoError } from "./errors.js";
 import { joinUri, MANIFEST_FILE, partitionSegment, SUCCESS_MARKER, type LandingPaths } from "./paths.js";
 import type { LandingStore } from "./landing.js";
@@ -119,6 +120,31 @@ export interface UpstreamFilesOptions {
 }
 
 /**
+ * A delivery step's `task` and `from` options, for its zod schema: `verb` says what the step
+ * does with the files ("deliver", "send the records of"). Refine the whole schema with
+ * `checkUpstreamFilesOptions`, which refuses both at once.
+ */
+export function upstreamFilesOptionsShape(verb: string) {
+  return {
+    task: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(`The upstream task whose published files to ${verb} (an export, extract or load task id). By default the partition of the task this step runs directly after, else the one upstream task of this run that published files.`),
+    from: z
+      .string()
+      .min(1)
+      .refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "a landing-relative folder, without a leading `/` or `..`")
+      .optional()
+      .describe(`Instead of \`task\`, ${verb} every file under this folder of the landing zone (relative to its root), in name order, e.g. \`exports/orders\`.`),
+  };
+}
+
+export function checkUpstreamFilesOptions(options: UpstreamFilesOptions, ctx: z.RefinementCtx): void {
+  if (options.task !== undefined && options.from !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "give `task` or `from`, not both" });
+}
+
+/**
  * The files a delivery step sends: the partition one upstream task published in this run
  * (an extract, the load that read it, or a step such as an export), or a landing folder.
  */
@@ -210,4 +236,21 @@ function upstreamPartition(ctx: Pick<StepContext, "taskId" | "upstream" | "after
 
 function nothing(task: string, detail: string, hint: string) {
   return xoError("XO_NOTHING_TO_DELIVER", { task, detail, hint });
+}
+
+/**
+ * The name of part `index` of a `Warehouse.exportQuery` result: `part-00000.csv`, five digits
+ * at least, so that names sort in the parts' order up to 100 000 parts.
+ */
+export function exportPartName(index: number, extension: string): string {
+  return `part-${String(index).padStart(5, "0")}${extension}`;
+}
+
+/** Removes the parts numbered `from` and up that an earlier export left in `folder`. */
+export async function removeExportParts(folder: string, extension: string, from: number): Promise<void> {
+  const pattern = /^part-(\d{5,})(\.[a-z]+)$/;
+  for (const name of await readdir(folder)) {
+    const match = pattern.exec(name);
+    if (match && match[2] === extension && Number(match[1]) >= from) await rm(path.join(folder, name), { force: true });
+  }
 }

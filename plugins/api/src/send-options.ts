@@ -4,6 +4,7 @@
  * with the same words. Nested objects are strict: the core makes only the top level strict.
  */
 import { z } from "zod";
+import { checkUpstreamFilesOptions, upstreamFilesOptionsShape } from "@xo-foundry/core";
 import { jsonStrings, maxRetriesOption, PLACEHOLDER_PATTERN, PLACEHOLDERS, requestOptions, unknownPlaceholders, type RequestOptions } from "./options.js";
 
 /** The string in `body` that stands for the batch's array of records. */
@@ -120,22 +121,12 @@ export const sendOptions = z
       })
       .optional()
       .describe("A request budget, for APIs with a published rate limit; 429 answers are honoured either way."),
-    task: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("The upstream task whose published files to send (an export, extract or load task id). By default the one upstream task of this run that published files."),
-    from: z
-      .string()
-      .min(1)
-      .refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "a landing-relative folder, without a leading `/` or `..`")
-      .optional()
-      .describe("Instead of `task`, send the records of every file under this folder of the landing zone (relative to its root), in name order."),
+    ...upstreamFilesOptionsShape("send the records of"),
   })
   .superRefine((o, ctx) => {
     if (o.path === undefined && o.url === undefined) ctx.addIssue({ code: "custom", path: ["path"], message: "give `path` (relative to the connection's base URL) or `url`" });
     if (o.path !== undefined && o.url !== undefined) ctx.addIssue({ code: "custom", path: ["url"], message: "give `path` or `url`, not both" });
-    if (o.task !== undefined && o.from !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "give `task` or `from`, not both" });
+    checkUpstreamFilesOptions(o, ctx);
     const keyHeader = o.idempotency_key === false ? undefined : o.idempotency_key.header.toLowerCase();
     for (const name of Object.keys(o.headers)) {
       if (name.toLowerCase() === keyHeader) {

@@ -21,9 +21,10 @@
  * name. Parts of an earlier export to `dir` beyond the new count are removed, so `dir`
  * holds exactly this export. A query that returns no row writes no file at all.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { exportPartName, removeExportParts } from "@xo-foundry/core";
 import { DuckDbSinkError } from "./errors.js";
 import { splitRecords } from "./split.js";
 import { quoteLiteral } from "./sql.js";
@@ -74,12 +75,12 @@ export async function exportToFolder(request: ExportRequest, withDatabase: WithD
       return { rows, bytes, parts: await cutParquet(conn, whole, rows, Math.ceil(bytes / maxFileBytes!), work) };
     });
     if (copied.rows === 0) {
-      await removePartsFrom(folder, extension, 0);
+      await removeExportParts(folder, extension, 0);
       return [];
     }
     const parts =
       format !== "parquet" && tooBig(copied.bytes)
-        ? await splitRecords(whole, { csv: format === "csv", maxBytes: maxFileBytes!, partPath: (i) => path.join(work, partName(i, extension)), signal: request.signal }).catch(
+        ? await splitRecords(whole, { csv: format === "csv", maxBytes: maxFileBytes!, partPath: (i) => path.join(work, exportPartName(i, extension)), signal: request.signal }).catch(
             (error: unknown) => {
               // The stream's own AbortError says less than the reason the task was cancelled.
               throw request.signal.aborted ? request.signal.reason : error;
@@ -90,9 +91,9 @@ export async function exportToFolder(request: ExportRequest, withDatabase: WithD
     const rows = parts.reduce((n, p) => n + p.rows, 0);
     if (rows !== copied.rows) throw new Error(`exportQuery cut ${copied.rows} rows into parts holding ${rows}; this is a bug in @xo-foundry/plugin-duckdb`);
 
-    const files = parts.map((part, i) => ({ from: part.path, path: path.join(folder, partName(i, extension)), rows: part.rows }));
+    const files = parts.map((part, i) => ({ from: part.path, path: path.join(folder, exportPartName(i, extension)), rows: part.rows }));
     for (const file of files) await rename(file.from, file.path);
-    await removePartsFrom(folder, extension, files.length);
+    await removeExportParts(folder, extension, files.length);
     return files.map(({ path, rows }) => ({ path, rows }));
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -120,7 +121,7 @@ async function cutParquet(conn: DuckDBConnection, whole: string, rows: number, c
   const perPart = Math.ceil(rows / Math.min(count, rows));
   const parts: ExportedFile[] = [];
   for (let offset = 0; offset < rows; offset += perPart) {
-    const part = path.join(work, partName(parts.length, FORMATS.parquet.extension));
+    const part = path.join(work, exportPartName(parts.length, FORMATS.parquet.extension));
     const reader = await conn.runAndReadAll(
       `COPY (SELECT * FROM read_parquet(${quoteLiteral(whole)}) LIMIT ${perPart} OFFSET ${offset}) TO ${quoteLiteral(part)} (${FORMATS.parquet.options})`,
     );
@@ -129,19 +130,6 @@ async function cutParquet(conn: DuckDBConnection, whole: string, rows: number, c
   return parts;
 }
 
-/** `part-00000.csv`: five digits at least, so that names sort in the parts' order up to 100 000 parts. */
-export function partName(index: number, extension: string): string {
-  return `part-${String(index).padStart(5, "0")}${extension}`;
-}
-
-/** Removes parts `from` and up that an earlier export left in `folder`. */
-async function removePartsFrom(folder: string, extension: string, from: number): Promise<void> {
-  const pattern = /^part-(\d{5,})(\.[a-z]+)$/;
-  for (const name of await readdir(folder)) {
-    const match = pattern.exec(name);
-    if (match && match[2] === extension && Number(match[1]) >= from) await rm(path.join(folder, name), { force: true });
-  }
-}
 
 function checkMaxFileBytes(maxFileBytes: number | undefined): void {
   if (maxFileBytes === undefined || (Number.isFinite(maxFileBytes) && maxFileBytes > 0)) return;

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import type { FileFormat } from "@xo-foundry/core";
+import { checkUpstreamFilesOptions, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
 import { BUCKET_NAME, uriProblem } from "./uri.js";
 
 export const FORMATS = ["csv", "json", "ndjson", "parquet"] as const satisfies readonly FileFormat[];
@@ -119,20 +119,10 @@ export const uploadOptions = z
       .describe(
         "When an object of that name is there and this step did not write it: `fail` (XO_S3_TARGET_EXISTS), `skip` it, or `replace` it. Objects this step delivered before are kept when unchanged and replaced when changed, whatever the policy.",
       ),
-    task: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("The upstream task whose landed partition to deliver (an `extract`, `load` or export task id). By default the one upstream task of this run that published files."),
-    from: z
-      .string()
-      .min(1)
-      .refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "a landing-relative folder, without a leading `/` or `..`")
-      .optional()
-      .describe("Instead of `task`, deliver every file under this folder of the landing zone (relative to its root), e.g. `exports/orders`."),
+    ...upstreamFilesOptionsShape("deliver"),
   })
   .superRefine((o, ctx) => {
-    if (o.task !== undefined && o.from !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "give `task` or `from`, not both" });
+    checkUpstreamFilesOptions(o, ctx);
   });
 
 export type UploadOptions = z.infer<typeof uploadOptions>;

@@ -11,9 +11,9 @@
  * file ever carries a final name, and parts an earlier export left beyond the new count are
  * removed, so `dir` holds exactly this export.
  */
-import { mkdir, mkdtemp, open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { JsonObject, JsonValue } from "@xo-foundry/core";
+import { exportPartName, removeExportParts, type JsonObject, type JsonValue } from "@xo-foundry/core";
 import { SnowflakeSinkError } from "./errors.js";
 
 export type TextFormat = "ndjson" | "csv";
@@ -69,7 +69,7 @@ export async function writeParts(rows: AsyncIterable<JsonObject>, options: PartW
       const bytes = Buffer.byteLength(line);
       if (part === undefined || (part.rows > 0 && part.bytes + bytes > limit)) {
         if (part) await close(part);
-        const file = path.join(work, partName(parts.length, extension));
+        const file = path.join(work, exportPartName(parts.length, extension));
         part = { file, handle: await onDisk(file, () => open(file, "w")), rows: 0, bytes: 0, pending: [], pendingBytes: 0 };
         parts.push(part);
         if (header) append(part, header, headerBytes);
@@ -80,9 +80,9 @@ export async function writeParts(rows: AsyncIterable<JsonObject>, options: PartW
     }
     if (part) await close(part);
 
-    const files = parts.map((p, i) => ({ from: p.file, path: path.join(folder, partName(i, extension)), rows: p.rows }));
+    const files = parts.map((p, i) => ({ from: p.file, path: path.join(folder, exportPartName(i, extension)), rows: p.rows }));
     for (const file of files) await onDisk(file.path, () => rename(file.from, file.path));
-    await onDisk(folder, () => removePartsFrom(folder, extension, files.length));
+    await onDisk(folder, () => removeExportParts(folder, extension, files.length));
     return files.map(({ path, rows }) => ({ path, rows }));
   } finally {
     for (const p of parts) await p.handle.close().catch(() => undefined);
@@ -109,19 +109,6 @@ async function close(part: Part): Promise<void> {
   await onDisk(part.file, () => part.handle.close());
 }
 
-/** `part-00000.csv`: five digits at least, so that names sort in the parts' order up to 100 000 parts. */
-export function partName(index: number, extension: string): string {
-  return `part-${String(index).padStart(5, "0")}${extension}`;
-}
-
-/** Removes parts `from` and up that an earlier export left in `folder`. */
-async function removePartsFrom(folder: string, extension: string, from: number): Promise<void> {
-  const pattern = /^part-(\d{5,})(\.[a-z]+)$/;
-  for (const name of await readdir(folder)) {
-    const match = pattern.exec(name);
-    if (match && match[2] === extension && Number(match[1]) >= from) await rm(path.join(folder, name), { force: true });
-  }
-}
 
 /**
  * One CSV record (RFC 4180), as DuckDB's CSV writer spells values: NULL is an empty field, an
