@@ -49,6 +49,12 @@ export async function openSession(
   }
 }
 
+/** A remote folder as a dataset URI for a step's `writes` (`sftp://host:port/folder`); never holds credentials. */
+export function folderUri(connection: Connection | undefined, folder: string): string {
+  const server = `sftp://${connection?.host ?? ""}${connection?.port ? `:${connection.port}` : ""}`;
+  return `${server}${folder.startsWith("/") ? "" : "/"}${folder}`;
+}
+
 interface Settings {
   readonly id: string;
   readonly where: string;

@@ -1,13 +1,14 @@
 /**
- * The `sftp` source and the `sftp.upload` step against the testkit's contracts, on a real
- * OpenSSH sshd. The stalled origin is a TCP server that accepts and never sends the SSH
- * banner, as a hung server does; the refusing one is the real sshd with a wrong password.
+ * The `sftp` source and the `sftp.upload` and `sftp.archive` steps against the testkit's
+ * contracts, on a real OpenSSH sshd. The stalled origin is a TCP server that accepts and
+ * never sends the SSH banner, as a hung server does; the refusing one is the real sshd with
+ * a wrong password.
  */
 import { afterAll, beforeAll } from "vitest";
 import { clearSecrets, type JsonObject } from "@xo-foundry/core";
 import { describeSource, describeStep, ndjsonText, testdir, type SourceScenario, type TestDir } from "@xo-foundry/testkit";
 import { sftp } from "./index.js";
-import { folderLanding, landPartition } from "./__fixtures__/landing.js";
+import { folderLanding, landPartition, loadOf } from "./__fixtures__/landing.js";
 import { startSilentServer, startSshd, type Sshd } from "./__fixtures__/sshd.js";
 
 let sshd: Sshd;
@@ -50,6 +51,7 @@ let landings = 0;
 
 describeStep({
   plugin: sftp(),
+  step: "sftp.upload",
   // The steps in the README.
   examples: [
     { folder: "incoming/orders/{ds}", name: "orders_{ds_nodash}_{name}", overwrite: "skip" },
@@ -59,5 +61,23 @@ describeStep({
     const landing = folderLanding(dir.path(`landing-${++landings}`));
     const upstream = await landPartition(landing, { "part-00000.csv": "id\n1\n" });
     return { landing, upstream: { [upstream.task]: upstream }, connection: sshd.connection() };
+  },
+});
+
+let drops = 0;
+
+describeStep({
+  plugin: sftp(),
+  step: "sftp.archive",
+  // The step in the README.
+  examples: [{ folder: "archive/{ds}" }],
+  async environment() {
+    // A file the source found in the stream's folder and a load read, fresh for each run.
+    const name = `orders_${++drops}.csv`;
+    await sshd.put(`outgoing/orders/${name}`, "id\n1\n");
+    const landing = folderLanding(dir.path(`landing-archive-${drops}`));
+    const extract = await landPartition(landing, { [name]: "id\n1\n" }, "extract_orders", { [name]: { remote_path: `outgoing/orders/${name}`, size: 5 } });
+    const load = loadOf(extract);
+    return { landing, upstream: { extract_orders: extract, load_orders: load }, after: ["load_orders"], connection: sshd.connection() };
   },
 });

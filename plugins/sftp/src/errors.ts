@@ -19,11 +19,19 @@ export const SFTP_ERRORS = {
   SFTP_CONNECT_FAILED:
     "The server could not be reached (refused, timed out, reset), even after retries. Check host and port, the network path and firewalls, and that the SFTP server is up.",
   SFTP_NOT_FOUND: "A remote folder or file does not exist. Check the stream's `path` (or the step's `folder`) against the server.",
-  SFTP_PERMISSION_DENIED: "The server refused access to a remote path for this login. Ask the server's owner for read (source) or write (upload) rights on that folder.",
+  SFTP_PERMISSION_DENIED: "The server refused access to a remote path for this login. Ask the server's owner for read (source) or write (upload) rights on that folder; `sftp.archive` needs write rights on both the stream's folder and the archive folder.",
   SFTP_TARGET_EXISTS:
     "A file of that name is already in the target folder and the step's `overwrite` is `fail` (the default, so that nothing a partner holds is replaced silently). Set `overwrite: skip` to keep what is there, or `overwrite: replace` to replace it.",
   SFTP_SIZE_MISMATCH:
     "A file's size on the server is not the size that was sent or listed: the upload was cut short, or the file was still being written while it was read. Re-run; for a source, set `min_age_seconds` so files still being written are left for the next run.",
+  SFTP_ARCHIVE_EXISTS:
+    "The archive folder already holds a file of that name while the loaded file is still in the stream's folder (or `folder` is the stream's own folder). Nothing is ever replaced, and nothing was moved: compare the two files, then remove or rename the archived one (or archive into a dated folder such as `archive/{ds}`) and re-run the step.",
+  SFTP_ARCHIVE_DUPLICATE_NAME:
+    "Two files of the partition have the same name in different sub-folders (a `recursive` stream), and the archive keeps names only, so one would land on the other. Nothing was moved. Split the stream by sub-folder (one stream and one archive step each), or narrow its `glob`.",
+  SFTP_ARCHIVE_NOT_LOADED:
+    "No load of the partition's files succeeded before this step in this run, so their rows may not be in the warehouse yet. Put the step `after:` the stream's load task (`load_<stream>`), and name that load in `task` when the step runs after several tasks.",
+  SFTP_ARCHIVE_NOT_FROM_SFTP:
+    "The upstream partition's files carry no `remote_path`: they were not landed by the `sftp` source. Name the `sftp` stream's load (or extract) task in `task`, or run the step after it.",
   SFTP_TRANSFER_FAILED: "Another SFTP operation failed; the message quotes the server's answer and the remote path.",
 } as const satisfies Readonly<Record<`SFTP_${string}`, string>>;
 

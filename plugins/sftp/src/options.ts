@@ -1,11 +1,11 @@
 /**
- * What a user writes in YAML for the `sftp` source and the `sftp.upload` step. The core
- * spreads each schema's `shape` into a strict object, so every rule lives on a field or in
- * a refinement that names its key.
+ * What a user writes in YAML for the `sftp` source and the `sftp.upload` and `sftp.archive`
+ * steps. The core spreads each schema's `shape` into a strict object, so every rule lives on
+ * a field or in a refinement that names its key.
  */
 import path from "node:path";
 import { z } from "zod";
-import type { FileFormat } from "@xo-foundry/core";
+import { checkUpstreamFilesOptions, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
 
 export const FORMATS = ["csv", "ndjson", "json", "parquet"] as const satisfies readonly FileFormat[];
 
@@ -77,25 +77,36 @@ export const uploadOptions = z
       .enum(["fail", "skip", "replace"])
       .default("fail")
       .describe("When a file of that name is already there: `fail` (SFTP_TARGET_EXISTS), `skip` it (a re-run sends nothing twice), or `replace` it atomically."),
-    task: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("The upstream task whose landed partition to deliver (an `extract` or `load` task id). By default the one upstream task of this run that landed files."),
-    from: z
-      .string()
-      .min(1)
-      .refine((f) => !f.startsWith("/") && !f.split("/").includes(".."), "a landing-relative folder, without a leading `/` or `..`")
-      .optional()
-      .describe("Instead of `task`, deliver every file under this folder of the landing zone (relative to its root), e.g. `exports/orders`."),
+    ...upstreamFilesOptionsShape("deliver"),
   })
   .superRefine((o, ctx) => {
-    if (o.task !== undefined && o.from !== undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "give `task` or `from`, not both" });
+    checkUpstreamFilesOptions(o, ctx);
   });
+
+/** An archive folder takes the date only: every file keeps its own name. */
+const DATE_PLACEHOLDERS = /\{(?!ds\}|ds_nodash\})[^}]*\}/;
+
+export const archiveOptions = z.object({
+  ...connectShape,
+  folder: z
+    .string()
+    .min(1)
+    .refine((f) => !DATE_PLACEHOLDERS.test(f), "placeholders are `{ds}` and `{ds_nodash}`")
+    .refine((f) => !f.split("/").includes(".."), "a folder may not contain `..`")
+    .describe(
+      "Remote folder to move the loaded files into, created when missing (`mkdir -p`); `{ds}` and `{ds_nodash}` are the run's logical date, e.g. `archive/orders/{ds}`. Absolute, or relative to the login's home folder, on the source's server. Files keep their names (without the sub-folders of a recursive stream).",
+    ),
+  task: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The upstream `sftp` stream's extract or load task whose files to archive, e.g. `load_orders`. By default the partition of the task this step runs directly after."),
+});
 
 export type SourceOptions = z.infer<typeof sourceOptions>;
 export type StreamOptions = z.infer<typeof streamOptions>;
 export type UploadOptions = z.infer<typeof uploadOptions>;
+export type ArchiveOptions = z.infer<typeof archiveOptions>;
 
 /** The format a (decompressed) name's extension stands for; fails with the fix when there is none. */
 export function formatOf(name: string): FileFormat {

@@ -13,7 +13,7 @@
  */
 import path from "node:path";
 import { stepStateKey, upstreamFiles, type JsonObject, type StepType } from "@xo-foundry/core";
-import { openSession } from "./connect.js";
+import { folderUri, openSession } from "./connect.js";
 import { deliver } from "./deliver.js";
 import { uploadOptions, type UploadOptions } from "./options.js";
 import { mkdirs, statIfExists } from "./remote.js";
@@ -73,11 +73,10 @@ export const sftpUpload: StepType<UploadOptions> = {
     } finally {
       await session.close();
     }
-    const server = `sftp://${ctx.connection?.host ?? ""}${ctx.connection?.port ? `:${ctx.connection.port}` : ""}`;
     return {
       summary: { files: landed.files.length, sent, unchanged, skipped, bytes, folder },
       reads: [{ uri: landed.from }],
-      writes: [{ uri: `${server}${folder.startsWith("/") ? "" : "/"}${folder}` }],
+      writes: [{ uri: folderUri(ctx.connection, folder) }],
     };
   },
 };

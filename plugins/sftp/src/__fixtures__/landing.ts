@@ -1,7 +1,8 @@
 /**
  * A landing zone on local disk and an upstream extract's partition in it, as the runtime
  * leaves them for a step: `<root>/stage/.../date=D/{files, _manifest.json, _SUCCESS}` and
- * the extract's summary naming the partition. Only what `sftp.upload` reads is served.
+ * the extract's summary naming the partition (and a load's that read it). Only what the
+ * steps read is served.
  */
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
@@ -45,14 +46,25 @@ export function folderLanding(dir: string, overrides: Partial<LandingStore> = {}
   return { root: pathToFileURL(dir).href, store };
 }
 
+/** What the source reported about a landed file (`remote_path`, `size`), by landed name. */
+export type LandedMetadata = Readonly<Record<string, Readonly<Record<string, string | number>>>>;
+
 /** Lands `files` as the partition of extract task `task` and returns its summary. */
-export async function landPartition(landing: TestLanding, files: Record<string, string | Buffer>, task = "extract_orders"): Promise<TaskSummary> {
+export async function landPartition(landing: TestLanding, files: Record<string, string | Buffer>, task = "extract_orders", metadata: LandedMetadata = {}): Promise<TaskSummary> {
   const partition = joinUri(landing.root, "stage", "test_pipeline", "orders", "incremental", "date=2026-01-15");
   const dir = fileURLToPath(partition);
   await mkdir(dir, { recursive: true });
   const landed = [];
-  for (const [name, body] of Object.entries(files)) landed.push(await writeManifestFile(path.join(dir, name), body, "csv"));
+  for (const [name, body] of Object.entries(files)) {
+    const file = await writeManifestFile(path.join(dir, name), body, "csv");
+    landed.push(metadata[name] ? { ...file, metadata: metadata[name] } : file);
+  }
   await writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest({ dir, files: landed, stream: "orders" })));
   await writeFile(path.join(dir, SUCCESS_MARKER), "");
   return { task, step: "extract", state: "success", summary: { rows: 0, files: landed.length, bytes: 0, partition }, reads: [], writes: [{ uri: partition }] };
+}
+
+/** The summary of a load task that read the partition `extract` published, as the runtime writes it. */
+export function loadOf(extract: TaskSummary, task = "load_orders"): TaskSummary {
+  return { task, step: "load", state: "success", summary: { table: "orders", rowsLoaded: 0 }, reads: [{ uri: String(extract.summary.partition) }], writes: [{ uri: "xo-sink://main/orders" }] };
 }
