@@ -130,7 +130,7 @@ export function upstreamFilesOptionsShape(verb: string) {
       .string()
       .min(1)
       .optional()
-      .describe(`The upstream task whose published files to ${verb} (an export, extract or load task id). By default the partition of the task this step runs directly after, else the one upstream task of this run that published files.`),
+      .describe("The upstream task whose published files this step takes (an export, extract or load task id). By default the partition of the task it runs directly after, else the one upstream task of this run that published files."),
     from: z
       .string()
       .min(1)
