@@ -46,3 +46,19 @@ export function lowerCaseHeaders(headers: unknown): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * A request budget: request starts at least 1/`perSecond` seconds apart. Spacing rather than
+ * bursts keeps a caller that sends one request at a time under limits counted over any window
+ * (per second, per ten seconds, per minute); a request that comes late does not wait.
+ */
+export function requestPace(perSecond: number, clock: () => number = () => performance.now()): (signal: AbortSignal) => Promise<void> {
+  const gapMs = 1000 / perSecond;
+  let next = -Infinity;
+  return async (signal) => {
+    const wait = next - clock();
+    if (wait > 0) await sleep(Math.ceil(wait), signal);
+    signal.throwIfAborted();
+    next = Math.max(clock(), next) + gapMs;
+  };
+}

@@ -120,6 +120,20 @@ export interface UpstreamFilesOptions {
 }
 
 /**
+ * Fills a delivery's folder or file name: `{ds}` and `{ds_nodash}` are the run's logical date,
+ * `{name}` the delivered file's name. Names depend only on these, so a re-run of a date meets
+ * the files it delivered before.
+ */
+export function fillDeliveryName(template: string, logicalDate: string, name = ""): string {
+  return template.replaceAll("{ds_nodash}", logicalDate.replaceAll("-", "")).replaceAll("{ds}", logicalDate).replaceAll("{name}", name);
+}
+
+/** Whether `template` holds a placeholder other than `{ds}`, `{ds_nodash}` (and `{name}` when allowed): a typo. */
+export function hasUnknownPlaceholder(template: string, options: { readonly name: boolean }): boolean {
+  return (options.name ? /\{(?!ds\}|ds_nodash\}|name\})[^}]*\}/ : /\{(?!ds\}|ds_nodash\})[^}]*\}/).test(template);
+}
+
+/**
  * A delivery step's `task` and `from` options, for its zod schema: `verb` says what the step
  * does with the files ("deliver", "send the records of"). Refine the whole schema with
  * `checkUpstreamFilesOptions`, which refuses both at once.

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { batchKey, deliveryRetry, sfString, type BatchIdentity } from "./idempotency.js";
 import type { Outcome } from "./http.js";
-import { requestBudget } from "./rate.js";
+import { requestPace } from "@xo-foundry/core";
 import { parseSfString, startReceiver, type Receiver } from "./__fixtures__/receiver.js";
 
 const ID: BatchIdentity = { pipeline: "orders_to_api", task: "to_partner_api", logicalDate: "2026-01-15", batch: 0, bodySha256: "a".repeat(64) };
@@ -78,7 +78,7 @@ describe("what a delivery retries", () => {
 describe("request budget", () => {
   it("spaces request starts evenly and waits only when ahead", async () => {
     let now = 0;
-    const budget = requestBudget(4, () => now);
+    const budget = requestPace(4, () => now);
     const signal = new AbortController().signal;
     await budget(signal);
     now = 250;

@@ -26,14 +26,13 @@
  * Records the API refuses go to the date's rejected-records file (rejections.ts); the task
  * fails after the whole delivery if there are more than `max_rejected`.
  */
-import { redact, rejectedRecordsUri, upstreamFiles, type JsonObject, type JsonValue, type Logger, type StepContext, type StepType } from "@xo-foundry/core";
+import { redact, rejectedRecordsUri, requestPace, upstreamFiles, type JsonObject, type JsonValue, type Logger, type StepContext, type StepType } from "@xo-foundry/core";
 import { STATUS_CODES } from "node:http";
 import { requestClient } from "./client.js";
 import { SendError } from "./errors.js";
 import { ApiRequestError, snippet, type HttpClient, type HttpResponse } from "./http.js";
 import { batchKey, deliveryRetry, neverSent, sfString, sha256Hex } from "./idempotency.js";
 import { DeliveryLedger } from "./ledger.js";
-import { requestBudget } from "./rate.js";
 import { listedRefusals, reason, RejectedRecords, type Refusal, type RejectedLine } from "./rejections.js";
 import { RECORDS_PLACEHOLDER, sendOptions, type SendOptions } from "./send-options.js";
 import { inBatches, readRecords, recordFiles } from "./upstream-records.js";
@@ -134,7 +133,7 @@ function connect(options: SendOptions, ctx: StepContext<SendOptions>): HttpClien
       tuning: {
         // A 301/302 would turn the POST into a GET that "succeeds" without delivering anything.
         followRedirects: false,
-        ...(options.rate ? { throttle: requestBudget(options.rate.requests_per_second) } : {}),
+        ...(options.rate ? { throttle: requestPace(options.rate.requests_per_second) } : {}),
         advice: { url: "`url` or `path`", size: "`batch_size`" },
       },
     });

@@ -1,6 +1,6 @@
 /**
  * The HubSpot CRM v3 batch calls the sync makes, over one axios instance, one request at a time
- * within the step's request budget (pace.ts). Upserts by a unique property, archives and reads
+ * within the step's request budget (core's requestPace). Upserts by a unique property, archives and reads
  * are idempotent, so every failure worth another try is retried: 429 (after its Retry-After,
  * else with backoff), 5xx, timeouts and network errors. A refusal (401, 403, 4xx) fails at once
  * with a coded error that says what to fix. Nothing from a request (its headers hold the token)
@@ -8,9 +8,8 @@
  */
 import { STATUS_CODES } from "node:http";
 import type { AxiosInstance } from "axios";
-import { backoffDelay, lowerCaseHeaders, parseRetryAfter, redact, sleep, type Logger } from "@xo-foundry/core";
+import { backoffDelay, lowerCaseHeaders, parseRetryAfter, redact, requestPace, sleep, type Logger } from "@xo-foundry/core";
 import { HubSpotError } from "./errors.js";
-import { pace } from "./pace.js";
 
 /** Longest wait between two attempts computed from `backoff_ms`. */
 export const MAX_BACKOFF_MS = 30_000;
@@ -90,7 +89,7 @@ let axiosModule: Promise<typeof import("axios")> | undefined;
 const loadAxios = () => (axiosModule ??= import("axios"));
 
 export function createHubSpotClient(options: HubSpotClientOptions): HubSpotClient {
-  const budget = pace(options.requestsPerSecond);
+  const budget = requestPace(options.requestsPerSecond);
   const random = options.random ?? Math.random;
   let instance: Promise<AxiosInstance> | undefined;
   const http = () =>
@@ -125,7 +124,7 @@ export function createHubSpotClient(options: HubSpotClientOptions): HubSpotClien
   async function send(operation: string, path: string, body: unknown): Promise<unknown> {
     const what = `${operation} (POST ${path})`;
     for (let retry = 0; ; retry++) {
-      await budget.next(options.signal);
+      await budget(options.signal);
       const outcome = await attempt(path, body);
       let failure: string;
       let wait: number | undefined;

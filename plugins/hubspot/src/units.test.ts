@@ -4,7 +4,7 @@ import { z } from "zod";
 import { canonicalJson, changedRemotely, classify, removedKeys, rowHash, sameValues, type SnapshotEntry } from "./diff.js";
 import { checkColumns, projectRow, propertyValue } from "./model.js";
 import { syncOptions } from "./options.js";
-import { pace } from "./pace.js";
+import { requestPace } from "@xo-foundry/core";
 import { hubspot } from "./index.js";
 
 describe("the diff", () => {
@@ -60,15 +60,15 @@ describe("rows as HubSpot takes them", () => {
 describe("pacing", () => {
   test("request starts are 1/rate apart, and a late request does not wait", async () => {
     let now = 0;
-    const p = pace(4, () => now);
+    const next = requestPace(4, () => now);
     const signal = new AbortController().signal;
-    await p.next(signal);
+    await next(signal);
     const started = Date.now();
-    await p.next(signal);
+    await next(signal);
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
     now = 10_000;
     const late = Date.now();
-    await p.next(signal);
+    await next(signal);
     expect(Date.now() - late).toBeLessThan(50);
   });
 });

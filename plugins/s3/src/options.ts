@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { checkUpstreamFilesOptions, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
+import { checkUpstreamFilesOptions, hasUnknownPlaceholder, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
 import { BUCKET_NAME, uriProblem } from "./uri.js";
 
 export const FORMATS = ["csv", "json", "ndjson", "parquet"] as const satisfies readonly FileFormat[];
@@ -90,8 +90,6 @@ export const S3_SOURCE = {
   connection: "optional",
 } as const;
 
-/** `{ds}`, `{ds_nodash}` and `{name}` are the only placeholders; anything else in braces is a typo. */
-const UPLOAD_PLACEHOLDERS = /\{(?!ds\}|ds_nodash\}|name\})[^}]*\}/;
 
 export const uploadOptions = z
   .object({
@@ -108,7 +106,7 @@ export const uploadOptions = z
       .string()
       .min(1)
       .default("{name}")
-      .refine((n) => !UPLOAD_PLACEHOLDERS.test(n), "placeholders are `{name}`, `{ds}` and `{ds_nodash}`")
+      .refine((n) => !hasUnknownPlaceholder(n, { name: true }), "placeholders are `{name}`, `{ds}` and `{ds_nodash}`")
       .refine((n) => !n.includes("/") && n !== "." && n !== "..", "a name is one key segment: no `/`, not `.` or `..`")
       .describe(
         "Object name under the prefix; `{name}` is the landed file's name, `{ds}`/`{ds_nodash}` the logical date, e.g. `orders_{ds_nodash}_{name}`. Keep the date in it (or in `uri`) so days do not overwrite each other.",
@@ -134,7 +132,7 @@ function uploadUriProblem(uri: string): string | undefined {
   const bucket = match[1]!;
   if (!BUCKET_NAME.test(bucket)) return `${JSON.stringify(bucket)} is not a bucket name: 3-63 lowercase letters, digits, dots and hyphens (no placeholders)`;
   const prefix = (match[2] ?? "").replace(/\/+$/, "");
-  if (UPLOAD_PLACEHOLDERS.test(prefix)) return "placeholders in the prefix are `{ds}` and `{ds_nodash}`";
+  if (hasUnknownPlaceholder(prefix, { name: true })) return "placeholders in the prefix are `{ds}` and `{ds_nodash}`";
   if (prefix.includes("{name}")) return "`{name}` goes in `name`, not in the prefix";
   // S3 takes these keys literally, so a `..` or `//` would make keys that look like other paths.
   if (prefix !== "" && prefix.split("/").some((part) => part === "" || part === "." || part === "..")) {

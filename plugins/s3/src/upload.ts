@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { upstreamFiles, type FileFormat, type StepContext, type StepResult, type StepType, type UpstreamFile } from "@xo-foundry/core";
+import { fillDeliveryName, upstreamFiles, type FileFormat, type StepContext, type StepResult, type StepType, type UpstreamFile } from "@xo-foundry/core";
 import { createS3Client } from "./client.js";
 import { abortable, deliverObject } from "./deliver.js";
 import { S3Error, type ErrorScope } from "./errors.js";
@@ -39,8 +39,7 @@ async function run(ctx: StepContext<UploadOptions>, tuning: S3UploadTuning & { r
   const options = ctx.options;
   const landed = await upstreamFiles(ctx, { task: options.task, from: options.from });
   const ds = ctx.window.logicalDate;
-  const fill = (template: string, name = "") =>
-    template.replaceAll("{ds_nodash}", ds.replaceAll("-", "")).replaceAll("{ds}", ds).replaceAll("{name}", name);
+  const fill = (template: string, name?: string) => fillDeliveryName(template, ds, name);
   const { bucket, key: prefix } = parseS3Uri(fill(options.uri));
   const folder = folderPrefix(prefix);
   const targets = landed.files.map((file) => ({ file, key: `${folder}${fill(options.name, file.name)}` }));

@@ -14,7 +14,7 @@
  * names cannot lose a file here (SFTP_ARCHIVE_EXISTS stops the step instead).
  */
 import path from "node:path";
-import { upstreamFiles, type StepContext, type StepType, type UpstreamFiles } from "@xo-foundry/core";
+import { fillDeliveryName, upstreamFiles, type StepContext, type StepType, type UpstreamFiles } from "@xo-foundry/core";
 import { folderUri, openSession } from "./connect.js";
 import { SftpError } from "./errors.js";
 import { moveIntoArchive, planArchive, refuseDuplicateNames, type ArchiveFile } from "./archive-move.js";
@@ -35,7 +35,7 @@ export const sftpArchive: StepType<ArchiveOptions> = {
     requireLoaded(ctx, landed);
     const files = remoteFiles(ctx.taskId, landed);
     const ds = ctx.window.logicalDate;
-    const folder = path.posix.normalize(options.folder.replaceAll("{ds_nodash}", ds.replaceAll("-", "")).replaceAll("{ds}", ds));
+    const folder = path.posix.normalize(fillDeliveryName(options.folder, ds));
     refuseDuplicateNames(files, folder);
 
     const counts = { moved: 0, already: 0, missing: 0 };

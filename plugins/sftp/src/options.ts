@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import { checkUpstreamFilesOptions, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
+import { checkUpstreamFilesOptions, hasUnknownPlaceholder, upstreamFilesOptionsShape, type FileFormat } from "@xo-foundry/core";
 
 export const FORMATS = ["csv", "ndjson", "json", "parquet"] as const satisfies readonly FileFormat[];
 
@@ -54,8 +54,6 @@ export const streamOptions = z.object({
     .describe("Leave files modified less than this many seconds ago for a later run: a partner may still be writing them."),
 });
 
-/** `{ds}`, `{ds_nodash}` and `{name}` are the only placeholders; anything else in braces is a typo. */
-const PLACEHOLDERS = /\{(?!ds\}|ds_nodash\}|name\})[^}]*\}/;
 
 export const uploadOptions = z
   .object({
@@ -63,14 +61,14 @@ export const uploadOptions = z
     folder: z
       .string()
       .min(1)
-      .refine((f) => !PLACEHOLDERS.test(f), "placeholders are `{ds}` and `{ds_nodash}`")
+      .refine((f) => !hasUnknownPlaceholder(f, { name: true }), "placeholders are `{ds}` and `{ds_nodash}`")
       .refine((f) => !f.split("/").includes(".."), "a folder may not contain `..`")
       .describe("Remote folder to deliver to, created when missing (`mkdir -p`); `{ds}` and `{ds_nodash}` are the run's logical date, e.g. `/incoming/orders/{ds}`."),
     name: z
       .string()
       .min(1)
       .default("{name}")
-      .refine((n) => !PLACEHOLDERS.test(n), "placeholders are `{name}`, `{ds}` and `{ds_nodash}`")
+      .refine((n) => !hasUnknownPlaceholder(n, { name: true }), "placeholders are `{name}`, `{ds}` and `{ds_nodash}`")
       .refine((n) => !n.includes("/") && !n.startsWith("."), "a name has no `/` and does not start with `.`")
       .describe("Remote file name; `{name}` is the landed file's name, `{ds}`/`{ds_nodash}` the logical date, e.g. `orders_{ds_nodash}_{name}`. Keep the date in it (or in `folder`) so days do not overwrite each other."),
     overwrite: z
@@ -83,15 +81,13 @@ export const uploadOptions = z
     checkUpstreamFilesOptions(o, ctx);
   });
 
-/** An archive folder takes the date only: every file keeps its own name. */
-const DATE_PLACEHOLDERS = /\{(?!ds\}|ds_nodash\})[^}]*\}/;
 
 export const archiveOptions = z.object({
   ...connectShape,
   folder: z
     .string()
     .min(1)
-    .refine((f) => !DATE_PLACEHOLDERS.test(f), "placeholders are `{ds}` and `{ds_nodash}`")
+    .refine((f) => !hasUnknownPlaceholder(f, { name: false }), "placeholders are `{ds}` and `{ds_nodash}`")
     .refine((f) => !f.split("/").includes(".."), "a folder may not contain `..`")
     .describe(
       "Remote folder to move the loaded files into, created when missing (`mkdir -p`); `{ds}` and `{ds_nodash}` are the run's logical date, e.g. `archive/orders/{ds}`. Absolute, or relative to the login's home folder, on the source's server. Files keep their names (without the sub-folders of a recursive stream).",

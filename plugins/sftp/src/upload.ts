@@ -12,7 +12,7 @@
  * keeps them, `replace` replaces them, `fail` stops.
  */
 import path from "node:path";
-import { stepStateKey, upstreamFiles, type JsonObject, type StepType } from "@xo-foundry/core";
+import { fillDeliveryName, stepStateKey, upstreamFiles, type JsonObject, type StepType } from "@xo-foundry/core";
 import { folderUri, openSession } from "./connect.js";
 import { deliver } from "./deliver.js";
 import { uploadOptions, type UploadOptions } from "./options.js";
@@ -31,8 +31,7 @@ export const sftpUpload: StepType<UploadOptions> = {
     const options = ctx.options;
     const landed = await upstreamFiles(ctx, { task: options.task, from: options.from });
     const ds = ctx.window.logicalDate;
-    const fill = (template: string, name = "") =>
-      template.replaceAll("{ds_nodash}", ds.replaceAll("-", "")).replaceAll("{ds}", ds).replaceAll("{name}", name);
+    const fill = (template: string, name?: string) => fillDeliveryName(template, ds, name);
     const folder = path.posix.normalize(fill(options.folder));
 
     const ledgerKey = stepStateKey("upload", ctx.taskId);
