@@ -5,7 +5,7 @@
  * loopback sample server (emulated SaaS).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -13,7 +13,7 @@ import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { startGladlyEmulator, EMAIL, TOKEN as GLADLY_TOKEN, type GladlyEmulator } from "../../plugins/gladly/src/__fixtures__/gladly-server.js";
 import { startMoto, type Moto } from "../../plugins/s3/src/__fixtures__/moto.js";
 import { startStatefulSnowflake, type StatefulSnowflake } from "../../plugins/snowflake/src/__fixtures__/stateful_snowflake.js";
-import { cliBin, repo, run, sandbox, xo } from "./helpers.js";
+import { cliShim, repo, run, sandbox, xo } from "./helpers.js";
 
 const airflowEnv = path.join(repo, "tools/airflow/airflow-env.sh");
 const quiet = { AIRFLOW__LOGGING__LOGGING_LEVEL: "WARNING", PYTHONWARNINGS: "ignore" };
@@ -50,10 +50,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "xo-airflow-e2e-"));
   project = await sandbox({ "hostile/hostile.yaml": HOSTILE_YAML }, { copyExamples: true });
   // Airflow workers find the CLI on PATH, as the runner docs say.
-  shim = path.join(scratch, "bin");
-  await mkdir(shim);
-  await writeFile(path.join(shim, "xo-foundry"), `#!/bin/sh\nexec "${process.execPath}" "${cliBin}" "$@"\n`);
-  await chmod(path.join(shim, "xo-foundry"), 0o755);
+  shim = await cliShim(scratch);
   const { startSampleApi } = (await import(path.join(repo, "examples/sample-api/server.mjs"))) as {
     startSampleApi(o: { token: string }): Promise<SampleApi>;
   };

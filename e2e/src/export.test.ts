@@ -15,7 +15,7 @@
  * through Airflow's connection store.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -24,7 +24,7 @@ import { startMoto, type Moto } from "../../plugins/s3/src/__fixtures__/moto.js"
 import { startReceiver, type Receiver } from "../../plugins/api/src/__fixtures__/receiver.js";
 import { startHubSpotEmulator, type HubSpotEmulator } from "../../plugins/hubspot/src/__fixtures__/hubspot_server.js";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { cliBin, repo, run, sandbox, xo } from "./helpers.js";
+import { cliShim, repo, run, sandbox, xo } from "./helpers.js";
 
 const quiet = { AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO", PYTHONWARNINGS: "ignore" };
 const EXAMPLES = ["orders-to-partner-sftp.yaml", "orders-to-s3.yaml", "orders-to-api.yaml", "contacts-to-crm.yaml"];
@@ -37,10 +37,7 @@ let dags: string;
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "xo-export-e2e-"));
   project = await sandbox({}, { copyExamples: true });
-  shim = path.join(scratch, "bin");
-  await mkdir(shim);
-  await writeFile(path.join(shim, "xo-foundry"), `#!/bin/sh\nexec "${process.execPath}" "${cliBin}" "$@"\n`);
-  await chmod(path.join(shim, "xo-foundry"), 0o755);
+  shim = await cliShim(scratch);
   // No retries: a failing task would otherwise keep `dags test` waiting out the retry delay.
   const files = EXAMPLES.map((f) => path.join(project.dir, f));
   for (const file of files) await writeFile(file, (await readFile(file, "utf8")).replace(/^  tags:/m, "  retries: 0\n  tags:"));

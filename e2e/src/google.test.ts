@@ -8,13 +8,13 @@
  * Airflow's connection store; their host points the plugins at the emulators.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startOAuthServer, type OAuthServer } from "@xo-foundry/testkit";
 import { startGmailEmulator, type GmailEmulator } from "../../plugins/gmail/src/__fixtures__/gmail_server.js";
 import { cells, startSheetsEmulator, type SheetsEmulator } from "../../plugins/sheets/src/__fixtures__/sheets_server.js";
-import { cliBin, queryDuckDb, repo, run, sandbox, xo } from "./helpers.js";
+import { cliShim, queryDuckDb, repo, run, sandbox, xo } from "./helpers.js";
 
 const quiet = { AIRFLOW__LOGGING__LOGGING_LEVEL: "INFO", PYTHONWARNINGS: "ignore" };
 const MAILBOX = "ap-inbox@example.com";
@@ -31,10 +31,7 @@ let dags: string;
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "xo-google-e2e-"));
   project = await sandbox({}, { copyExamples: true });
-  shim = path.join(scratch, "bin");
-  await mkdir(shim);
-  await writeFile(path.join(shim, "xo-foundry"), `#!/bin/sh\nexec "${process.execPath}" "${cliBin}" "$@"\n`);
-  await chmod(path.join(shim, "xo-foundry"), 0o755);
+  shim = await cliShim(scratch);
   oauth = await startOAuthServer();
   gmail = await startGmailEmulator({ oauth });
   sheets = await startSheetsEmulator(oauth);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile, cp } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -92,4 +92,13 @@ export async function queryDuckDb(database: string, sql: string): Promise<Record
     c.closeSync();
     instance.closeSync();
   }
+}
+
+/** A folder holding an `xo-foundry` executable that runs this repo's CLI, for PATH in Airflow tasks. */
+export async function cliShim(scratch: string): Promise<string> {
+  const bin = path.join(scratch, "bin");
+  await mkdir(bin, { recursive: true });
+  await writeFile(path.join(bin, "xo-foundry"), `#!/bin/sh\nexec "${process.execPath}" "${cliBin}" "$@"\n`);
+  await chmod(path.join(bin, "xo-foundry"), 0o755);
+  return bin;
 }
