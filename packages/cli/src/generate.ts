@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { emitDag, type Project, type ResolvedPipeline } from "@xo-foundry/core";
+import { dagAlerts, emitDag, type Project, type ResolvedPipeline } from "@xo-foundry/core";
 import { pipelineTasks } from "@xo-foundry/runtime";
 import { IO_CONCURRENCY, mapInOrder } from "./files.js";
 import { belongsTo, GENERATED_MARKER, ownershipOf, ownershipOfFile, projectHeaderLine, projectName } from "./ownership.js";
@@ -35,6 +35,7 @@ export function renderDag(pipeline: ResolvedPipeline, project: Project, options:
     ...Object.values(config.sources).map((s) => project.registry.ownerOf("source", s.plugin)),
     ...Object.values(config.sinks).map((s) => project.registry.ownerOf("sink", s.plugin)),
     ...tasks.map((t) => project.registry.ownerOf("step", t.step)),
+    ...config.alerts.map((a) => project.registry.ownerOf("notifier", a.channel)),
     project.registry.ownerOf("template", config.template),
     project.registry.ownerOf("landing", config.landing.uri.slice(0, config.landing.uri.indexOf(":"))),
   ].filter((p) => p !== undefined);
@@ -49,7 +50,13 @@ export function renderDag(pipeline: ResolvedPipeline, project: Project, options:
     `generator: ${CLI_NAME} ${CLI_VERSION}`,
     `plugins: ${plugins.join(", ")}`,
   ];
-  const content = emitDag({ pipeline, tasks, airflowVersion: options.airflowVersion ?? config.pipeline.airflow_version, header });
+  const content = emitDag({
+    pipeline,
+    tasks,
+    airflowVersion: options.airflowVersion ?? config.pipeline.airflow_version,
+    header,
+    alerts: dagAlerts(pipeline, project.registry),
+  });
   return { fileName: `${config.pipeline.dag_id}.py`, dagId: config.pipeline.dag_id, source: pipeline.relativeFile, project: name, content };
 }
 

@@ -10,7 +10,17 @@ import { isReservedRunnerEnv, pipelineConnections, type BashRunner, type Kuberne
 import { connectionEnvVar } from "./connections.js";
 import { parseDate } from "./dates.js";
 import { xoError } from "./errors.js";
-import { BUILTIN_STEPS, type ResolvedPipeline, type TaskSpec } from "./plugin.js";
+import {
+  BUILTIN_STEPS,
+  type AirflowArgument,
+  type AirflowMessage,
+  type AirflowNotifier,
+  type AlertEvent,
+  type ResolvedPipeline,
+  type TaskSpec,
+} from "./plugin.js";
+import type { Registry } from "./registry.js";
+import { durationMinutes } from "./config/quality.js";
 import { compareCodePoints, pyComment, pyLiteral, uniqueIdentifiers } from "./python.js";
 
 /** Everything the emitter needs to render one DAG file, already validated. */
@@ -20,6 +30,23 @@ export interface DagInput {
   readonly airflowVersion: 2 | 3;
   /** Lines for the file header, in order (generator and plugin versions, config hash). */
   readonly header: readonly string[];
+  /** The pipeline's `alerts:` as Airflow notifiers (see `dagAlerts`). */
+  readonly alerts?: readonly DagAlert[];
+}
+
+/** One `alerts:` entry, as the notifier of its channel renders it for each event. */
+export interface DagAlert {
+  readonly on: readonly AlertEvent[];
+  readonly notifier: (message: AirflowMessage) => AirflowNotifier;
+}
+
+/** The pipeline's alerts with the notifiers of the installed channels. Validation made sure each channel exists. */
+export function dagAlerts(pipeline: ResolvedPipeline, registry: Pick<Registry, "notifier">): DagAlert[] {
+  return pipeline.config.alerts.flatMap((entry) => {
+    const def = registry.notifier(entry.channel);
+    if (!def) return [];
+    return [{ on: entry.on, notifier: (message) => def.airflow({ options: entry.options, connection: entry.connection, message }) }];
+  });
 }
 
 /**
@@ -37,7 +64,23 @@ const ARG_PAD = " ".repeat(INDENT * 2);
 // Names this module binds itself; task variables must never shadow them, whichever
 // runner the file uses, so a task keeps its variable name when the runner changes.
 const ENV_VAR = "XO_ENV";
-const MODULE_NAMES = ["BashOperator", "DAG", "KubernetesPodOperator", "TaskGroup", "dag", "datetime", "k8s", "literal", "pendulum", ENV_VAR];
+const MODULE_NAMES = [
+  "Asset",
+  "AsyncCallback",
+  "BashOperator",
+  "DAG",
+  "Dataset",
+  "DeadlineAlert",
+  "DeadlineReference",
+  "KubernetesPodOperator",
+  "TaskGroup",
+  "dag",
+  "datetime",
+  "k8s",
+  "literal",
+  "pendulum",
+  ENV_VAR,
+];
 
 // Task ids end up as words of a bash command line, so they must hold nothing bash gives
 // meaning to; pipeline file paths follow the rule validation checks (isSafeRelativePath).
@@ -51,6 +94,8 @@ const IMPORT = {
   bash: { 3: "from airflow.providers.standard.operators.bash import BashOperator", 2: "from airflow.operators.bash import BashOperator" },
   group: { 3: "from airflow.sdk import TaskGroup", 2: "from airflow.utils.task_group import TaskGroup" },
   pod: "from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator",
+  asset: { 3: "from airflow.sdk import Asset", 2: "from airflow.datasets import Dataset" },
+  deadline: "from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference",
   k8sModels: "from kubernetes.client import models as k8s",
 } as const;
 
@@ -88,7 +133,8 @@ export function emitDag(input: DagInput): string {
   if (!isSafeRelativePath(relativeFile)) throw xoError("XO_CONFIG_UNSAFE_PATH", { value: relativeFile });
   const tasks = checkTasks(input.tasks);
   const groups = [...new Set(tasks.flatMap((t) => (t.group === undefined ? [] : [t.group])))];
-  const names = uniqueIdentifiers([...tasks.map((t) => t.id), ...groups.map(groupVariable)], MODULE_NAMES);
+  const alerts = alertCode(input);
+  const names = uniqueIdentifiers([...tasks.map((t) => t.id), ...groups.map(groupVariable)], [...MODULE_NAMES, ...alerts.classes]);
   const runner =
     config.runner.type === "kubernetes"
       ? kubernetesRunner(config.runner, input.airflowVersion, config, relativeFile)
@@ -103,10 +149,17 @@ export function emitDag(input: DagInput): string {
       "import datetime",
       "",
       "import pendulum",
-      ...[...runner.imports, ...(groups.length ? [IMPORT.group[input.airflowVersion]] : [])].sort(compareCodePoints),
+      ...[
+        ...new Set([
+          ...runner.imports,
+          ...(groups.length ? [IMPORT.group[input.airflowVersion]] : []),
+          ...(usesAssets(config, tasks) ? [IMPORT.asset[input.airflowVersion]] : []),
+          ...alerts.imports,
+        ]),
+      ].sort(compareCodePoints),
     ].join("\n"),
     runner.env,
-    dagSection(input, tasks, names, runner),
+    dagSection(input, tasks, names, runner, alerts),
   ];
   return `${sections.join("\n\n")}\n`;
 }
@@ -148,8 +201,10 @@ function maySkip(task: TaskSpec): boolean {
 }
 
 /** Arguments every runner adds the same way: pool, trigger rule, skip code. */
-function commonArgs(task: TaskSpec): [string, string][] {
+function commonArgs(task: TaskSpec, airflowVersion: AirflowVersion): [string, string][] {
   const args: [string, string][] = [];
+  // Downstream pipelines scheduled on these datasets run once this task has updated them.
+  if (task.outlets?.length) args.push(["outlets", assetList(task.outlets, airflowVersion)]);
   // `pool` is not a templated field; pool names are safe names.
   if (task.pool !== undefined) args.push(["pool", pyLiteral(task.pool)]);
   if (task.triggerRule !== undefined && task.triggerRule !== "all_success") args.push(["trigger_rule", pyLiteral(task.triggerRule)]);
@@ -163,10 +218,12 @@ function commonArgs(task: TaskSpec): [string, string][] {
  */
 export const LOGICAL_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}";
 const RUN_ID = "{{ run_id }}";
+const LOG_URL = "{{ ti.log_url }}";
 
 /** What a task needs at run time, as the Airflow templates that fill XO_ENV. */
 function runTemplates(config: PipelineConfig): Record<string, string> {
-  const env: Record<string, string> = { XO_LOGICAL_DATE: LOGICAL_DATE, XO_RUN_ID: RUN_ID };
+  // XO_LOG_URL: where alerts the task sends itself (check warnings) point to.
+  const env: Record<string, string> = { XO_LOGICAL_DATE: LOGICAL_DATE, XO_LOG_URL: LOG_URL, XO_RUN_ID: RUN_ID };
   for (const id of connectionIds(config)) env[connectionEnvVar(id)] = `{{ conn.${id}.get_uri() }}`;
   return env;
 }
@@ -212,7 +269,7 @@ function bashRunner(runner: BashRunner, airflowVersion: AirflowVersion, config: 
         ["env", ENV_VAR],
         // Without it the task would see only XO_ENV and lose PATH and the worker's settings.
         ["append_env", "True"],
-        ...commonArgs(task),
+        ...commonArgs(task, airflowVersion),
         ...(maySkip(task) ? ([["skip_on_exit_code", pyLiteral(SKIP_EXIT_CODE)]] as [string, string][]) : []),
       ]);
     },
@@ -295,7 +352,7 @@ function kubernetesRunner(
       if (runner.in_cluster !== undefined) args.push(["in_cluster", pyLiteral(runner.in_cluster)]);
       if (runner.config_file !== undefined) args.push(["config_file", text(runner.config_file)]);
       if (runner.startup_timeout_seconds !== undefined) args.push(["startup_timeout_seconds", pyLiteral(runner.startup_timeout_seconds)]);
-      args.push(...commonArgs(task));
+      args.push(...commonArgs(task, airflowVersion));
       if (maySkip(task)) args.push(["skip_on_exit_code", pyLiteral(SKIP_EXIT_CODE)]);
       args.push(
         ["get_logs", pyLiteral(runner.get_logs)],
@@ -355,12 +412,12 @@ export function podName(dagId: string, taskId: string): string {
   return `${prefix === "" ? "xo" : prefix}-${hash}`;
 }
 
-function dagSection(input: DagInput, tasks: readonly TaskSpec[], names: ReadonlyMap<string, string>, runner: RunnerCode): string {
+function dagSection(input: DagInput, tasks: readonly TaskSpec[], names: ReadonlyMap<string, string>, runner: RunnerCode, alerts: AlertCode): string {
   const p = input.pipeline.config.pipeline;
   const args: [string, string][] = [["dag_id", pyLiteral(p.dag_id)]];
   if (p.description !== undefined) args.push(["description", pyLiteral(p.description)]);
   args.push(
-    ["schedule", pyLiteral(p.schedule)],
+    ["schedule", p.schedule !== null && typeof p.schedule === "object" ? assetList(p.schedule.assets, input.airflowVersion) : pyLiteral(p.schedule)],
     ["start_date", pendulumDate(p.start_date, p.timezone)],
   );
   if (p.end_date !== undefined) args.push(["end_date", pendulumDate(p.end_date, p.timezone)]);
@@ -375,10 +432,12 @@ function dagSection(input: DagInput, tasks: readonly TaskSpec[], names: Readonly
           ["owner", pyLiteral(p.owner)],
           ["retries", pyLiteral(p.retries)],
           ["retry_delay", `datetime.timedelta(minutes=${pyLiteral(p.retry_delay_minutes)})`],
+          ...alerts.defaultArgs,
         ],
         1,
       ),
     ],
+    ...alerts.dagArgs,
   );
   if (p.description !== undefined) args.push(["doc_md", pyLiteral(docMd(p.description))]);
 
@@ -445,4 +504,161 @@ function dictCode(entries: readonly (readonly [string, string])[], level: number
     .sort(([a], [b]) => compareCodePoints(a, b))
     .map(([k, v]) => `${pad}${pyLiteral(k)}: ${v},`);
   return ["{", ...items, `${" ".repeat(INDENT * level)}}`].join("\n");
+}
+
+// ---------------------------------------------------------------- assets and alerts
+
+function usesAssets(config: PipelineConfig, tasks: readonly TaskSpec[]): boolean {
+  return (config.pipeline.schedule !== null && typeof config.pipeline.schedule === "object") || tasks.some((t) => (t.outlets?.length ?? 0) > 0);
+}
+
+/** Datasets as Airflow assets (datasets on Airflow 2), in code-point order. */
+function assetList(uris: readonly string[], airflowVersion: AirflowVersion): string {
+  const cls = airflowVersion === 3 ? "Asset" : "Dataset";
+  return listCode([...new Set(uris)].sort(compareCodePoints).map((uri) => `${cls}(${pyLiteral(uri)})`));
+}
+
+interface AlertCode {
+  readonly imports: readonly string[];
+  /** Notifier class names, which task variables must not shadow. */
+  readonly classes: readonly string[];
+  readonly defaultArgs: readonly [string, string][];
+  readonly dagArgs: readonly [string, string][];
+}
+
+const PY_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PY_MODULE = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** When Airflow calls a notifier for each event, and with which message. */
+const CALLBACKS: Readonly<Record<Exclude<AlertEvent, "check_warning" | "deadline_missed">, { readonly arg: string; readonly on: "task" | "dag" }>> = {
+  failure: { arg: "on_failure_callback", on: "task" },
+  retry: { arg: "on_retry_callback", on: "task" },
+  pipeline_failure: { arg: "on_failure_callback", on: "dag" },
+  success: { arg: "on_success_callback", on: "dag" },
+};
+
+/** `{{ x }}` when the context has it, else `fallback`: DAGs render with StrictUndefined. */
+function ifDefined(expr: string, fallback: string): string {
+  const root = expr.split(".")[0]!;
+  return `{{ ${expr} if ${root} is defined and ${root} else ${pyLiteral(fallback)} }}`;
+}
+
+/**
+ * The message of an event as Airflow templates, with the same titles as the alerts the
+ * runtime sends itself (runtime/alerts.ts). The pipeline name is a safe name; the rest is
+ * fixed text and Airflow's own context.
+ */
+export function airflowMessage(event: AlertEvent, pipeline: string, dagId: string): AirflowMessage {
+  const date = LOGICAL_DATE;
+  const inert = jinjaInert(pipeline);
+  const [title, text, task, logUrl, logicalDate, runId]: string[] =
+    event === "deadline_missed"
+      ? [
+          `${inert}: run missed its deadline ({{ dag_run.logical_date or dag_run.run_after }})`,
+          "run {{ dag_run.dag_run_id }} had not finished by {{ deadline.deadline_time }}",
+          "",
+          "",
+          "{{ dag_run.logical_date or dag_run.run_after }}",
+          "{{ dag_run.dag_run_id }}",
+        ]
+      : [
+          event === "failure"
+            ? `${inert}: task {{ ti.task_id }} failed (${date})`
+            : event === "retry"
+              ? `${inert}: task {{ ti.task_id }} is up for retry (${date})`
+              : event === "pipeline_failure"
+                ? `${inert}: run failed (${date})`
+                : `${inert}: run succeeded (${date})`,
+          event === "success"
+            ? "run {{ run_id }} succeeded"
+            : event === "pipeline_failure"
+              ? `run {{ run_id }} failed: ${ifDefined("reason", "a task failed")}`
+              : `try {{ ti.try_number }}: ${ifDefined("exception", "see the task log")}`,
+          CALLBACKS[event as keyof typeof CALLBACKS]?.on === "task" ? "{{ ti.task_id }}" : "",
+          ifDefined("ti.log_url", ""),
+          date,
+          "{{ run_id }}",
+        ];
+  const fields: AirflowMessage["fields"] = {
+    event,
+    pipeline,
+    dag_id: dagId,
+    task: task === "" ? null : { jinja: task! },
+    logical_date: { jinja: logicalDate! },
+    run_id: { jinja: runId! },
+    title: { jinja: title! },
+    text: { jinja: text! },
+    log_url: logUrl === "" ? null : { jinja: logUrl! },
+  };
+  return { title: { jinja: title! }, text: { jinja: logUrl === "" ? text! : `${text}\nlog: ${logUrl}` }, fields };
+}
+
+function alertCode(input: DagInput): AlertCode {
+  const config = input.pipeline.config;
+  const imports = new Set<string>();
+  const classes = new Set<string>();
+  const render = (event: AlertEvent, alert: DagAlert): AirflowNotifier => {
+    const n = alert.notifier(airflowMessage(event, config.pipeline.name, config.pipeline.dag_id));
+    if (!PY_MODULE.test(n.module) || !PY_IDENTIFIER.test(n.name) || MODULE_NAMES.includes(n.name)) {
+      throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "notifier class", value: `${n.module}.${n.name}`, pattern: PY_MODULE.source });
+    }
+    imports.add(`from ${n.module} import ${n.name}`);
+    classes.add(n.name);
+    return n;
+  };
+  const call = (n: AirflowNotifier, level: number) => callExpression(n.name, Object.entries(n.kwargs), level);
+  const listeners = (event: AlertEvent) => (input.alerts ?? []).filter((a) => a.on.includes(event));
+
+  const defaultArgs: [string, string][] = [];
+  const dagArgs: [string, string][] = [];
+  for (const [event, { arg, on }] of Object.entries(CALLBACKS) as [keyof typeof CALLBACKS, (typeof CALLBACKS)[keyof typeof CALLBACKS]][]) {
+    const alerts = listeners(event);
+    if (alerts.length === 0) continue;
+    const level = on === "task" ? 2 : 1;
+    const items = alerts.map((a) => `${" ".repeat(INDENT * (level + 1))}${call(render(event, a), level + 1)},`);
+    (on === "task" ? defaultArgs : dagArgs).push([arg, ["[", ...items, `${" ".repeat(INDENT * level)}]`].join("\n")]);
+  }
+  const late = listeners("deadline_missed");
+  const deadline = config.deadline;
+  if (late.length > 0 && deadline !== undefined) {
+    const minutes = durationMinutes(deadline.after_queued ?? deadline.after_logical_date ?? "")!;
+    const interval = `datetime.timedelta(minutes=${pyLiteral(minutes)})`;
+    const notifiers = late.map((a) => render("deadline_missed", a));
+    if (input.airflowVersion === 3) {
+      // Deadline Alerts (Airflow 3.1+): the triggerer calls the notifier once the run is late.
+      imports.add(IMPORT.deadline);
+      const reference = deadline.after_queued !== undefined ? "DeadlineReference.DAGRUN_QUEUED_AT" : "DeadlineReference.DAGRUN_LOGICAL_DATE";
+      const alerts = notifiers.map((n) => {
+        const kwargs = `${" ".repeat(INDENT * 4)}kwargs=${dictCode(Object.entries(n.kwargs).map(([k, v]) => [k, airflowArgument(v, 5)]), 4)},`;
+        const callback = [`AsyncCallback(`, `${" ".repeat(INDENT * 4)}${n.name},`, kwargs, `${" ".repeat(INDENT * 3)})`].join("\n");
+        return `${" ".repeat(INDENT * 2)}${callExpressionRaw("DeadlineAlert", [["reference", reference], ["interval", interval], ["callback", callback]], 2)},`;
+      });
+      dagArgs.push(["deadline", ["[", ...alerts, `${PAD}]`].join("\n")]);
+    } else {
+      // Airflow 2 has SLAs instead: measured from the end of the data interval, for scheduled runs only.
+      defaultArgs.push(["sla", interval]);
+      dagArgs.push(["sla_miss_callback", ["[", ...notifiers.map((n) => `${" ".repeat(INDENT * 2)}${call(n, 2)},`), `${PAD}]`].join("\n")]);
+    }
+  }
+  return { imports: [...imports], classes: [...classes], defaultArgs, dagArgs };
+}
+
+/** Python code for a notifier argument: text that renders to itself, or a template the core wrote. */
+function airflowArgument(value: AirflowArgument, level: number): string {
+  if (typeof value === "string") return pyLiteral(jinjaInert(value));
+  if (value === null || typeof value !== "object") return pyLiteral(value);
+  if (Array.isArray(value)) return listCode((value as readonly AirflowArgument[]).map((v) => airflowArgument(v, level + 1)));
+  if ("jinja" in value) return pyLiteral((value as { jinja: string }).jinja);
+  return dictCode(Object.entries((value as { dict: Record<string, AirflowArgument> }).dict).map(([k, v]) => [k, airflowArgument(v, level + 1)]), level);
+}
+
+/** `Name(key=value, ...)` over several lines, its arguments one level deeper than `level`. */
+function callExpression(name: string, kwargs: readonly (readonly [string, AirflowArgument])[], level: number): string {
+  return callExpressionRaw(name, kwargs.map(([k, v]) => [k, airflowArgument(v, level + 1)]), level);
+}
+
+function callExpressionRaw(name: string, args: readonly (readonly [string, string])[], level: number): string {
+  for (const [k] of args) if (!PY_IDENTIFIER.test(k)) throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "notifier argument", value: k, pattern: PY_IDENTIFIER.source });
+  const pad = " ".repeat(INDENT * (level + 1));
+  return [`${name}(`, ...[...args].sort(([a], [b]) => compareCodePoints(a, b)).map(([k, v]) => `${pad}${k}=${v},`), `${" ".repeat(INDENT * level)})`].join("\n");
 }

@@ -28,12 +28,15 @@ export interface ErrorProps {
   XO_SINK_TABLE_COLLISION: { what: string; stream?: string | undefined; table: string; sink: string; first: string; firstPath: string };
   XO_STEP_DESTINATION_COLLISION: { step: string; destination: string; first: string; firstPath: string };
   XO_TEMPLATE_SHAPE: { template: string; detail: string };
+  XO_CHECKS_NO_STEP: { stream: string };
+  XO_CHECKS_NOT_LOADED: { stream: string; why: string };
+  XO_ALERT_CHANNEL: { found: readonly string[]; available: readonly string[] };
   XO_GRAPH_UNMATCHED: { pattern: string; available: readonly string[] };
   XO_GRAPH_CYCLE: { cycle: readonly string[] };
   XO_GRAPH_NOT_UPSTREAM: { task: string; needs: string; why: string };
   XO_STEP_EXPANSION_INVALID: { step: string; plugin: string; detail: string };
   XO_PLUGIN_UNKNOWN: {
-    what: "source" | "sink" | "template" | "landing" | "step" | "observer";
+    what: "source" | "sink" | "template" | "landing" | "step" | "observer" | "notifier";
     id: string;
     suggestion?: string | undefined;
     available: readonly string[];
@@ -167,6 +170,21 @@ const messages: { [C in ErrorCode]: (p: ErrorProps[C]) => MessageParts } = {
   XO_STEP_DESTINATION_COLLISION: (p) => ({
     message: `step ${quote(p.step)} delivers to ${p.destination}, as step ${quote(p.first)} does (${p.firstPath})`,
     hint: "give one of them another folder, bucket, endpoint or file name: two deliveries to one place replace or mix with each other's data",
+  }),
+  XO_CHECKS_NO_STEP: (p) => ({
+    message: `stream ${quote(p.stream)} has checks, and no installed plugin runs checks`,
+    hint: "add a plugin whose step type runs checks to the project's dependencies (`xo-foundry plugins` lists what is installed)",
+  }),
+  XO_CHECKS_NOT_LOADED: (p) => ({
+    message: `stream ${quote(p.stream)} has post_load checks, but ${p.why}`,
+    hint: "make them `at: pre_load` (they run on the landed files), or load the stream",
+  }),
+  XO_ALERT_CHANNEL: (p) => ({
+    message:
+      p.found.length === 0
+        ? `an alert needs one channel next to \`on\`; available: ${p.available.join(", ") || "none installed"}`
+        : `an alert has one channel; found ${p.found.join(" and ")}`,
+    hint: p.found.length === 0 ? "add e.g. `slack: { connection: my_slack }`, or install the plugin of the channel you want" : "write one alert per channel, each with its own `on:`",
   }),
   XO_TEMPLATE_SHAPE: (p) => ({
     message: `the ${quote(p.template)} template cannot build this pipeline: ${p.detail}`,

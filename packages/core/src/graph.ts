@@ -7,10 +7,12 @@
 import { createRequire } from "node:module";
 import type Picomatch from "picomatch";
 import { diagnostic, pluginDiagnostic, pluginErrorParts, XoError, type Diagnostic, type Location } from "./errors.js";
-import type { ExpandedTask, JsonObject, ResolvedPipeline, StepType, TaskSpec, TemplateDefinition, XoPlugin } from "./plugin.js";
+import type { ExpandedTask, JsonObject, ResolvedPipeline, SinkDefinition, StepType, TaskSpec, TemplateDefinition, XoPlugin } from "./plugin.js";
+import { datasetUri, streamTable } from "./datasets.js";
 import { redact } from "./redact.js";
 import { compareCodePoints } from "./python.js";
 import { findStream, pipelineStreams, type PipelineConfig, type StepEntry } from "./config/types.js";
+import { checkPhase } from "./config/quality.js";
 import type { PathSegment } from "./config/yaml.js";
 
 // The glob matcher loads only for pipelines whose steps have `after:` globs.
@@ -32,6 +34,10 @@ const noLocation: Locator = () => ({});
 export interface StepLookup {
   step(id: string): StepType | undefined;
   ownerOf(kind: "step", id: string): XoPlugin | undefined;
+  /** The step type that runs `checks:`. */
+  checksStep?(): StepType | undefined;
+  /** Sinks, for the names of the tables loads write (Airflow assets). */
+  sink?(id: string): SinkDefinition | undefined;
 }
 
 const TASK_NAME = /^[a-z0-9_]{1,200}$/;
@@ -109,7 +115,7 @@ export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefi
   steps.forEach((step, i) => tasks.push(stepTask(step, i, allIds, where, diagnostics)));
   if (diagnostics.length) return { tasks: [], diagnostics };
 
-  const expanded = lookup ? expandSteps(pipeline, tasks, lookup, where, diagnostics) : tasks;
+  const expanded = withChecks(pipeline.config, lookup ? expandSteps(pipeline, tasks, lookup, where, diagnostics) : tasks, lookup, where, diagnostics);
   const seen = new Set<string>();
   for (const task of expanded) {
     if (seen.has(task.id)) diagnostics.push(diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "task id", value: task.id, firstPath: "another task of the graph" }, where(["steps"])));
@@ -119,7 +125,46 @@ export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefi
 
   diagnostics.push(...graphProblems(pipeline.config, expanded, where));
   if (diagnostics.length) return { tasks: [], diagnostics };
-  return { tasks: lookup ? expanded.map((t) => (lookup.step(t.step)?.canSkip === false ? { ...t, canSkip: false } : t)) : expanded, diagnostics };
+  if (!lookup) return { tasks: expanded, diagnostics };
+  const outlets = taskOutlets(pipeline, expanded, lookup);
+  return {
+    tasks: expanded.map((t) => {
+      const more = outlets.get(t.id);
+      const task = more ? { ...t, outlets: more } : t;
+      return lookup.step(t.step)?.canSkip === false ? { ...task, canSkip: false as const } : task;
+    }),
+    diagnostics,
+  };
+}
+
+/**
+ * The datasets each task updates, for Airflow assets: a load's table (declared by the
+ * checks of that table when it has post-load checks, so downstream pipelines start only
+ * on checked data), and what steps say they write (StepType.lineage).
+ */
+function taskOutlets(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], lookup: StepLookup): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (id: string, uri: string) => out.set(id, [...new Set([...(out.get(id) ?? []), uri])].sort(compareCodePoints));
+  const sinks = lookup.sink?.bind(lookup);
+  for (const task of tasks) {
+    if (task.step === "load" && sinks && typeof task.with.stream === "string" && typeof task.with.sink === "string") {
+      const route = findStream(pipeline.config, task.with.stream);
+      const table = route && streamTable(pipeline, { sink: (id) => sinks(id) }, route, task.with.sink);
+      if (!table) continue;
+      const checked = tasks.find((t) => t.upstream.includes(task.id) && t.stream === task.stream && t.with.at === "post_load" && t.step === lookup.checksStep?.()?.id);
+      add(checked?.id ?? task.id, datasetUri(table));
+      continue;
+    }
+    const type = lookup.step(task.step);
+    if (!type?.lineage) continue;
+    try {
+      const options: unknown = type.options.parse(task.with);
+      for (const w of type.lineage({ stepId: task.id, options, pipeline: pipeline.config, projectDir: pipeline.projectDir })?.writes ?? []) add(task.id, datasetUri(w));
+    } catch {
+      // Lineage is a courtesy: a step that cannot tell declares no asset.
+    }
+  }
+  return out;
 }
 
 /** The graph of a pipeline that passed validation; its problems, if any, are thrown. */
@@ -188,6 +233,64 @@ function expandSteps(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], loo
       t.upstream.some((u) => leaves.has(u)) ? { ...t, upstream: [...new Set(t.upstream.flatMap((u) => leaves.get(u) ?? [u]))].sort(compareCodePoints) } : t,
     ),
   );
+}
+
+/**
+ * The `checks:` of each stream as tasks: `check_<stream>` between its extract and its
+ * load (on the landed files; a failing check stops the load), and `check_<stream>_table`
+ * after the load, which every task after the load then waits for too.
+ */
+function withChecks(config: PipelineConfig, tasks: TaskSpec[], lookup: StepLookup | undefined, where: Locator, out: Diagnostic[]): TaskSpec[] {
+  const streams = Object.keys(config.checks);
+  if (streams.length === 0) return tasks;
+  const type = lookup?.checksStep?.();
+  let graph = tasks;
+  for (const stream of streams) {
+    const at = where(["checks", stream]);
+    if (!type) {
+      out.push(diagnostic("XO_CHECKS_NO_STEP", { stream }, at));
+      continue;
+    }
+    const route = findStream(config, stream);
+    if (!route) continue; // reported by validation
+    const checks = config.checks[stream]!;
+    const pre = checks.filter((c) => checkPhase(c) === "pre_load");
+    const post = checks.filter((c) => checkPhase(c) === "post_load");
+    const extract = graph.find((t) => t.step === "extract" && t.with.stream === stream);
+    const load = graph.find((t) => t.step === "load" && t.with.stream === stream && t.with.sink === route.sink);
+    const checkTask = (from: TaskSpec, id: string, options: JsonObject): TaskSpec => ({
+      id: from.group === undefined ? id : `${from.group}.${id}`,
+      step: type.id,
+      with: options,
+      upstream: [from.id],
+      stream,
+      canSkip: false,
+      ...(from.group !== undefined ? { group: from.group } : {}),
+      description: `Data quality checks of stream ${stream}, ${options.at === "pre_load" ? "on its landed files before the load" : "on its table after the load"}.`,
+    });
+    if (pre.length > 0 && extract) {
+      const check = checkTask(extract, `check_${stream}`, { stream, at: "pre_load", checks: pre as unknown as JsonObject[] });
+      // The load of these files waits for their checks.
+      graph = graph.flatMap((t) => [
+        t.step === "load" && t.with.stream === stream ? { ...t, upstream: t.upstream.map((u) => (u === extract.id ? check.id : u)) } : t,
+        ...(t.id === extract.id ? [check] : []),
+      ]);
+    }
+    if (post.length > 0) {
+      if (!load) {
+        const why = route.stream.mode === "ingest_only" ? "the stream is ingest_only: nothing loads it" : "no task of the pipeline loads it";
+        out.push(diagnostic("XO_CHECKS_NOT_LOADED", { stream, why }, at));
+        continue;
+      }
+      const check = checkTask(load, `check_${stream}_table`, { stream, sink: route.sink, at: "post_load", checks: post as unknown as JsonObject[] });
+      // What ran after the load now runs after its checks too.
+      graph = graph.flatMap((t) => [
+        t.upstream.includes(load.id) ? { ...t, upstream: [...t.upstream, check.id].sort(compareCodePoints) } : t,
+        ...(t.id === load.id ? [check] : []),
+      ]);
+    }
+  }
+  return graph;
 }
 
 function expansionProblem(tasks: readonly ExpandedTask[]): string | undefined {

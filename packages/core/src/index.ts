@@ -19,3 +19,5 @@ export * from "./python.js";
 export * from "./retry.js";
 export * from "./oauth2.js";
 export * from "./step-files.js";
+export * from "./config/quality.js";
+export * from "./datasets.js";

@@ -39,6 +39,8 @@ export interface XoPlugin {
   readonly landings?: readonly LandingDefinition[];
   readonly steps?: readonly StepType[];
   readonly observers?: readonly Observer[];
+  /** Channels an `alerts:` entry can send through (Slack, email, a webhook). */
+  readonly notifiers?: readonly NotifierDefinition[];
   /**
    * The error codes this plugin throws, each with what it means and how to fix it
    * (shown by `xo-foundry plugins`). An error whose `code` is listed here, or starts
@@ -202,6 +204,13 @@ export interface SinkDefinition<SinkOptions = any, TargetOptions = any> {
    * other too. Without it, each sink block is taken to be a place of its own.
    */
   location?(input: SinkLocationInput<SinkOptions>): string | undefined;
+  /**
+   * The table a stream loads into, named the way OpenLineage names datasets (a namespace
+   * for the warehouse, a name for the table), from the configuration alone so generated
+   * DAGs can declare it as an Airflow asset. Without it, the table is named
+   * `<sink id>://<connection or sink block>` + its `targetKey`.
+   */
+  dataset?(input: TargetKeyInput<SinkOptions, TargetOptions> & { readonly connection: string | undefined; readonly projectDir: string }): DatasetName;
   load(ctx: LoadContext<SinkOptions, TargetOptions>): Promise<LoadResult>;
   /**
    * The `warehouse` service this sink offers to steps of any plugin (SQL, checks,
@@ -279,9 +288,22 @@ export interface LandingDefinition {
 
 // ---------------------------------------------------------------- steps
 
+/**
+ * A dataset as OpenLineage names it (https://openlineage.io/docs/spec/naming): where it
+ * lives (`s3://bucket`, `snowflake://org-account`, `file`) and what it is there (an
+ * object key, `DB.SCHEMA.TABLE`, a path).
+ */
+export interface DatasetName {
+  readonly namespace: string;
+  readonly name: string;
+}
+
 /** A dataset a step read or wrote, named by URI (`duckdb:///path/db.duckdb#main.orders`, `s3://b/k`). */
 export interface DatasetRef {
   readonly uri: string;
+  /** How OpenLineage names it, when the step knows (a load's table); else it is derived from `uri`. */
+  readonly namespace?: string;
+  readonly name?: string;
 }
 
 /** What a step reports: small enough for XCom, read by downstream `when:` conditions. */
@@ -297,17 +319,31 @@ export interface StepResult {
    * next watermark here, so it advances only after the deliveries of its files succeeded.
    */
   readonly state?: Readonly<Record<string, JsonObject>>;
+  /**
+   * Problems that do not fail the task (a check of severity `warn`): the task succeeds,
+   * and the pipeline's `check_warning` alerts are sent with these lines.
+   */
+  readonly warnings?: readonly string[];
+  /**
+   * Fail the task, keeping the summary (a check of severity `fail` that did not hold): the
+   * summary is saved and shown like a successful one, then the task fails with this error.
+   * `code` is one of the plugin's own error codes.
+   */
+  readonly failure?: { readonly code: string; readonly message: string };
 }
 
 /** A task's outcome as downstream tasks and observers see it. */
 export interface TaskSummary {
   readonly task: string;
   readonly step: string;
-  readonly state: "success" | "skipped";
+  /** `failed` only for a step that failed with its summary (StepResult.failure). */
+  readonly state: "success" | "skipped" | "failed";
   readonly summary: JsonObject;
   readonly reads: readonly DatasetRef[];
   readonly writes: readonly DatasetRef[];
   readonly skipReason?: string;
+  /** What the step reported as warnings (StepResult.warnings). */
+  readonly warnings?: readonly string[];
   /** State the step staged (StepResult.state), not yet saved when the summary was written. */
   readonly stagedState?: Readonly<Record<string, JsonObject>>;
   /** Tells this staging apart from an earlier one of the same task in the same run (a cleared and re-run task). */
@@ -397,6 +433,17 @@ export interface StepType<Options = any> {
    * declares when the step cannot be expanded; validation reports it at the step.
    */
   expand?(input: StepExpandInput<Options>): readonly ExpandedTask[] | undefined;
+  /**
+   * Set by the step type that runs a pipeline's `checks:` (one per project): the graph
+   * adds a task of it after each checked stream's extract (options `CheckStepOptions`
+   * with `at: pre_load`) and after its load (`at: post_load`).
+   */
+  readonly handles?: "checks";
+  /**
+   * The datasets the step reads and writes, from its options and the project's files only,
+   * for `xo-foundry lineage` and the DAG's Airflow assets. Undefined: not known before it runs.
+   */
+  lineage?(input: StepExpandInput<Options>): { readonly reads: readonly DatasetName[]; readonly writes: readonly DatasetName[] } | undefined;
 }
 
 export interface StepExpandInput<Options = Record<string, unknown>> {
@@ -437,6 +484,86 @@ export interface Observer {
   onStepFailure?(event: StepEvent & { readonly diagnostics: readonly Diagnostic[] }): void | Promise<void>;
 }
 
+// ---------------------------------------------------------------- notifiers
+
+/** When an `alerts:` entry sends. */
+export const ALERT_EVENTS = ["failure", "retry", "pipeline_failure", "success", "check_warning", "deadline_missed"] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+/** One alert, as every channel renders it. Nothing in it is a secret: errors are redacted before they get here. */
+export interface AlertMessage {
+  readonly event: AlertEvent;
+  readonly pipeline: string;
+  readonly dagId: string;
+  /** The task, for task events (failure, retry, check_warning). */
+  readonly task?: string;
+  readonly logicalDate: string;
+  readonly runId: string;
+  /** One line, e.g. `orders_daily: task load_orders failed (2026-01-15)`. */
+  readonly title: string;
+  /** What happened: the error summary, or the warnings, one per line. */
+  readonly text: string;
+  /** Where the log is: Airflow's log URL, or the local run's log hint. */
+  readonly logUrl?: string;
+}
+
+export interface NotifyContext<Options = Record<string, unknown>> {
+  /** The channel's block of the `alerts:` entry, parsed by its schema (without `connection`). */
+  readonly options: Options;
+  readonly connection: Connection | undefined;
+  readonly message: AlertMessage;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A keyword argument of an Airflow notifier. Strings are written as text that renders
+ * to itself; `{ jinja }` is a template the core wrote (the message), rendered by Airflow
+ * when the callback runs; `{ dict }` is a dict of such values (a JSON body).
+ */
+export type AirflowArgument =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly AirflowArgument[]
+  | { readonly jinja: string }
+  | { readonly dict: Readonly<Record<string, AirflowArgument>> };
+
+/** The Airflow notifier that sends the same alert from a generated DAG. */
+export interface AirflowNotifier {
+  /** `from <module> import <name>`, e.g. `airflow.providers.slack.notifications.slack_webhook`. */
+  readonly module: string;
+  readonly name: string;
+  readonly kwargs: Readonly<Record<string, AirflowArgument>>;
+}
+
+/** The message as Airflow templates, for AirflowNotifier kwargs. */
+export interface AirflowMessage {
+  readonly title: { readonly jinja: string };
+  readonly text: { readonly jinja: string };
+  /** The AlertMessage fields, as text or templates, for channels that send them as data (a webhook's JSON). */
+  readonly fields: Readonly<Record<"event" | "pipeline" | "dag_id" | "task" | "logical_date" | "run_id" | "title" | "text" | "log_url", AirflowArgument>>;
+}
+
+// `any` by default: the registry holds definitions of every option type side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface NotifierDefinition<Options = any> {
+  /** The key of an `alerts:` entry that selects it: `slack`, `email`, `webhook`. */
+  readonly id: string;
+  readonly description: string;
+  /** Keys of its block next to `connection` (which the core owns). */
+  readonly options: OptionsSchema;
+  readonly connection?: "required" | "optional";
+  /** Sends one alert (from `xo-foundry run`, and from tasks for `check_warning`). */
+  send(ctx: NotifyContext<Options>): Promise<void>;
+  /**
+   * The Airflow notifier a generated DAG uses for the same alert (from the providers
+   * installed with Airflow). `connection` is the Airflow connection id.
+   */
+  airflow(input: { readonly options: Options; readonly connection: string | undefined; readonly message: AirflowMessage }): AirflowNotifier;
+}
+
 // ---------------------------------------------------------------- templates
 
 /** The step types every pipeline has: they run a source's stream and a sink's load. */
@@ -464,6 +591,8 @@ export interface TaskSpec {
   readonly connection?: string;
   /** The stream an extract or load task moves, for reports. */
   readonly stream?: string;
+  /** Dataset URIs the task updates, declared to Airflow as assets (a load's table, a dbt model). */
+  readonly outlets?: readonly string[];
   /** Shown in Airflow as the task's documentation. */
   readonly description?: string;
 }

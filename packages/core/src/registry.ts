@@ -10,6 +10,7 @@ import {
   PLUGIN_API_VERSION,
   PLUGIN_KIND,
   type LandingDefinition,
+  type NotifierDefinition,
   type Observer,
   type OptionsSchema,
   type SinkDefinition,
@@ -20,7 +21,7 @@ import {
 } from "./plugin.js";
 import { RESERVED_SINK_KEYS, RESERVED_SOURCE_KEYS, RESERVED_STREAM_KEYS } from "./config/types.js";
 
-export type ComponentKind = "source" | "sink" | "template" | "landing" | "step" | "observer";
+export type ComponentKind = "source" | "sink" | "template" | "landing" | "step" | "observer" | "notifier";
 
 interface Owned<T> {
   readonly definition: T;
@@ -35,6 +36,7 @@ export class Registry {
   readonly #landings = new Map<string, Owned<LandingDefinition>>();
   readonly #steps = new Map<string, Owned<StepType>>();
   readonly #observers = new Map<string, Owned<Observer>>();
+  readonly #notifiers = new Map<string, Owned<NotifierDefinition>>();
 
   constructor(plugins: readonly unknown[] = []) {
     for (const p of plugins) this.register(p);
@@ -61,7 +63,17 @@ export class Registry {
     add(this.#landings, "landing", plugin.landings);
     add(this.#steps, "step", plugin.steps);
     add(this.#observers, "observer", plugin.observers);
+    add(this.#notifiers, "notifier", plugin.notifiers);
     this.#plugins.set(plugin.name, plugin);
+    const checkers = [...this.#steps.values()].filter((o) => o.definition.handles === "checks");
+    if (checkers.length > 1) {
+      throw new XoError(
+        diagnostic("XO_PLUGIN_DUPLICATE", {
+          plugin: plugin.name,
+          what: `the step type that runs checks (${checkers.map((o) => `${JSON.stringify(o.definition.id)} of ${o.plugin.name}`).join(", ")})`,
+        }),
+      );
+    }
     for (const [kind, map] of [["template", this.#templates], ["sink", this.#sinks]] as const) {
       const defaults = [...map.values()].filter((o) => (o.definition as { isDefault?: boolean }).isDefault);
       if (defaults.length > 1) {
@@ -97,6 +109,9 @@ export class Registry {
   observers(): readonly Observer[] {
     return definitions(this.#observers);
   }
+  notifiers(): readonly NotifierDefinition[] {
+    return definitions(this.#notifiers);
+  }
 
   source(id: string): SourceDefinition | undefined {
     return this.#sources.get(id)?.definition;
@@ -112,6 +127,13 @@ export class Registry {
   }
   step(id: string): StepType | undefined {
     return this.#steps.get(id)?.definition;
+  }
+  notifier(id: string): NotifierDefinition | undefined {
+    return this.#notifiers.get(id)?.definition;
+  }
+  /** The step type that runs `checks:` (StepType.handles), if one is installed. */
+  checksStep(): StepType | undefined {
+    return [...this.#steps.values()].find((o) => o.definition.handles === "checks")?.definition;
   }
 
   /** The template a pipeline gets when it names none. */
@@ -142,6 +164,7 @@ export class Registry {
       landing: this.#landings,
       step: this.#steps,
       observer: this.#observers,
+      notifier: this.#notifiers,
     };
     return maps[kind];
   }
@@ -181,7 +204,7 @@ function checkPlugin(candidate: unknown, origin: string): XoPlugin {
   if (typeof p.name !== "string" || p.name === "") return fail("name must be a non-empty string");
   if (typeof p.version !== "string" || p.version === "") return fail(`${p.name}: version must be a non-empty string`);
   const problems: string[] = [];
-  for (const kind of ["sources", "sinks", "templates", "landings", "steps", "observers"] as const) {
+  for (const kind of ["sources", "sinks", "templates", "landings", "steps", "observers", "notifiers"] as const) {
     const list = p[kind];
     if (list !== undefined && !Array.isArray(list)) problems.push(`${kind} must be an array`);
   }
@@ -201,6 +224,12 @@ function checkPlugin(candidate: unknown, origin: string): XoPlugin {
     if ((BUILTIN_STEPS as readonly string[]).includes(step.id)) problems.push(`step ${JSON.stringify(step.id)} is a built-in step type`);
     if (!step.options || typeof step.options !== "object" || !("shape" in step.options)) problems.push(`step ${step.id} options must be a zod object schema`);
     if (typeof step.run !== "function") problems.push(`step ${step.id} has no run()`);
+  }
+  for (const n of p.notifiers ?? []) {
+    if (!n.options || typeof n.options !== "object" || !("shape" in n.options)) problems.push(`notifier ${n.id} options must be a zod object schema`);
+    else if ("connection" in n.options.shape) problems.push(`notifier ${n.id} declares the reserved key "connection"`);
+    if (typeof n.send !== "function") problems.push(`notifier ${n.id} has no send()`);
+    if (typeof n.airflow !== "function") problems.push(`notifier ${n.id} has no airflow()`);
   }
   for (const o of p.observers ?? []) {
     if (typeof o.id !== "string" || o.id === "") problems.push("every observer needs an id");

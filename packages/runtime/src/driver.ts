@@ -22,12 +22,12 @@ export function callHookSync<T>(plugin: XoPlugin, hook: string, task: string, fn
   }
 }
 
-/** Observers watch; a failing one is logged and never fails the task it watched. */
+/** Observers watch and notifiers alert; a failing one is logged and never fails the task it watched. */
 export async function notify(plugin: XoPlugin, hook: string, task: string, log: Logger, fn: () => void | Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    log.warn(`observer ${plugin.name} failed in ${hook}: ${redact(e instanceof Error ? e.message : String(e))}`);
+    log.warn(`${plugin.name} failed in ${hook}: ${redact(e instanceof Error ? e.message : String(e))}`);
   }
 }
 

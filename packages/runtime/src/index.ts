@@ -20,3 +20,5 @@ export { consoleLogger, type ConsoleLoggerOptions } from "./log.js";
 export { callHook } from "./driver.js";
 export { checkWhen, type Verdict } from "./when.js";
 export { openLanding, type OpenLanding } from "./landing.js";
+export { alertMessage, alertTitle, failureLines, sendAlerts, wantsAlert, type AlertContext, type AlertFacts } from "./alerts.js";
+export { StepFailure } from "./task.js";

@@ -5,9 +5,10 @@
  * trigger rules and skip propagation so a local run ends in the states Airflow's
  * would.
  */
-import { isXoError, type Diagnostic, type Logger, type Project, type ResolvedPipeline, type TaskSpec, type TriggerRule } from "@xo-foundry/core";
+import { durationMinutes, isXoError, zonedMidnight, type Diagnostic, type Logger, type Project, type ResolvedPipeline, type TaskSpec, type TriggerRule } from "@xo-foundry/core";
+import { failureLines, sendAlerts, wantsAlert, type AlertContext } from "./alerts.js";
 import type { ProgressListener } from "./progress.js";
-import { pipelineTasks, runTask, type TaskOutcome } from "./task.js";
+import { pipelineTasks, runTask, StepFailure, type TaskOutcome } from "./task.js";
 
 export type TaskState = "success" | "failed" | "upstream_failed" | "skipped";
 
@@ -45,6 +46,8 @@ export interface RunOptions {
   /** Shows each running task's progress (rows, pages, bytes, elapsed time). */
   readonly progress?: ProgressListener;
   readonly env?: NodeJS.ProcessEnv;
+  /** Send the pipeline's `alerts:` (failure, pipeline_failure, success, deadline_missed) as Airflow would; default true. */
+  readonly alerts?: boolean;
 }
 
 export function localRunId(logicalDate: string): string {
@@ -99,9 +102,18 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const running = new Map<string, Promise<void>>();
   const streamOf = (task: TaskSpec) => (task.stream !== undefined ? { stream: task.stream } : {});
 
+  const alerting: AlertContext | undefined =
+    options.alerts === false ? undefined : { config: options.pipeline.config, project: options.project, env: options.env ?? process.env, log: options.log };
+  const alertsSent: Promise<unknown>[] = [];
+  const alert = (facts: Omit<Parameters<typeof sendAlerts>[1], "logicalDate" | "runId">) => {
+    if (alerting && wantsAlert(alerting.config, facts.event)) alertsSent.push(sendAlerts(alerting, { ...facts, logicalDate: options.logicalDate, runId }));
+  };
+  const deadline = alerting ? deadlineTimer(options, () => alert({ event: "deadline_missed", lines: [`the run of ${options.logicalDate} had not finished by its deadline`] })) : undefined;
+
   const finish = (report: TaskReport) => {
     reports.set(report.task, report);
     options.onTaskEnd?.(report);
+    if (report.state === "failed") alert({ event: "failure", task: report.task, lines: failureLines(report.error) });
   };
 
   const execute = async (task: TaskSpec): Promise<void> => {
@@ -128,7 +140,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       });
     } catch (e) {
       const error = isXoError(e) ? e.diagnostics : e instanceof Error ? e.message : String(e);
-      finish({ ...base, state: "failed", durationMs: performance.now() - t0, error });
+      // A step that failed with its summary (failed checks) keeps it for the report.
+      const outcome = e instanceof StepFailure ? { outcome: e.outcome } : {};
+      finish({ ...base, state: "failed", durationMs: performance.now() - t0, error, ...outcome });
     }
   };
 
@@ -158,15 +172,32 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   }
 
   const ordered = tasks.map((t) => reports.get(t.id)!).filter(Boolean);
-  return {
-    pipeline: options.pipeline.config.pipeline.name,
-    logicalDate: options.logicalDate,
-    runId,
-    // As Airflow decides a DAG run's state: by its leaves, where skipped counts as done.
-    ok: ordered
-      .filter((r) => !tasks.some((t) => t.upstream.includes(r.task)))
-      .every((r) => r.state === "success" || r.state === "skipped"),
-    durationMs: performance.now() - started,
-    tasks: ordered,
-  };
+  // As Airflow decides a DAG run's state: by its leaves, where skipped counts as done.
+  const ok = ordered.filter((r) => !tasks.some((t) => t.upstream.includes(r.task))).every((r) => r.state === "success" || r.state === "skipped");
+  const durationMs = performance.now() - started;
+  deadline?.stop();
+  const failed = ordered.filter((r) => r.state === "failed").map((r) => r.task);
+  alert(
+    ok
+      ? { event: "success", lines: [`${ordered.filter((r) => r.state === "success").length} tasks succeeded in ${Math.round(durationMs / 1000)}s`] }
+      : { event: "pipeline_failure", lines: failed.length ? [`failed: ${failed.join(", ")}`] : ["tasks did not run"] },
+  );
+  await Promise.all(alertsSent);
+  return { pipeline: options.pipeline.config.pipeline.name, logicalDate: options.logicalDate, runId, ok, durationMs, tasks: ordered };
+}
+
+/**
+ * The pipeline's `deadline:` for a local run: `after_queued` counts from the start of the
+ * run, `after_logical_date` from the logical date's midnight in the pipeline's time zone
+ * (as Airflow's DAGRUN_LOGICAL_DATE reference does). It fires once, if the run is still going.
+ */
+function deadlineTimer(options: RunOptions, fire: () => void): { stop(): void } | undefined {
+  const d = options.pipeline.config.deadline;
+  if (!d) return undefined;
+  const minutes = durationMinutes(d.after_queued ?? d.after_logical_date ?? "");
+  if (minutes === undefined) return undefined;
+  const from = d.after_queued !== undefined ? Date.now() : Date.parse(zonedMidnight(options.logicalDate, options.pipeline.config.pipeline.timezone));
+  const timer = setTimeout(fire, Math.max(0, from + minutes * 60_000 - Date.now()));
+  timer.unref();
+  return { stop: () => clearTimeout(timer) };
 }

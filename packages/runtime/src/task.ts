@@ -9,6 +9,10 @@ import { randomUUID } from "node:crypto";
 import {
   ancestorSets,
   dataWindow,
+  datasetUri,
+  pluginDiagnostic,
+  streamTable,
+  XoError,
   findStream,
   landingPaths,
   partitionSegment,
@@ -30,7 +34,9 @@ import {
   type TaskSpec,
   type TaskSummary,
   type XoPlugin,
+  redact as redactText,
 } from "@xo-foundry/core";
+import { sendAlerts } from "./alerts.js";
 import { callHook, callHookSync, notify } from "./driver.js";
 import { runExtract, streamContext } from "./extract.js";
 import { openLanding } from "./landing.js";
@@ -58,6 +64,8 @@ export interface TaskRequest {
 
 /** What a task did: its summary, and for extracts and loads what moved. */
 export interface TaskOutcome extends TaskSummary {
+  /** Why a step failed with its summary (StepResult.failure). */
+  readonly failure?: { readonly code: string; readonly message: string };
   readonly stream?: string;
   /** The sink a load task loaded into. */
   readonly sink?: string;
@@ -124,9 +132,53 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   const stages = Object.fromEntries(task.upstream.flatMap((id) => (upstream[id]?.stageId !== undefined ? [[id, upstream[id].stageId]] : [])));
   if (Object.keys(stages).length > 0) outcome = { ...outcome, ranAfterStages: stages };
   await summaries.write(summaryOf(outcome));
+  if (outcome.warnings?.length) {
+    for (const w of outcome.warnings) log.warn(w);
+    // Airflow has no "succeeded with warnings" to call back on: the task sends these itself.
+    await sendAlerts(
+      { config, project, env, log, signal },
+      { event: "check_warning", task: task.id, logicalDate: request.logicalDate, runId: request.runId, lines: outcome.warnings, ...logUrl(env) },
+    );
+  }
+  if (outcome.state === "failed") {
+    const error = stepFailure(project.registry.ownerOf("step", task.step), task.id, outcome);
+    await observe("onStepFailure", (o) => o.onStepFailure?.({ ...event, diagnostics: error.diagnostics }));
+    throw error;
+  }
   if (outcome.state === "success") await saveStagedState(shared, tasks, outcome, summaries);
   await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
   return outcome;
+}
+
+/** The Airflow log of this try, which generated DAGs pass to each task. */
+function logUrl(env: NodeJS.ProcessEnv): { logUrl?: string } {
+  return env.XO_LOG_URL ? { logUrl: env.XO_LOG_URL } : {};
+}
+
+/** The error of a step that failed with its summary, carrying that outcome for reports. */
+export class StepFailure extends XoError {
+  constructor(
+    diagnostics: ConstructorParameters<typeof XoError>[0],
+    readonly outcome: TaskOutcome,
+  ) {
+    super(diagnostics);
+  }
+}
+
+function stepFailure(owner: XoPlugin | undefined, taskId: string, outcome: TaskOutcome): StepFailure {
+  const { code, message } = outcome.failure!;
+  const plugin = owner ? `${owner.name}@${owner.version}` : outcome.step;
+  const known = code.startsWith("XO_") || owner?.errors?.[code] !== undefined;
+  return new StepFailure(
+    pluginDiagnostic({
+      code: known ? code : "XO_STEP_FAILED",
+      message: `task ${JSON.stringify(taskId)} failed in ${plugin}: ${redactText(message)}`,
+      hint: owner?.errors?.[code],
+      plugin,
+      task: taskId,
+    }),
+    outcome,
+  );
 }
 
 /**
@@ -286,12 +338,18 @@ async function loadTask(s: Shared): Promise<TaskOutcome> {
     state: "success",
     summary: { table: load.table, rowsLoaded: load.rowsLoaded, ...(load.rowsInTable !== undefined ? { rowsInTable: load.rowsInTable } : {}) },
     reads: [{ uri: manifest.partition }],
-    writes: [{ uri: `xo-sink://${sinkName}/${load.table}` }],
+    writes: [tableRef(s, route, sinkName, load.table)],
     stream: route.stream.name,
     sink: sinkName,
     manifest,
     load,
   };
+}
+
+/** The loaded table as lineage names it: the sink's dataset name, which DAG assets use too. */
+function tableRef(s: Shared, route: NonNullable<ReturnType<typeof findStream>>, sinkName: string, table: string): TaskSummary["writes"][number] {
+  const dataset = streamTable(s.request.pipeline, s.request.project.registry, route, sinkName);
+  return dataset ? { uri: datasetUri(dataset), ...dataset } : { uri: `xo-sink://${sinkName}/${table}` };
 }
 
 async function pluginStep(s: Shared): Promise<TaskOutcome> {
@@ -331,14 +389,17 @@ async function pluginStep(s: Shared): Promise<TaskOutcome> {
     return result;
   });
   if (result.skip !== undefined) s.log.info(`skipped: ${result.skip}`);
+  const failed = result.failure !== undefined && result.skip === undefined;
   return {
     ...baseSummary(s.task),
-    state: result.skip !== undefined ? "skipped" : "success",
+    state: failed ? "failed" : result.skip !== undefined ? "skipped" : "success",
+    ...(failed ? { failure: result.failure } : {}),
+    ...(result.warnings?.length ? { warnings: result.warnings } : {}),
     summary: result.summary ?? {},
     reads: result.reads ?? [],
     writes: result.writes ?? [],
     ...(result.skip !== undefined ? { skipReason: result.skip } : {}),
-    ...(result.skip === undefined && result.state !== undefined && Object.keys(result.state).length > 0
+    ...(!failed && result.skip === undefined && result.state !== undefined && Object.keys(result.state).length > 0
       ? { stagedState: result.state, stageId: `${s.request.runId}:${randomUUID()}` }
       : {}),
   };
@@ -372,6 +433,7 @@ function summaryOf(o: TaskOutcome): TaskSummary {
     reads: o.reads,
     writes: o.writes,
     ...(o.skipReason !== undefined ? { skipReason: o.skipReason } : {}),
+    ...(o.warnings !== undefined ? { warnings: o.warnings } : {}),
     ...(o.stagedState !== undefined ? { stagedState: o.stagedState, stageId: o.stageId! } : {}),
     ...(o.ranAfterStages !== undefined ? { ranAfterStages: o.ranAfterStages } : {}),
   };

@@ -60,8 +60,10 @@ export function testPipelineConfig(overrides: StreamContextOverrides = {}): Pipe
     sinks: { main: { plugin: "test" } },
     steps: [],
     runner: { type: "bash", command: "xo-foundry" },
+    checks: {},
+    alerts: [],
     ...overrides.pipeline,
-  };
+  } as PipelineConfig;
 }
 
 /** A complete StreamContext for unit-testing a source's `extract` or a sink's `load` outside the runtime. */

@@ -12,7 +12,8 @@ import { pipelineGraph, type Locator } from "../graph.js";
 import { landingUriProblem, resolveLandingUri } from "../paths.js";
 import { BUILTIN_STEPS, type ResolvedPipeline, type SinkDefinition, type StepType } from "../plugin.js";
 import { suggestName, type Registry } from "../registry.js";
-import { builtinStepOptions, isSafeRelativePath, NAME_PATTERN, NAME_RULE, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
+import { builtinStepOptions, isSafeRelativePath, NAME_PATTERN, NAME_RULE, notifierBlock, pipelineCoreSchema, sinkVariant, sourceVariant } from "./schema.js";
+import type { AlertEntry } from "./quality.js";
 import {
   pluginOptions,
   RESERVED_SINK_KEYS,
@@ -278,6 +279,8 @@ class Checker {
     const steps = Array.isArray(merged.steps) ? (merged.steps as unknown[]) : [];
     steps.forEach((step, i) => this.step(step, i, sinks));
     this.oneStreamPerTable(sinks, steps);
+    this.checkedStreams();
+    const alerts = this.alerts();
 
     if (!core.success || templateId === undefined) return undefined;
     const data = core.data as unknown as Omit<PipelineConfig, "pipeline"> & { pipeline: PipelineBlock & { dag_id?: string } };
@@ -289,7 +292,51 @@ class Checker {
       sinks: parsedSinks,
       steps: data.steps,
       runner: data.runner,
+      checks: data.checks,
+      alerts,
+      ...(data.deadline !== undefined ? { deadline: data.deadline } : {}),
     };
+  }
+
+  /** `checks:` keys name streams of this pipeline. */
+  private checkedStreams(): void {
+    const checks = this.merged.checks;
+    if (!isObject(checks)) return;
+    for (const stream of Object.keys(checks)) {
+      if (!this.#streamNames.includes(stream)) this.noSuch("stream", stream, this.#streamNames, ["checks", stream]);
+    }
+  }
+
+  /** Each `alerts:` entry with its one channel, checked against that notifier's schema. */
+  private alerts(): AlertEntry[] {
+    const raw = this.merged.alerts;
+    if (!Array.isArray(raw)) return [];
+    const available = this.registry.notifiers().map((n) => n.id);
+    return raw.flatMap((entry, i): AlertEntry[] => {
+      if (!isObject(entry) || !Array.isArray(entry.on)) return []; // reported by the core schema
+      const at: PathSegment[] = ["alerts", i];
+      const keys = Object.keys(entry).filter((k) => k !== "on");
+      if (keys.length !== 1) {
+        this.diagnostics.push(diagnostic("XO_ALERT_CHANNEL", { found: keys, available }, this.where(keys.length ? [...at, keys[1]!] : at, keys.length ? "key" : "value")));
+        return [];
+      }
+      const channel = keys[0]!;
+      const def = this.registry.notifier(channel);
+      if (!def) {
+        const { suggestion } = this.registry.suggest("notifier", channel);
+        this.diagnostics.push(diagnostic("XO_PLUGIN_UNKNOWN", { what: "notifier", id: channel, suggestion, available }, this.where([...at, channel], "key")));
+        return [];
+      }
+      const block = entry[channel];
+      const parsed = this.parse(notifierBlock(def.options), block ?? {}, [...at, channel]) as Record<string, unknown> | undefined;
+      if (parsed === undefined) return [];
+      const { connection, ...options } = parsed;
+      if (def.connection === "required" && connection === undefined) {
+        const owner = this.registry.ownerOf("notifier", channel)!;
+        this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `the ${channel} alert`, plugin: owner.name }, this.where([...at, channel])));
+      }
+      return [{ on: entry.on as AlertEntry["on"], channel, options, ...(typeof connection === "string" ? { connection } : {}) }];
+    });
   }
 
   /** The blocks of `one:` (named "main") or `many:`. */
@@ -673,6 +720,14 @@ function issueToDiagnostic(issue: Issue, scope: IssueScope): Diagnostic {
   const where = scope.where;
   const value = valueAt(input, relative);
   switch (issue.code) {
+    case "invalid_union": {
+      // Report the alternative of the value's own shape (a schedule string's cron problem,
+      // not "expected an object"): the first branch that got past the type of the value.
+      const fitting = issue.errors.find((branch) => branch.length > 0 && !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
+      const first = fitting?.[0];
+      if (first) return issueToDiagnostic({ ...first, path: [...issue.path, ...first.path] } as Issue, scope);
+      return diagnostic("XO_CONFIG_INVALID_TYPE", { expected: issue.message, found: describe(value) }, where(p));
+    }
     case "unrecognized_keys": {
       const key = issue.keys[0]!;
       const allowed = objectKeysAt(schema, input, relative);

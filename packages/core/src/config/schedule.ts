@@ -67,3 +67,23 @@ export const scheduleSchema = z
     if (problem) ctx.issues.push({ code: "custom", message: `${EXPECTED}: ${problem}`, input: ctx.value });
   })
   .nullable();
+
+/**
+ * Runs when upstream pipelines have updated datasets: Airflow assets (datasets on Airflow 2),
+ * named as `xo-foundry lineage --format json` lists a table, e.g. `duckdb://warehouse.duckdb/main.orders`.
+ */
+export const assetSchedule = z.strictObject({
+  assets: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s]+$/, { message: "expected a dataset URI such as duckdb://warehouse.duckdb/main.orders" })
+        .refine((uri) => !uri.startsWith("airflow://"), { message: "the airflow:// scheme is Airflow's own" }),
+    )
+    .min(1)
+    .describe("Run once every one of these datasets was updated since the last run."),
+});
+
+/** `pipeline.schedule`: a time schedule, or the datasets a run waits for. */
+export const pipelineSchedule = z.union([scheduleSchema, assetSchedule]);

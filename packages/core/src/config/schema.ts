@@ -18,8 +18,9 @@ import {
   isReservedRunnerEnv,
 } from "./types.js";
 import { parseDate } from "../dates.js";
-import { scheduleSchema } from "./schedule.js";
+import { pipelineSchedule } from "./schedule.js";
 import { timeZoneSchema } from "./timezone.js";
+import { alertEntry, checksBlock, deadlineBlock } from "./quality.js";
 
 /**
  * A name people read (a table, a column) written into SQL or a path: a control character
@@ -96,7 +97,7 @@ export const pipelineBlock = z
     name: name().describe("Pipeline name: the DAG id, landing path segment and task prefix."),
     dag_id: name().optional().describe("Airflow dag_id; defaults to `name`."),
     description: z.string().optional(),
-    schedule: scheduleSchema.default("@daily").describe("Cron expression or Airflow preset; null for manual runs only."),
+    schedule: pipelineSchedule.default("@daily").describe("Cron expression or Airflow preset, `{ assets: [...] }` to run after upstream pipelines, or null for manual runs only."),
     start_date: isoDate().describe(`First logical date, ${MIN_DATE}..${MAX_DATE}.`),
     end_date: isoDate().optional().describe("Last logical date; not before `start_date`."),
     catchup: z.boolean().default(false),
@@ -342,6 +343,11 @@ const whenBlock = z.strictObject({
     .describe("Comparisons on upstream tasks' summaries; all must hold."),
 });
 
+/** A notifier's block in an `alerts:` entry: its options and the connection it sends through. */
+export function notifierBlock(options: OptionsSchema) {
+  return options.strict().extend({ connection: name().optional().describe("The connection to send through.") });
+}
+
 /** A `steps:` entry as the core sees it; `with:` is checked against the step type's own schema. */
 export function stepEntry(withSchema: z.ZodType = z.record(z.string(), z.unknown())) {
   return z.strictObject({
@@ -362,7 +368,7 @@ function namedMap<V extends z.ZodType>(value: V) {
   return keyedRecord(name(), value);
 }
 
-function pipelineShape(source: z.ZodType, sink: z.ZodType, step: z.ZodType) {
+function pipelineShape(source: z.ZodType, sink: z.ZodType, step: z.ZodType, alert: z.ZodType = alertEntry) {
   return z.strictObject({
     pipeline: pipelineBlock,
     template: name().optional().describe("DAG template; the installed default template when unset."),
@@ -373,6 +379,9 @@ function pipelineShape(source: z.ZodType, sink: z.ZodType, step: z.ZodType) {
     sinks: namedMap(sink).optional().describe("Named sinks that streams and steps load into."),
     steps: z.array(step).default([]).describe("Steps after (or between) the template's tasks."),
     runner: runnerBlock.default({ type: "bash", command: "xo-foundry" }),
+    checks: checksBlock.default({}),
+    alerts: z.array(alert).default([]).describe("Where to send alerts (Slack, email, a webhook), and when."),
+    deadline: deadlineBlock.optional(),
   });
 }
 
@@ -424,7 +433,11 @@ export function pipelineJsonSchema(registry: Registry): Record<string, unknown> 
     all.length === 0 ? fallback : all.length === 1 ? make(all[0]!) : z.discriminatedUnion("plugin", all.map(make) as never);
   const source = union(registry.sources(), (d) => sourceVariant(d.id, d.options, d.stream, anyTarget), anySource);
   const sink = union(sinks, (d) => sinkVariant(d.id, d.options), anySink);
-  const shape = pipelineShape(source, sink, anyStep(registry, anyTarget));
+  const notifiers = registry.notifiers();
+  const alert = notifiers.length
+    ? z.union(notifiers.map((n) => alertEntry.strict().extend({ [n.id]: notifierBlock(n.options) })) as unknown as [z.ZodType, ...z.ZodType[]])
+    : alertEntry;
+  const shape = pipelineShape(source, sink, anyStep(registry, anyTarget), alert);
   const schema = z.toJSONSchema(shape, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   return { ...schema, $id: "https://xo-foundry.dev/schema/pipeline.json", title: "xo-foundry pipeline" };
 }

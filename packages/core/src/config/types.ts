@@ -1,4 +1,5 @@
 /** The validated shape of one pipeline file after project defaults were merged in. */
+import type { AlertEntry, CheckSpec, Deadline } from "./quality.js";
 
 export const LOAD_STRATEGIES = ["full_refresh", "incremental", "historical"] as const;
 export type LoadStrategy = (typeof LOAD_STRATEGIES)[number];
@@ -7,8 +8,8 @@ export interface PipelineBlock {
   readonly name: string;
   readonly dag_id: string;
   readonly description?: string;
-  /** Cron expression, Airflow preset (`@daily`), or null for manual-only. */
-  readonly schedule: string | null;
+  /** Cron expression, Airflow preset (`@daily`), datasets to wait for, or null for manual-only. */
+  readonly schedule: string | null | { readonly assets: readonly string[] };
   readonly start_date: string;
   readonly end_date?: string;
   readonly catchup: boolean;
@@ -175,6 +176,10 @@ export interface PipelineConfig {
   readonly sinks: Readonly<Record<string, SinkBlock>>;
   readonly steps: readonly StepEntry[];
   readonly runner: RunnerBlock;
+  /** Data quality checks per stream name. */
+  readonly checks: Readonly<Record<string, readonly CheckSpec[]>>;
+  readonly alerts: readonly AlertEntry[];
+  readonly deadline?: Deadline;
 }
 
 /** The name the `source:` and `sink:` shorthands get in `sources` and `sinks`. */
@@ -220,6 +225,7 @@ export function pipelineConnections(config: PipelineConfig): string[] {
     config.landing.connection,
     ...Object.values(config.sinks).map((s) => s.connection),
     ...config.steps.map((s) => s.connection),
+    ...config.alerts.map((a) => a.connection),
   ].filter((id): id is string => id !== undefined);
   return [...new Set(ids)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
