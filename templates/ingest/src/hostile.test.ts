@@ -57,6 +57,7 @@ describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i", (i, s
       expect(task.env.value).toEqual({
         XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() }}",
         XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+        XO_LOG_URL: "{{ ti.log_url }}",
         XO_RUN_ID: "{{ run_id }}",
       });
       expect(task.append_env).toBe(true);
@@ -123,6 +124,7 @@ describe.each(HOSTILE.map((s, i) => [i, s] as const))("hostile value #%i in a ku
           STATIC: { literal: "x" },
           XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() | replace('$', '$$') }}",
           XO_LOGICAL_DATE: LOGICAL_DATE,
+          XO_LOG_URL: "{{ ti.log_url | replace('$', '$$') }}",
           XO_RUN_ID: "{{ run_id | replace('$', '$$') }}",
         },
       });

@@ -96,7 +96,8 @@ describe("emitDag", () => {
     expect(dag!.tasks[0]!.env.value).toEqual({
       XO_CONN_SHARED: "{{ conn.shared.get_uri() }}",
       XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
-      XO_RUN_ID: "{{ run_id }}",
+      XO_LOG_URL: "{{ ti.log_url }}",
+        XO_RUN_ID: "{{ run_id }}",
     });
   });
 
@@ -194,7 +195,8 @@ describe("emitDag with a kubernetes runner", () => {
       XO_CONN_SHOP_API: "{{ conn.shop_api.get_uri() | replace('$', '$$') }}",
       XO_CONN_WAREHOUSE: "{{ conn.warehouse.get_uri() | replace('$', '$$') }}",
       XO_LOGICAL_DATE: LOGICAL_DATE,
-      XO_RUN_ID: "{{ run_id | replace('$', '$$') }}",
+      XO_LOG_URL: "{{ ti.log_url | replace('$', '$$') }}",
+          XO_RUN_ID: "{{ run_id | replace('$', '$$') }}",
     });
   });
 

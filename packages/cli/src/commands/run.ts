@@ -10,10 +10,22 @@ import {
   xoError,
   SKIP_EXIT_CODE,
   type Diagnostic,
+  type CheckResult,
   type Manifest,
   type PipelineConfig,
 } from "@xo-foundry/core";
-import { consoleLogger, pipelineTasks, progressInterval, progressReporter, runPipeline, runTask, type RunSummary, type TaskOutcome, type TaskReport } from "@xo-foundry/runtime";
+import {
+  consoleLogger,
+  pipelineTasks,
+  progressInterval,
+  progressReporter,
+  runPipeline,
+  runTask,
+  StepFailure,
+  type RunSummary,
+  type TaskOutcome,
+  type TaskReport,
+} from "@xo-foundry/runtime";
 import { duration, output, progressDisplay, progressMode, symbols } from "../output.js";
 import { Projects } from "../projects.js";
 
@@ -87,13 +99,18 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       out.line(i === 0 ? pc.dim(text) : text);
     });
   }
+  const checks = checkRows(summary.tasks);
+  if (checks.length) {
+    out.line();
+    for (const line of checkLines(checks)) out.line(line);
+  }
   out.line();
   out.line(
     summary.ok
       ? `${symbols.ok} ${name}: ${summary.tasks.filter((t) => t.state === "success").length} tasks succeeded${skippedText(summary.tasks)} in ${duration(summary.durationMs)}`
       : `${symbols.fail} ${name}: ${failures.length} of ${summary.tasks.length} tasks failed (${duration(summary.durationMs)})`,
   );
-  out.document({ ...summary, streams });
+  out.document({ ...summary, streams, checks });
   return summary.ok ? 0 : 1;
 }
 
@@ -142,6 +159,54 @@ function summaryText(summary: Readonly<Record<string, unknown>>): string {
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function writeChecks(outcome: TaskOutcome): void {
+  const rows = checkRows([{ task: outcome.task, step: outcome.step, state: "success", durationMs: 0, outcome }]);
+  if (rows.length) process.stderr.write(`${checkLines(rows).join("\n")}\n`);
+}
+
+/** One check of a checks task, flattened for the report (the task's summary has them all). */
+interface CheckRow {
+  readonly task: string;
+  readonly name: string;
+  readonly status: CheckResult["status"];
+  readonly severity: CheckResult["severity"];
+  readonly observed: unknown;
+  readonly expected: string;
+  readonly samples?: CheckResult["samples"];
+}
+
+/** The check results of every task that reported some (`summary.checks`), passed or failed. */
+function checkRows(tasks: readonly TaskReport[]): CheckRow[] {
+  return tasks.flatMap((t) => {
+    const results = t.outcome?.summary.checks;
+    if (!Array.isArray(results)) return [];
+    return (results as unknown as CheckResult[]).map((c) => ({
+      task: t.task,
+      name: c.name,
+      status: c.status,
+      severity: c.severity,
+      observed: c.observed,
+      expected: c.expected,
+      ...(c.samples?.length ? { samples: c.samples } : {}),
+    }));
+  });
+}
+
+/** A table of checks: status, task, check, what was seen against what was expected; samples of failing rows below. */
+function checkLines(rows: readonly CheckRow[]): string[] {
+  const mark = { pass: symbols.ok, warn: pc.yellow("!"), fail: symbols.fail } as const;
+  const cells = rows.map((r) => [r.task, r.name, typeof r.observed === "string" ? r.observed : JSON.stringify(r.observed), r.expected]);
+  const widths = [0, 1].map((i) => Math.max(...cells.map((c) => c[i]!.length)));
+  const lines = [pc.dim(`checks: ${rows.filter((r) => r.status === "pass").length} passed, ${rows.filter((r) => r.status === "warn").length} warned, ${rows.filter((r) => r.status === "fail").length} failed`)];
+  rows.forEach((r, i) => {
+    const [task, name, observed, expected] = cells[i]!;
+    const seen = r.status === "pass" ? pc.dim(`${observed}`) : `${observed} ${pc.dim(`(expected ${expected})`)}`;
+    lines.push(`${mark[r.status]} ${task!.padEnd(widths[0]!)}  ${name!.padEnd(widths[1]!)}  ${seen}`);
+    for (const sample of r.samples?.slice(0, 3) ?? []) lines.push(pc.dim(`    ${JSON.stringify(sample)}`));
+  });
+  return lines;
 }
 
 interface StreamSummary {
@@ -203,9 +268,14 @@ export async function taskCommand(file: string, taskId: string, options: TaskCom
       log: consoleLogger({ verbose: Boolean(options.verbose) }),
       progress,
     });
+  } catch (e) {
+    // Failed checks: their table goes to the task log above the error.
+    if (e instanceof StepFailure) writeChecks(e.outcome);
+    throw e;
   } finally {
     progress.stop();
   }
+  writeChecks(outcome);
   // The last stdout line is the task's XCom: small, no data, no file contents.
   const xcom = {
     task: outcome.task,

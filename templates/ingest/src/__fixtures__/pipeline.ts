@@ -58,6 +58,8 @@ export function fixtureConfig(options: FixtureOptions = {}): PipelineConfig {
     landing: { uri: "file://.xo-foundry/landing" },
     sinks: { main: { plugin: "duckdb", ...(options.sinkConnection !== undefined ? { connection: options.sinkConnection } : {}) } },
     steps: [],
+    checks: {},
+    alerts: [],
     runner: options.runner ?? { type: "bash", command: options.command ?? "xo-foundry" },
   };
 }

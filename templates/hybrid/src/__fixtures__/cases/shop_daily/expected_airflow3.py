@@ -15,6 +15,7 @@ XO_ENV = {
     "XO_CONN_ARCHIVE_DB": "{{ conn.archive_db.get_uri() }}",
     "XO_CONN_SHOP_API": "{{ conn.shop_api.get_uri() }}",
     "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    "XO_LOG_URL": "{{ ti.log_url }}",
     "XO_RUN_ID": "{{ run_id }}",
 }
 

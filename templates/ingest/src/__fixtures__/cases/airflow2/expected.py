@@ -16,6 +16,7 @@ from airflow.operators.bash import BashOperator
 # store, so none is ever written to this file.
 XO_ENV = {
     "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    "XO_LOG_URL": "{{ ti.log_url }}",
     "XO_RUN_ID": "{{ run_id }}",
 }
 

@@ -24,6 +24,7 @@ XO_ENV = {
     "XO_CONN_WAREHOUSE": "{{ conn.warehouse.get_uri() | replace('$', '$$') }}",
     "XO_FOUNDRY_PROJECT_DIR": literal("/app"),
     "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    "XO_LOG_URL": "{{ ti.log_url | replace('$', '$$') }}",
     "XO_RUN_ID": "{{ run_id | replace('$', '$$') }}",
 }
 

@@ -19,6 +19,7 @@ from airflow.utils.template import literal
 # are runner.env, passed to the pod as written.
 XO_ENV = {
     "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    "XO_LOG_URL": "{{ ti.log_url | replace('$', '$$') }}",
     "XO_RUN_ID": "{{ run_id | replace('$', '$$') }}",
 }
 

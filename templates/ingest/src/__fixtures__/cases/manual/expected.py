@@ -18,6 +18,7 @@ from airflow.sdk.definitions.template import literal
 XO_ENV = {
     "XO_CONN_SHARED": "{{ conn.shared.get_uri() }}",
     "XO_LOGICAL_DATE": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+    "XO_LOG_URL": "{{ ti.log_url }}",
     "XO_RUN_ID": "{{ run_id }}",
 }
 
