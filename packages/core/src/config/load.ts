@@ -335,6 +335,15 @@ class Checker {
         const owner = this.registry.ownerOf("notifier", channel)!;
         this.diagnostics.push(diagnostic("XO_CONNECTION_REQUIRED", { what: `the ${channel} alert`, plugin: owner.name }, this.where([...at, channel])));
       }
+      if ((entry.on as unknown[]).includes("deadline_missed") && this.merged.deadline === undefined) {
+        this.diagnostics.push(
+          diagnostic(
+            "XO_CONFIG_INVALID_VALUE",
+            { detail: "`deadline_missed` alerts need a `deadline:` block saying when a run is late", expected: "e.g. `deadline: { after_queued: 2h }`" },
+            this.where([...at, "on"]),
+          ),
+        );
+      }
       return [{ on: entry.on as AlertEntry["on"], channel, options, ...(typeof connection === "string" ? { connection } : {}) }];
     });
   }
