@@ -53,8 +53,8 @@ export function stepChecks(input: StepContractInput): ContractCheck[] {
           throw e;
         }
         const where = `example ${i} returned ${truncate(JSON.stringify(result))}`;
-        if (typeof result !== "object" || result === null || Array.isArray(result)) fail(`${where}, not an object`, "return { summary?, reads?, writes?, skip?, state? }");
-        const extra = Object.keys(result).filter((k) => !["summary", "reads", "writes", "skip", "state"].includes(k));
+        if (typeof result !== "object" || result === null || Array.isArray(result)) fail(`${where}, not an object`, "return { summary?, reads?, writes?, skip?, state?, warnings?, failure? }");
+        const extra = Object.keys(result).filter((k) => !["summary", "reads", "writes", "skip", "state", "warnings", "failure"].includes(k));
         if (extra.length > 0) fail(`${where}, with keys the runtime drops: ${extra.join(", ")}`, "put what downstream tasks need into `summary`");
         if (result.summary !== undefined) {
           if (typeof result.summary !== "object" || result.summary === null || Array.isArray(result.summary)) fail(`${where}: summary is not an object`, "make `summary` a JSON object");
