@@ -1,6 +1,7 @@
 import { definePlugin, type XoPlugin } from "@xo-foundry/core";
 import { SEND_ERRORS } from "./errors.js";
 import { CURSOR_ERRORS } from "./incremental.js";
+import { WEBHOOK_ERRORS, webhookNotifier } from "./notify.js";
 import { apiSend } from "./send.js";
 import { apiSource } from "./source.js";
 import { VERSION } from "./version.js";
@@ -21,14 +22,16 @@ export {
   type IncrementalOptions,
 } from "./options.js";
 export { sendOptions, type SendOptions } from "./send-options.js";
+export { webhookNotifier, webhookOptions, webhookBody, WEBHOOK_ERRORS, WebhookError, type WebhookErrorCode, type WebhookOptions } from "./notify.js";
 
-/** The REST API plugin: the `api` source and the `api.send` step. */
+/** The REST API plugin: the `api` source, the `api.send` step and the `webhook` alert channel. */
 export function api(): XoPlugin {
   return definePlugin({
     name: "@xo-foundry/plugin-api",
     version: VERSION,
     sources: [apiSource],
     steps: [apiSend],
-    errors: { ...CURSOR_ERRORS, ...SEND_ERRORS },
+    notifiers: [webhookNotifier()],
+    errors: { ...CURSOR_ERRORS, ...SEND_ERRORS, ...WEBHOOK_ERRORS },
   });
 }

@@ -149,6 +149,9 @@ export function pluginDocs(plugin: XoPlugin): string {
   for (const s of byId(plugin.steps)) {
     parts.push(`### Step \`${s.id}\``, paragraph(s.description, connectionText(s.connection)), `\`uses: ${s.id}\`, with:`, table(s.options, `step ${s.id}`));
   }
+  for (const n of byId(plugin.notifiers)) {
+    parts.push(`### Notifier \`${n.id}\``, paragraph(n.description, connectionText(n.connection)), `\`alerts:\` entry, \`${n.id}:\` block, next to \`connection\`:`, table(n.options, `notifier ${n.id}`));
+  }
   for (const l of [...(plugin.landings ?? [])].sort((a, b) => (a.scheme < b.scheme ? -1 : a.scheme > b.scheme ? 1 : 0))) {
     parts.push(
       `### Landing \`${l.scheme}://\``,
