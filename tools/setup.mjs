@@ -41,6 +41,17 @@ if (!existsSync("/usr/sbin/sshd")) {
     process.exit(1);
   }
 }
+// The lineage page's end-to-end test opens it in headless Chromium (Debian package `chromium`).
+if (!existsSync("/usr/bin/chromium")) {
+  const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
+  const r = canApt
+    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"], { stdio: "inherit" })
+    : { status: 1 };
+  if (r.status !== 0) {
+    process.stderr.write("setup: the lineage page test needs Chromium at /usr/bin/chromium; install the Debian package `chromium` (as root) and retry\n");
+    process.exit(1);
+  }
+}
 for (const [script, args, what] of [
   ["tools/airflow/setup.sh", ["all"], "the Airflow venvs (tools/airflow/README.md)"],
   ["tools/services/setup.sh", [], "the service stand-ins venv (tools/services/README.md)"],

@@ -75,6 +75,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command("lineage")
+    .description("draw the lineage of the pipelines found in the directories: sources, landing folders, tables, models, destinations")
+    .argument("[dirs...]", "directories (or files) with pipeline YAML (default: the current directory)")
+    .addOption(new Option("-f, --format <format>", "mermaid, html (a self-contained page) or json; default: from --output's extension, else mermaid").choices(["mermaid", "html", "json"]))
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .addOption(json)
+    .action(async (dirs: string[], o) => {
+      const { lineageCommand } = await import("./commands/lineage.js");
+      set(await lineageCommand(dirs, o));
+    });
+
+  program
     .command("run")
     .description("run a pipeline locally: every task in dependency order, no Airflow needed")
     .argument("<file>", "pipeline file")

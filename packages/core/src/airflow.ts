@@ -548,11 +548,14 @@ function ifDefined(expr: string, fallback: string): string {
  * runtime sends itself (runtime/alerts.ts). The pipeline name is a safe name; the rest is
  * fixed text and Airflow's own context.
  */
-export function airflowMessage(event: AlertEvent, pipeline: string, dagId: string): AirflowMessage {
+export function airflowMessage(event: AlertEvent, pipeline: string, dagId: string, airflowVersion: AirflowVersion = 3): AirflowMessage {
   const date = LOGICAL_DATE;
   const inert = jinjaInert(pipeline);
   const [title, text, task, logUrl, logicalDate, runId]: string[] =
-    event === "deadline_missed"
+    event === "deadline_missed" && airflowVersion === 2
+      ? // Airflow 2 calls an sla_miss_callback with the DAG and the missed SLAs, not a run's context.
+        [`${inert}: a run missed its SLA`, "tasks of a run had not finished within the SLA; see the DAG's SLA misses", "", "", "", ""]
+      : event === "deadline_missed"
       ? [
           `${inert}: run missed its deadline ({{ dag_run.logical_date or dag_run.run_after }})`,
           "run {{ dag_run.dag_run_id }} had not finished by {{ deadline.deadline_time }}",
@@ -584,8 +587,8 @@ export function airflowMessage(event: AlertEvent, pipeline: string, dagId: strin
     pipeline,
     dag_id: dagId,
     task: task === "" ? null : { jinja: task! },
-    logical_date: { jinja: logicalDate! },
-    run_id: { jinja: runId! },
+    logical_date: logicalDate === "" ? null : { jinja: logicalDate! },
+    run_id: runId === "" ? null : { jinja: runId! },
     title: { jinja: title! },
     text: { jinja: text! },
     log_url: logUrl === "" ? null : { jinja: logUrl! },
@@ -598,7 +601,7 @@ function alertCode(input: DagInput): AlertCode {
   const imports = new Set<string>();
   const classes = new Set<string>();
   const render = (event: AlertEvent, alert: DagAlert): AirflowNotifier => {
-    const n = alert.notifier(airflowMessage(event, config.pipeline.name, config.pipeline.dag_id));
+    const n = alert.notifier(airflowMessage(event, config.pipeline.name, config.pipeline.dag_id, input.airflowVersion));
     if (!PY_MODULE.test(n.module) || !PY_IDENTIFIER.test(n.name) || MODULE_NAMES.includes(n.name)) {
       throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "notifier class", value: `${n.module}.${n.name}`, pattern: PY_MODULE.source });
     }

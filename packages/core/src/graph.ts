@@ -9,6 +9,7 @@ import type Picomatch from "picomatch";
 import { diagnostic, pluginDiagnostic, pluginErrorParts, XoError, type Diagnostic, type Location } from "./errors.js";
 import type { ExpandedTask, JsonObject, ResolvedPipeline, SinkDefinition, StepType, TaskSpec, TemplateDefinition, XoPlugin } from "./plugin.js";
 import { datasetUri, streamTable } from "./datasets.js";
+import { taskLineage } from "./lineage.js";
 import { redact } from "./redact.js";
 import { compareCodePoints } from "./python.js";
 import { findStream, pipelineStreams, type PipelineConfig, type StepEntry } from "./config/types.js";
@@ -155,11 +156,11 @@ function taskOutlets(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], loo
       add(checked?.id ?? task.id, datasetUri(table));
       continue;
     }
-    const type = lookup.step(task.step);
-    if (!type?.lineage) continue;
+    if (!lookup.step(task.step)?.lineage || !sinks) continue;
     try {
-      const options: unknown = type.options.parse(task.with);
-      for (const w of type.lineage({ stepId: task.id, options, pipeline: pipeline.config, projectDir: pipeline.projectDir })?.writes ?? []) add(task.id, datasetUri(w));
+      // Local files are paths of one machine: not something another DAG can wait for.
+      const writes = taskLineage(pipeline, { sink: (id) => sinks(id), step: (id) => lookup.step(id) }, task)?.writes ?? [];
+      for (const w of writes) if (w.namespace !== "file") add(task.id, datasetUri(w));
     } catch {
       // Lineage is a courtesy: a step that cannot tell declares no asset.
     }

@@ -21,3 +21,4 @@ export * from "./oauth2.js";
 export * from "./step-files.js";
 export * from "./config/quality.js";
 export * from "./datasets.js";
+export * from "./lineage.js";

@@ -6,7 +6,7 @@
  * (`s3://bucket`, `file`, a warehouse) and a name for what it is there, so the graph,
  * the runtime's OpenLineage events and the DAGs' Airflow assets meet on one name.
  */
-import type { DatasetName, DatasetRef, ResolvedPipeline, StepType, TaskSpec } from "./plugin.js";
+import type { DatasetName, DatasetRef, ResolvedPipeline, SinkDefinition, StepType, TaskSpec } from "./plugin.js";
 import type { Registry } from "./registry.js";
 import { datasetUri, streamTable } from "./datasets.js";
 import { requireGraph } from "./graph.js";
@@ -86,18 +86,37 @@ export function sinkTable(sink: string | undefined, table: string): DatasetName 
 }
 
 /**
+ * A folder of the pipeline's landing zone (`stage/<pipeline>/_steps/<task>`), for steps that
+ * publish files there: `xo-landing://` / the path. `resolveDataset` names it where the
+ * landing zone is, as the runtime names what the step wrote; until then it holds no
+ * absolute path, so it is the same on every machine.
+ */
+export function landingFolder(relativePath: string): DatasetName {
+  return { namespace: "xo-landing://", name: relativePath.replace(/^\/+|\/+$/g, "") };
+}
+
+/**
  * The name of `dataset` as the rest of lineage knows it: a `sinkTable` named by its sink
  * (`schema.table` sets the sink's schema, `db.schema.table` its database too, where the sink
- * has such options); any other name as it is.
+ * has such options), a `landingFolder` in the pipeline's landing zone; any other name as it is.
  */
-export function resolveDataset(pipeline: ResolvedPipeline, registry: Pick<Registry, "sink">, dataset: DatasetName): DatasetName {
+export function resolveDataset(pipeline: ResolvedPipeline, registry: SinkLookup, dataset: DatasetName): DatasetName {
+  if (dataset.namespace === "xo-landing://") {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(pipeline.config.landing.uri)?.[1]?.toLowerCase() ?? "file";
+    try {
+      return openLineageName(joinUri(resolveLandingUri(pipeline.config.landing.uri, pipeline.projectDir, [scheme]), dataset.name));
+    } catch {
+      return dataset;
+    }
+  }
   const m = /^xo-sink:\/\/([^/]*)$/.exec(dataset.namespace);
   const t = /^table\/(.+)$/.exec(dataset.name);
-  if (!m || !t) return dataset;
+  const sinkOf = registry.sink?.bind(registry);
+  if (!m || !t || !sinkOf) return dataset;
   const sinks = Object.keys(pipeline.config.sinks);
   const sink = decode(m[1]!) || (sinks.length === 1 ? sinks[0]! : "");
   const block = pipeline.config.sinks[sink];
-  const def = block && registry.sink(block.plugin);
+  const def = block && sinkOf(block.plugin);
   if (!block || !def) return dataset;
   const parts = splitName(decode(t[1]!));
   const table = parts.pop()!;
@@ -107,7 +126,12 @@ export function resolveDataset(pipeline: ResolvedPipeline, registry: Pick<Regist
   if (parts.length > 0 && "database" in shape) overrides.database = parts.pop()!;
   const config = { ...pipeline.config, sinks: { ...pipeline.config.sinks, [sink]: { ...block, ...overrides } } };
   const route: StreamRoute = { source: "", sink, stream: { name: table, target: { table } } };
-  return streamTable({ ...pipeline, config }, registry, route, sink) ?? dataset;
+  return streamTable({ ...pipeline, config }, { sink: sinkOf }, route, sink) ?? dataset;
+}
+
+/** Where lineage finds sinks, to name their tables: the registry, or the graph's StepLookup. */
+export interface SinkLookup {
+  sink?(id: string): SinkDefinition | undefined;
 }
 
 /** `a.b."c.d"` -> [a, b, c.d]. */
@@ -131,13 +155,14 @@ export interface StepLineage {
 /**
  * A node's role, and the graph's columns left to right: a source's stream, its landed folder,
  * a table a load writes, what steps make of tables (models), datasets only read (made
- * elsewhere), and where steps deliver.
+ * elsewhere), where steps deliver, and a pipeline that an asset starts but whose steps
+ * name no dataset.
  */
-export const LINEAGE_KINDS = ["source", "landing", "table", "model", "dataset", "destination"] as const;
+export const LINEAGE_KINDS = ["source", "landing", "table", "model", "dataset", "destination", "pipeline"] as const;
 export type LineageKind = (typeof LINEAGE_KINDS)[number];
 
 export interface LineageNode {
-  /** `source:<pipeline>.<stream>`, `dataset:<namespace>/<name>` or `destination:<where>`. */
+  /** `source:<pipeline>.<stream>`, `dataset:<namespace>/<name>`, `destination:<where>` or `pipeline:<name>`. */
   readonly id: string;
   readonly kind: LineageKind;
   readonly label: string;
@@ -207,13 +232,15 @@ function pipelineLineage(graph: GraphBuilder, pipeline: ResolvedPipeline, regist
   } catch {
     root = undefined;
   }
-  const dataset = (d: DatasetName, kind: LineageKind) => graph.dataset(resolveDataset(pipeline, registry, d), kind, name, root);
+  const rootName = root === undefined ? undefined : openLineageName(root);
+  const dataset = (d: DatasetName, kind: LineageKind) => graph.dataset(resolveDataset(pipeline, registry, d), kind, name, rootName);
   const landing = (stream: string) => root && dataset(openLineageName(joinUri(root, "stage", name, stream)), "landing");
-  const outputs = new Map<string, string[]>();
+  const outputs = new Map<string, Set<string>>();
+  const output = (task: string, id: string) => outputs.set(task, (outputs.get(task) ?? new Set()).add(id));
   const edge = (from: string | undefined, to: string | undefined, via: string) => {
     if (from === undefined || to === undefined || from === to) return;
     graph.edge({ from, to, pipeline: name, via, kind: "data" });
-    outputs.set(via, [...(outputs.get(via) ?? []), to]);
+    output(via, to);
   };
 
   for (const task of tasks) {
@@ -231,8 +258,7 @@ function pipelineLineage(graph: GraphBuilder, pipeline: ResolvedPipeline, regist
       const writes = lineage.writes.map((d) => dataset(d, "model"));
       if (lineage.edges) for (const e of lineage.edges) edge(dataset(e.from, "dataset"), dataset(e.to, "model"), task.id);
       else for (const w of writes) for (const r of reads) edge(r, w, task.id);
-      // A step that writes and says nothing of what it read still made what it wrote.
-      for (const w of writes) if (!graph.hasEdgeTo(w)) outputs.set(task.id, [...(outputs.get(task.id) ?? []), w]);
+      for (const w of writes) output(task.id, w);
     }
   }
   // Deliveries send what the tasks right before them wrote.
@@ -247,12 +273,17 @@ function pipelineLineage(graph: GraphBuilder, pipeline: ResolvedPipeline, regist
     }
     if (where === undefined) continue;
     const to = graph.destination(withoutCredentials(where), name, `${task.step} (${task.id})`);
-    for (const from of task.upstream.flatMap((u) => outputs.get(u) ?? [])) graph.edge({ from, to, pipeline: name, via: task.id, kind: "data" });
+    for (const from of task.upstream.flatMap((u) => [...(outputs.get(u) ?? [])])) graph.edge({ from, to, pipeline: name, via: task.id, kind: "data" });
   }
 }
 
-/** What one task's step says it reads and writes, its sink tables named by their sinks; undefined when it cannot tell. */
-export function taskLineage(pipeline: ResolvedPipeline, registry: Pick<Registry, "step" | "sink">, task: TaskSpec): StepLineage | undefined {
+/**
+ * What one task's step says it reads and writes (StepType.lineage), its sink tables named by
+ * their sinks and its landing folders where the landing zone is; undefined when it cannot
+ * tell. DAG assets want only the writes whose names are the same on every machine: leave out
+ * the `file` namespace (a local landing zone's absolute paths).
+ */
+export function taskLineage(pipeline: ResolvedPipeline, registry: SinkLookup & { step(id: string): StepType | undefined }, task: TaskSpec): StepLineage | undefined {
   const type = registry.step(task.step);
   const lineage = type && stepLineage(pipeline, type, task);
   if (!lineage) return undefined;
@@ -282,13 +313,13 @@ function scheduleEdges(graph: GraphBuilder, pipeline: ResolvedPipeline): void {
   const roots = graph.roots(name);
   for (const uri of schedule.assets) {
     const from = graph.asset(uri, name);
-    const targets = roots.length > 0 ? roots : [graph.destination(`pipeline ${name}`, name, "a pipeline whose steps name no datasets")];
+    const targets = roots.length > 0 ? roots : [graph.pipeline(name)];
     for (const to of targets) graph.edge({ from, to, pipeline: name, via: "schedule", kind: "trigger" });
   }
 }
 
 /** Later kinds win when one dataset has several roles: a table a step also rewrites stays a table. */
-const KIND_RANK: Readonly<Record<LineageKind, number>> = { dataset: 0, landing: 1, model: 2, destination: 3, source: 4, table: 5 };
+const KIND_RANK: Readonly<Record<LineageKind, number>> = { dataset: 0, landing: 1, model: 2, destination: 3, pipeline: 4, source: 5, table: 6 };
 
 class GraphBuilder {
   private readonly nodes = new Map<string, LineageNode>();
@@ -307,12 +338,19 @@ class GraphBuilder {
     return id;
   }
 
-  dataset(d: DatasetName, kind: LineageKind, pipeline: string, landingRoot: string | undefined): string {
+  dataset(d: DatasetName, kind: LineageKind, pipeline: string, landing: DatasetName | undefined): string {
     const uri = datasetUri(d);
     const id = `dataset:${uri}`;
-    const underLanding = landingRoot !== undefined && landingUriOf(d)?.startsWith(`${landingRoot}/`);
-    const label = underLanding ? landingUriOf(d)!.slice(landingRoot.length + 1) : d.name;
-    this.put({ id, kind: underLanding && kind !== "table" ? "landing" : kind, label, pipeline, uri, namespace: d.namespace, name: d.name, detail: d.namespace });
+    // A dataset in the landing zone is labelled by its path there: `stage/shop/orders`.
+    const under = landing !== undefined && d.namespace === landing.namespace ? pathUnder(d.name, landing.name) : undefined;
+    const role = under !== undefined && kind !== "table" ? "landing" : kind;
+    this.put({ id, kind: role, label: under ?? d.name, pipeline, uri, namespace: d.namespace, name: d.name, detail: d.namespace });
+    return id;
+  }
+
+  pipeline(name: string): string {
+    const id = `pipeline:${name}`;
+    this.put({ id, kind: "pipeline", label: name, pipeline: name, detail: "runs when its assets are updated; its steps name no datasets" });
     return id;
   }
 
@@ -334,11 +372,6 @@ class GraphBuilder {
     this.edges.set(JSON.stringify([e.from, e.to, e.pipeline, e.via]), e);
   }
 
-  hasEdgeTo(id: string): boolean {
-    for (const e of this.edges.values()) if (e.to === id) return true;
-    return false;
-  }
-
   /** The nodes a pipeline's data edges start from and none of its edges reach. */
   roots(pipeline: string): string[] {
     const mine = [...this.edges.values()].filter((e) => e.pipeline === pipeline && e.kind === "data");
@@ -350,8 +383,7 @@ class GraphBuilder {
     const old = this.nodes.get(node.id);
     if (!old) return void this.nodes.set(node.id, node);
     // The writer's pipeline and role win: a table loaded by one pipeline and read by another is the loader's.
-    const better = KIND_RANK[node.kind] > KIND_RANK[old.kind];
-    this.nodes.set(node.id, better ? { ...node, label: old.kind === "landing" ? old.label : node.label } : old);
+    if (KIND_RANK[node.kind] > KIND_RANK[old.kind]) this.nodes.set(node.id, node);
   }
 
   build(): LineageGraph {
@@ -364,9 +396,8 @@ class GraphBuilder {
   }
 }
 
-/** The `file://` or `s3://` URI a landing-zone dataset name stands for, to tell it is under the landing root. */
-function landingUriOf(d: DatasetName): string | undefined {
-  if (d.namespace === "file") return `file://${d.name.split("/").map(encodeURIComponent).join("/")}`;
-  if (/^[a-z0-9+.-]+:\/\/[^/]+$/i.test(d.namespace) && !d.name.startsWith("/")) return `${d.namespace}/${d.name}`;
-  return undefined;
+/** `name` relative to `folder` when it is inside it, else undefined. */
+function pathUnder(name: string, folder: string): string | undefined {
+  if (folder === "/" || folder === "") return name.replace(/^\/+/, "");
+  return name.startsWith(`${folder}/`) ? name.slice(folder.length + 1) : undefined;
 }

@@ -37,6 +37,7 @@ import {
   redact as redactText,
 } from "@xo-foundry/core";
 import { sendAlerts } from "./alerts.js";
+import { lineageEmitter } from "./lineage.js";
 import { callHook, callHookSync, notify } from "./driver.js";
 import { runExtract, streamContext } from "./extract.js";
 import { openLanding } from "./landing.js";
@@ -113,6 +114,8 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   }
 
   await observe("onStepStart", (o) => o.onStepStart?.(event));
+  const lineage = lineageEmitter({ env, log, pipeline, runId: request.runId, logicalDate: request.logicalDate, registry: project.registry });
+  await lineage.start(task.id);
   const window = dataWindow(request.logicalDate, config.pipeline.load_strategy, config.pipeline.timezone, config.pipeline.lookback_days);
   const waitsForLock = task.step === "extract" || task.step === "load";
   const progress = taskProgress(task.id, task.step, waitsForLock ? "waiting" : "running");
@@ -124,6 +127,7 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
       task.step === "extract" ? await extractTask(shared) : task.step === "load" ? await loadTask(shared) : await pluginStep(shared);
   } catch (e) {
     const diagnostics = (e as { diagnostics?: [] }).diagnostics ?? [];
+    await lineage.fail(task.id, (diagnostics as { message: string }[]).map((d) => d.message).join("\n") || String((e as Error).message));
     await observe("onStepFailure", (o) => o.onStepFailure?.({ ...event, diagnostics }));
     throw e;
   } finally {
@@ -142,10 +146,12 @@ export async function runTask(request: TaskRequest): Promise<TaskOutcome> {
   }
   if (outcome.state === "failed") {
     const error = stepFailure(project.registry.ownerOf("step", task.step), task.id, outcome);
+    await lineage.fail(task.id, outcome.failure!.message, outcome);
     await observe("onStepFailure", (o) => o.onStepFailure?.({ ...event, diagnostics: error.diagnostics }));
     throw error;
   }
   if (outcome.state === "success") await saveStagedState(shared, tasks, outcome, summaries);
+  await lineage.complete(task.id, summaryOf(outcome));
   await observe("onStepEnd", (o) => o.onStepEnd?.({ ...event, result: summaryOf(outcome) }));
   return outcome;
 }

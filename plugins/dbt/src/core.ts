@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { joinUri, safeRunId, type StepContext, type StepResult, type StepType } from "@xo-foundry/core";
+import { dbtLineage } from "./lineage.js";
 import { perModelTasks } from "./per-model.js";
 import { DbtError } from "./errors.js";
 import { asList, coreOptions, type CoreCommand, type CoreOptions } from "./options.js";
@@ -40,6 +41,7 @@ export function coreStep(command: CoreCommand): StepType<CoreOptions> {
     canSkip: false,
     run: (ctx) => runDbt(command, ctx),
     expand: (input) => (input.options.render === "per_model" ? perModelTasks(command, input) : undefined),
+    lineage: (input) => dbtLineage(command, input),
   };
 }
 

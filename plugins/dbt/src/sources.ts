@@ -25,6 +25,8 @@ export interface LoadedTable {
 /** A table of a source the dbt project declares itself. */
 export interface DeclaredTable {
   readonly source: string;
+  /** The table's name in the source (what `source()` names); `table` is its identifier in the warehouse. */
+  readonly name: string;
   readonly database?: string | undefined;
   readonly schema: string;
   readonly table: string;
@@ -91,14 +93,14 @@ export function sourcesYaml(tables: readonly LoadedTable[]): string {
 }
 
 /** `model-paths` of dbt_project.yml (dbt's default: `models`). */
-function readModelPaths(dir: string): string[] {
+export function readModelPaths(dir: string): string[] {
   const doc = parse(readFileSync(path.join(dir, "dbt_project.yml"), "utf8")) as Record<string, unknown> | null;
   const paths = doc?.["model-paths"] ?? doc?.["source-paths"];
   return Array.isArray(paths) && paths.every((p) => typeof p === "string") ? (paths as string[]) : ["models"];
 }
 
 /** Every source table of the project's YAML under its model paths, xo-foundry's own file left out. */
-function declaredTables(dir: string, modelPaths: readonly string[], ours: string): DeclaredTable[] {
+export function declaredTables(dir: string, modelPaths: readonly string[], ours: string): DeclaredTable[] {
   const out: DeclaredTable[] = [];
   const walk = (folder: string) => {
     if (!existsSync(folder)) return;
@@ -128,7 +130,7 @@ function sourcesOf(file: string, shown: string): DeclaredTable[] {
     const tables = Array.isArray(s.tables) ? (s.tables as Record<string, unknown>[]) : [];
     return tables
       .filter((t) => typeof t?.name === "string")
-      .map((t) => ({ source: s.name as string, database, schema, table: typeof t.identifier === "string" ? t.identifier : (t.name as string), file: shown }));
+      .map((t) => ({ source: s.name as string, name: t.name as string, database, schema, table: typeof t.identifier === "string" ? t.identifier : (t.name as string), file: shown }));
   });
 }
 

@@ -20,6 +20,9 @@ export const duckdbSink: SinkDefinition<SinkOptions, TargetOptions> = {
   // Validation refuses two streams in one table; DuckDB compares names case-insensitively.
   targetKey,
   location,
+  // Named by the database file as the config writes it, so generated DAGs declare the same
+  // Airflow asset on every machine; `:memory:` tables are named too, though nothing can wait on them.
+  dataset: (input) => ({ namespace: `duckdb://${input.options.database.replace(/^\.\//, "")}`, name: targetKey(input) }),
   // The native DuckDB binding loads with the first load or warehouse call, not when the plugin is discovered.
   load: async (ctx) => (await import("./load.js")).load(ctx),
   warehouse: lazyWarehouse,

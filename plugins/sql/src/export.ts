@@ -45,6 +45,7 @@ import {
   type Warehouse,
 } from "@xo-foundry/core";
 import { SqlError } from "./errors.js";
+import { sqlExportLineage } from "./lineage.js";
 import { queryParameters } from "./parameters.js";
 import { nextExportState, readExportState, watermarkValue, type ExportRange, type WatermarkValue } from "./watermark.js";
 
@@ -100,6 +101,7 @@ export const sqlExport: StepType<SqlExportOptions> = {
   description: "Export a query's rows (or a table) from a sink's warehouse to CSV, NDJSON or Parquet files for a delivery step; optionally only the rows above a watermark.",
   options: sqlExportOptions,
   canSkip: false,
+  lineage: sqlExportLineage,
   async run(ctx) {
     ctx.signal.throwIfAborted();
     const warehouse = ctx.services.warehouse(ctx.options.sink);

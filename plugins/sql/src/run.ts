@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { StepType } from "@xo-foundry/core";
 import { SqlError } from "./errors.js";
+import { sqlRunLineage } from "./lineage.js";
 
 export const sqlRunOptions = z
   .object({
@@ -31,6 +32,7 @@ export const sqlRun: StepType<SqlRunOptions> = {
   id: "sql.run",
   description: "Run SQL statements on a sink's warehouse in one transaction; optionally report one row as the step's summary.",
   options: sqlRunOptions,
+  lineage: sqlRunLineage,
   async run(ctx) {
     const warehouse = ctx.services.warehouse(ctx.options.sink);
     const statements = ctx.options.sql === undefined ? [] : Array.isArray(ctx.options.sql) ? ctx.options.sql : [ctx.options.sql];

@@ -138,7 +138,9 @@ function taskLine(r: TaskReport, width: number): string {
     ? `${o.load.rowsLoaded} rows -> ${o.load.table}`
     : o.manifest
       ? landedText(o.manifest)
-      : summaryText(o.summary);
+      : Array.isArray(o.summary.checks)
+        ? checksText(o.summary)
+        : summaryText(o.summary);
   return `${symbols.ok} ${r.task.padEnd(width)} ${detail.padEnd(40)} ${time}`;
 }
 
@@ -151,6 +153,12 @@ function landedText(manifest: Manifest): string {
 function skippedText(tasks: readonly TaskReport[]): string {
   const skipped = tasks.filter((t) => t.state === "skipped").length;
   return skipped ? `, ${skipped} skipped` : "";
+}
+
+/** A checks task's outcome in words: how many held, warned, failed. */
+function checksText(summary: Readonly<Record<string, unknown>>): string {
+  const n = (k: string) => (typeof summary[k] === "number" ? summary[k] : 0);
+  return `${(summary.checks as unknown[]).length} checks: ${n("passed")} passed, ${n("warned")} warned, ${n("failed")} failed`;
 }
 
 /** A step's summary on one line: `key=value` pairs, long values cut. */
