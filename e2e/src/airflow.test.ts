@@ -90,6 +90,8 @@ const ALL_DAGS = [
   "github_issues",
   "gmail_vendor_invoices",
   "hostile_strings",
+  "orders_quality",
+  "orders_report",
   "orders_to_api",
   "orders_to_partner_sftp",
   "orders_to_s3",

@@ -27,6 +27,8 @@ describe("the examples", () => {
       "fx-rates-history.yaml",
       "github-issues.yaml",
       "gmail-vendor-invoices.yaml",
+      "orders-quality.yaml",
+      "orders-report.yaml",
       "orders-to-api.yaml",
       "orders-to-partner-sftp.yaml",
       "orders-to-s3.yaml",
@@ -43,6 +45,8 @@ describe("the examples", () => {
       "fx_rates_history.py",
       "github_issues.py",
       "gmail_vendor_invoices.py",
+      "orders_quality.py",
+      "orders_report.py",
       "orders_to_api.py",
       "orders_to_partner_sftp.py",
       "orders_to_s3.py",
@@ -80,7 +84,7 @@ describe("the examples", () => {
     expect((await xo(["generate-dags", project.dir, "-o", out])).code).toBe(0);
     const fresh = await xo(["generate-dags", project.dir, "-o", out, "--check"]);
     expect(fresh.code).toBe(0);
-    expect(fresh.stdout).toContain("12 DAG file(s) up to date");
+    expect(fresh.stdout).toContain("14 DAG file(s) up to date");
 
     const file = path.join(project.dir, "sample-shop.yaml");
     const before = await readFile(path.join(out, "sample_shop.py"), "utf8");
@@ -88,7 +92,7 @@ describe("the examples", () => {
     const stale = await xo(["generate-dags", project.dir, "-o", out, "--check"]);
     expect(stale.code).toBe(1);
     expect(stale.stdout).toMatch(/sample_shop\.py \(out of date\)/);
-    expect(stale.stdout).toContain("1 of 12 DAG file(s) are stale");
+    expect(stale.stdout).toContain("1 of 14 DAG file(s) are stale");
     expect(await readFile(path.join(out, "sample_shop.py"), "utf8")).toBe(before); // --check writes nothing
 
     const json = await xo(["generate-dags", project.dir, "-o", out, "--check", "--json"]);
@@ -125,7 +129,7 @@ describe("the examples", () => {
     const r = await xo(["schema", "--project", path.join(repo, "examples")]);
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties).sort()).toEqual(["landing", "pipeline", "runner", "sink", "sinks", "source", "sources", "steps", "template"]);
+    expect(Object.keys(schema.properties).sort()).toEqual(["alerts", "checks", "deadline", "landing", "pipeline", "runner", "sink", "sinks", "source", "sources", "steps", "template"]);
     expect(r.stdout).toContain("next_cursor_path");
     // Reviewed like code: a change to any option of core or the first-party plugins shows up here.
     await expect(r.stdout).toMatchFileSnapshot("./__snapshots__/pipeline.schema.json");

@@ -34,10 +34,10 @@ describe("xo-foundry test", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toContain("✔ sample-shop.yaml\n");
     expect(r.stdout).toContain("✔ dags/shop_daily.py\n");
-    expect(r.stdout).toMatch(/Airflow 3\.\d+\.\d+: 12 DAG\(s\) imported, 0 import error\(s\)/);
+    expect(r.stdout).toMatch(/Airflow 3\.\d+\.\d+: 14 DAG\(s\) imported, 0 import error\(s\)/);
     expect(r.stdout).toMatch(/✔ sample-shop\.test\.yaml mid_january {2}2026-01-15 {2}2 table\(s\)/);
     expect(r.stdout).toMatch(/✔ shop-daily\.test\.yaml thursday_then_monday {2}2026-01-15, 2026-01-19 {2}3 table\(s\), 1 task state\(s\) as expected/);
-    expect(r.stdout).toMatch(/✔ 12 pipeline\(s\) valid, DAGs up to date, 12 DAG\(s\) imported by Airflow 3\.\d+\.\d+, 4 fixture test\(s\) passed/);
+    expect(r.stdout).toMatch(/✔ 14 pipeline\(s\) valid, DAGs up to date, 14 DAG\(s\) imported by Airflow 3\.\d+\.\d+, 4 fixture test\(s\) passed/);
     expect(r.stdout).not.toContain("fixture-token-7f3a");
     expect(r.code).toBe(0);
     // Nothing of the user's was written: no landing folder, no warehouse in the project.
@@ -55,7 +55,7 @@ describe("xo-foundry test", () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("✖ dags/sample_shop.py stale: differs from what the pipeline generates");
       expect(r.stdout).toContain("✖ dags/github_issues.py missing: not committed");
-      expect(r.stdout).toContain("2 of 12 DAG file(s) differ: run `xo-foundry generate-dags <project> -o dags` and commit the result");
+      expect(r.stdout).toContain("2 of 14 DAG file(s) differ: run `xo-foundry generate-dags <project> -o dags` and commit the result");
       expect(r.stdout).toMatch(/✖ 2 DAG file problem\(s\)/);
     } finally {
       await writeFile(file, original);
