@@ -22,3 +22,4 @@ export * from "./step-files.js";
 export * from "./config/quality.js";
 export * from "./datasets.js";
 export * from "./lineage.js";
+export * from "./delivery.js";

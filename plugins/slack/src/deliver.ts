@@ -1,69 +1,11 @@
-/**
- * How an alert is delivered: a few attempts, with core's backoff between them and a
- * server's Retry-After honoured up to a bound. An alert is about a run, not part of it,
- * so it never holds the run for long: three attempts and a wait of at most 30 s, within
- * the signal the runtime gives every alert.
- */
-import { backoffDelay, redact, sleep, type Logger } from "@xo-foundry/core";
-
-export interface DeliveryPolicy {
-  /** Attempts in all, the first included. */
-  readonly attempts: number;
-  /** The first wait between attempts; it doubles, with jitter. */
-  readonly backoffMs: number;
-  readonly maxBackoffMs: number;
-  /** The longest Retry-After honoured: asked for more, the alert fails instead of waiting. */
-  readonly maxRetryAfterMs: number;
-  /** Milliseconds before one attempt is given up. */
-  readonly timeoutMs: number;
-  /** For tests: the jitter source. */
-  readonly random?: () => number;
-}
-
-export const DEFAULT_POLICY: DeliveryPolicy = { attempts: 3, backoffMs: 1000, maxBackoffMs: 8000, maxRetryAfterMs: 30_000, timeoutMs: 10_000 };
-
-/** A failure another attempt may not meet: 429, 5xx, a timeout, a network error. */
-export class Transient extends Error {
-  constructor(
-    /** What happened, in words without secrets: `HTTP 429 (rate limited)`. */
-    readonly detail: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(detail);
-  }
-}
-
-/** Every attempt failed, or the server asked for a wait longer than the policy allows. */
-export class Exhausted extends Error {
-  constructor(
-    readonly last: Transient,
-    readonly attempts: number,
-    readonly waitRefused: boolean,
-  ) {
-    super(last.detail);
-  }
-}
-
-/**
- * Runs `attempt` until it resolves, throws something other than Transient (which ends
- * at once), or the attempts run out (Exhausted). `what` names the channel in log lines.
- */
-export async function deliver<T>(attempt: () => Promise<T>, policy: DeliveryPolicy, signal: AbortSignal, log: Logger, what: string): Promise<T> {
-  for (let n = 1; ; n++) {
-    signal.throwIfAborted();
-    try {
-      return await attempt();
-    } catch (e) {
-      if (!(e instanceof Transient)) throw e;
-      signal.throwIfAborted();
-      if (e.retryAfterMs !== undefined && e.retryAfterMs > policy.maxRetryAfterMs) throw new Exhausted(e, n, true);
-      if (n >= policy.attempts) throw new Exhausted(e, n, false);
-      const delay = e.retryAfterMs ?? backoffDelay(n - 1, policy.backoffMs, policy.maxBackoffMs, policy.random);
-      log.warn(redact(`${what}: ${e.detail}; attempt ${n + 1} of ${policy.attempts} in ${delay} ms`));
-      await sleep(delay, signal);
-    }
-  }
-}
+/** Delivery with retries is core's, shared by every notifier (packages/core/src/delivery.ts). */
+export {
+  deliver,
+  DEFAULT_DELIVERY_POLICY as DEFAULT_POLICY,
+  DeliveryExhausted as Exhausted,
+  TransientDeliveryError as Transient,
+  type DeliveryPolicy,
+} from "@xo-foundry/core";
 
 /**
  * A fetch for the Slack clients: the attempt's timeout and the run's signal on every
