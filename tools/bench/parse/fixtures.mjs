@@ -47,6 +47,7 @@ export function pipelineSpec(name, { dbtModels = 0 } = {}) {
     env: {
       XO_CONN_SAMPLE_SHOP: "{{ conn.sample_shop.get_uri() }}",
       XO_LOGICAL_DATE: "{{ (dag_run.logical_date or dag_run.run_after) | ds }}",
+      XO_LOG_URL: "{{ ti.log_url }}",
       XO_RUN_ID: "{{ run_id }}",
     },
     // Two streams -> extract/load each; each load waits only for its own extract.

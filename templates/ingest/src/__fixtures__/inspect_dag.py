@@ -60,11 +60,14 @@ def dag_kwargs(call):
 
 
 def value_of(node):
-    """A literal, with literal() and k8s.V1ResourceRequirements() calls read as tagged dicts."""
+    """A literal, with literal(), Asset(), Dataset() and k8s.V1ResourceRequirements() calls read as tagged dicts."""
     name = call_name(node)
     if name == "literal":
         assert len(node.args) == 1 and not node.keywords, ast.dump(node)
         return {"literal": ast.literal_eval(node.args[0])}
+    if name in ("Asset", "Dataset"):
+        assert len(node.args) == 1 and not node.keywords, ast.dump(node)
+        return {name: ast.literal_eval(node.args[0])}
     if name == "k8s.V1ResourceRequirements":
         assert not node.args, ast.dump(node)
         return {name: {kw.arg: value_of(kw.value) for kw in node.keywords}}
