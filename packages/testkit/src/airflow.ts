@@ -124,11 +124,13 @@ async function withAirflowHome<T>(input: AirflowInput, fn: (env: NodeJS.ProcessE
   }
 }
 
-const python = (venv: string) => path.join(venv, "bin", "python");
+export const python = (venv: string) => path.join(venv, "bin", "python");
 
-function exec(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a command to its end, collecting its output; `stdin` is written to it when given. */
+export function exec(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
+    const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
+    child.stdin.end(stdin ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

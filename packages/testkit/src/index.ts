@@ -40,3 +40,4 @@ export { describeTemplate, templateChecks, type TemplateContractInput } from "./
 export { dagsTest, importDags, type AirflowInput, type DagsTestInput, type DagsTestResult, type ImportedDags } from "./airflow.js";
 export { startOAuthServer, type OAuthClient, type OAuthServer, type OAuthServerOptions, type ServiceAccountKeyFile, type TokenCheck, type TokenRequestRecord } from "./oauth.js";
 export { freePort } from "./net.js";
+export { airflowNotify, airflowPython, pythonValue, requireVenv, type CallbackContext, type NotifyInput, type NotifyResult } from "./notifier.js";

@@ -5,15 +5,11 @@
  * repository's Airflow 3 and Airflow 2 venvs and called like a task's failure callback, must
  * POST the same JSON to the same endpoint with the same connection (as `AIRFLOW_CONN_<ID>`).
  */
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { airflowMessage, jinjaInert, Registry, resolveConnection, type AirflowArgument, type AirflowNotifier, type AlertMessage, type Connection, type Logger } from "@xo-foundry/core";
-import { freePort, rejectionOf } from "@xo-foundry/testkit";
+import { airflowMessage, Registry, resolveConnection, type AirflowNotifier, type AlertMessage, type Connection, type Logger } from "@xo-foundry/core";
+import { airflowNotify as notifyInAirflow, airflowPython, freePort, rejectionOf } from "@xo-foundry/testkit";
 import { startAlertReceiver, type AlertReceiver } from "./__fixtures__/alert_receiver.js";
 import { api } from "./index.js";
 import { DEFAULT_WEBHOOK_POLICY, webhookBody, WebhookError, webhookNotifier, type WebhookOptions, type WebhookPolicy } from "./notify.js";
@@ -225,56 +221,12 @@ const VENVS = [
   { version: 2, venv: path.join(REPO, ".venv/airflow2") },
 ];
 
-/** Builds the notifier in the venv's Airflow, with its kwargs as the DAG emitter writes them, and calls it like a failure callback. */
-const HARNESS = String.raw`
-import datetime, importlib, json, sys, types
-spec = json.load(sys.stdin)
-notifier = getattr(importlib.import_module(spec["module"]), spec["name"])(**spec["kwargs"])
-try:
-    from airflow.sdk import DAG
-except ImportError:
-    from airflow import DAG
-dag = DAG(dag_id="orders_daily", schedule=None, start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
-logical = datetime.datetime(2026, 1, 15, tzinfo=datetime.timezone.utc)
-ti = types.SimpleNamespace(task_id="load_orders", dag_id="orders_daily", try_number=1, log_url=spec["log_url"])
-run = types.SimpleNamespace(dag_id="orders_daily", run_id=spec["run_id"], dag_run_id=spec["run_id"], logical_date=logical, run_after=logical)
-notifier({"dag": dag, "ti": ti, "task_instance": ti, "dag_run": run, "run_id": spec["run_id"], "ds": "2026-01-15", "exception": RuntimeError(spec["exception"])})
-print("NOTIFIED")
-`;
-
-function pythonValue(value: AirflowArgument): unknown {
-  if (typeof value === "string") return jinjaInert(value);
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return (value as readonly AirflowArgument[]).map(pythonValue);
-  if ("jinja" in value) return (value as { jinja: string }).jinja;
-  return Object.fromEntries(Object.entries((value as { dict: Record<string, AirflowArgument> }).dict).map(([k, v]) => [k, pythonValue(v)]));
-}
-
-async function airflowNotify(venv: string, notifier: AirflowNotifier, connections: Record<string, Record<string, unknown>>): Promise<{ code: number; output: string }> {
-  const python = path.join(venv, "bin", "python");
-  if (!existsSync(python)) throw new Error(`the Airflow notifier tests need the venv ${venv}; create it with \`tools/airflow/setup.sh all\` (npm test does)`);
-  const home = await mkdtemp(path.join(os.tmpdir(), "xo-webhook-airflow-"));
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, AIRFLOW__CORE__LOAD_EXAMPLES: "False", PYTHONWARNINGS: "ignore", NO_PROXY: "*", no_proxy: "*" };
-  for (const [id, conn] of Object.entries(connections)) env[`AIRFLOW_CONN_${id.toUpperCase()}`] = JSON.stringify(conn);
-  const spec = { module: notifier.module, name: notifier.name, kwargs: pythonValue({ dict: notifier.kwargs }), log_url: MESSAGE.logUrl, run_id: MESSAGE.runId, exception: 'rows <3> & "more" were refused' };
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(python, ["-c", HARNESS], { env });
-      let output = "";
-      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-      child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, output });
-      });
-      child.stdin.end(JSON.stringify(spec));
-    });
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
-}
+/** The testkit's harness, called like a task's failure callback for this file's message. */
+const airflowNotify = async (venv: string, notifier: AirflowNotifier, connections: Record<string, Record<string, unknown>>) => {
+  const context = { dagId: "orders_daily", taskId: "load_orders", logicalDate: "2026-01-15", runId: MESSAGE.runId, logUrl: MESSAGE.logUrl!, exception: 'rows <3> & "more" were refused' };
+  const r = await notifyInAirflow({ venv, notifier, connections, context });
+  return { code: r.code, output: r.stdout + r.stderr };
+};
 
 /** The connection as Airflow hands it to a task: `{{ conn.<id>.get_uri() }}`. */
 async function airflowUri(venv: string, json: Record<string, unknown>): Promise<string> {
@@ -285,21 +237,9 @@ except ImportError:
     from airflow.hooks.base import BaseHook
 print(BaseHook.get_connection("uri_check").get_uri())
 `;
-  const home = await mkdtemp(path.join(os.tmpdir(), "xo-webhook-airflow-"));
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, PYTHONWARNINGS: "ignore", AIRFLOW_CONN_URI_CHECK: JSON.stringify(json) };
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(path.join(venv, "bin", "python"), ["-c", code], { env });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      child.on("error", reject);
-      child.on("close", (status) => (status === 0 ? resolve(out.trim().split("\n").pop()!) : reject(new Error(err))));
-    });
-  } finally {
-    await rm(home, { recursive: true, force: true });
-  }
+  const r = await airflowPython(venv, code, { uri_check: json });
+  if (r.code !== 0) throw new Error(r.stderr);
+  return r.stdout.trim().split("\n").pop()!;
 }
 
 describe.each(VENVS)("Airflow $version", ({ venv }) => {
