@@ -14,7 +14,8 @@ import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { landingPaths, readStepPartition, type FileFormat, type JsonObject, type Manifest, type StepContext } from "@xo-foundry/core";
 import { landedDialect } from "./dialect.js";
-import { jsonValue } from "./duckdb-json.js";
+import { quoteLiteral } from "@xo-foundry/plugin-duckdb";
+import { jsonValue } from "@xo-foundry/plugin-duckdb/json";
 import { QualityError } from "./errors.js";
 import type { CheckTarget, Column, Params } from "./target.js";
 
@@ -148,11 +149,11 @@ const JSON_FORMAT: Partial<Record<FileFormat, string>> = { ndjson: "newline_deli
  * so the queries of the checks do not sample them again.
  */
 function reader(format: FileFormat, paths: readonly string[], columns?: readonly Column[]): string {
-  const list = `[${paths.map(literal).join(", ")}]`;
+  const list = `[${paths.map(quoteLiteral).join(", ")}]`;
   switch (format) {
     case "ndjson":
     case "json": {
-      const shape = columns ? `columns = {${columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(", ")}}` : "union_by_name = true";
+      const shape = columns ? `columns = {${columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(", ")}}` : "union_by_name = true";
       return `read_json(${list}, format = '${JSON_FORMAT[format]}', hive_partitioning = false, ${shape})`;
     }
     case "csv":
@@ -191,12 +192,6 @@ async function jsonColumns(conn: DuckDBConnection, format: FileFormat, paths: re
 async function describe(conn: DuckDBConnection, sql: string): Promise<Column[]> {
   const reader = await conn.runAndReadAll(`DESCRIBE ${sql}`);
   return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
-}
-
-/** A DuckDB string literal: paths and names, which come from the landing zone, never from a check. */
-function literal(text: string): string {
-  if (text.includes("\u0000")) throw new Error(`${JSON.stringify(text)} contains a NUL character`);
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /** DuckDB's message, first line only, as it starts: with its error class (`Binder Error: ...`). */
