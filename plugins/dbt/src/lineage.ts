@@ -13,6 +13,7 @@ import { parse } from "yaml";
 import { sinkTable, type DatasetName, type StepExpandInput, type StepLineage } from "@xo-foundry/core";
 import { asList, type CoreCommand, type CoreOptions } from "./options.js";
 import { findDbtProject, type DbtProject } from "./project.js";
+import { readManifest } from "./manifest.js";
 import { selectModels, type ManifestNode } from "./select.js";
 import { declaredTables, readModelPaths } from "./sources.js";
 
@@ -66,52 +67,13 @@ function targetSchema(input: StepExpandInput<CoreOptions>): string | undefined {
   return typeof schema === "string" ? schema : block?.plugin === "duckdb" ? "main" : undefined;
 }
 
-interface RawNode {
-  readonly unique_id?: unknown;
-  readonly resource_type?: unknown;
-  readonly name?: unknown;
-  readonly package_name?: unknown;
-  readonly fqn?: unknown;
-  readonly tags?: unknown;
-  readonly original_file_path?: unknown;
-  readonly schema?: unknown;
-  readonly alias?: unknown;
-  readonly identifier?: unknown;
-  readonly config?: { readonly materialized?: unknown; readonly enabled?: unknown } | null;
-  readonly depends_on?: { readonly nodes?: unknown } | null;
-}
-
-const TABLES = new Set(["model", "seed", "snapshot", "source"]);
-
+/** The manifest's graph, as `render: per_model` reads it (and caches it); a manifest that cannot be read gives no lineage. */
 function fromManifest(file: string): Located[] {
-  let doc: { nodes?: Record<string, RawNode>; sources?: Record<string, RawNode> };
   try {
-    doc = JSON.parse(readFileSync(file, "utf8")) as typeof doc;
+    return readManifest(file, file).map((n) => ({ ...n, relation: n.relation }));
   } catch {
     return [];
   }
-  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-  return [...Object.values(doc.nodes ?? {}), ...Object.values(doc.sources ?? {})]
-    .filter((raw) => TABLES.has(String(raw.resource_type)) && raw.config?.enabled !== false)
-    .map((raw) => {
-      const type = String(raw.resource_type);
-      const table = type === "source" ? (text(raw.identifier) ?? text(raw.name)) : (text(raw.alias) ?? text(raw.name));
-      const schema = text(raw.schema);
-      return {
-        uniqueId: String(raw.unique_id),
-        resourceType: type,
-        name: String(raw.name),
-        packageName: String(raw.package_name),
-        fqn: strings(raw.fqn),
-        tags: strings(raw.tags),
-        path: String(raw.original_file_path ?? "").split(path.sep).join("/"),
-        materialized: typeof raw.config?.materialized === "string" ? raw.config.materialized : "",
-        parents: strings(raw.depends_on?.nodes),
-        relation: table === undefined ? undefined : schema === undefined ? table : `${schema}.${table}`,
-      };
-    })
-    .sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));
 }
 
 const REF = /\bref\s*\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]+)\3\s*)?(?:,\s*v(?:ersion)?\s*=\s*[^)]*)?\)/g;

@@ -18,6 +18,9 @@ interface RawNode {
   readonly fqn?: unknown;
   readonly tags?: unknown;
   readonly original_file_path?: unknown;
+  readonly schema?: unknown;
+  readonly alias?: unknown;
+  readonly identifier?: unknown;
   readonly config?: { readonly materialized?: unknown; readonly enabled?: unknown } | null;
   readonly depends_on?: { readonly nodes?: unknown } | null;
 }
@@ -44,6 +47,9 @@ export function readManifest(file: string, shownAs: string): readonly ManifestNo
     const type = String(raw.resource_type ?? "");
     if (!GRAPH_TYPES.has(type) || raw.config?.enabled === false) continue;
     const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const table = type === "source" ? (text(raw.identifier) ?? text(raw.name)) : (text(raw.alias) ?? text(raw.name));
+    const schema = text(raw.schema);
     nodes.push({
       uniqueId: String(raw.unique_id),
       resourceType: type,
@@ -54,6 +60,7 @@ export function readManifest(file: string, shownAs: string): readonly ManifestNo
       path: String(raw.original_file_path ?? "").split(path.sep).join("/"),
       materialized: typeof raw.config?.materialized === "string" ? raw.config.materialized : "",
       parents: strings(raw.depends_on?.nodes),
+      relation: table === undefined ? undefined : schema === undefined ? table : `${schema}.${table}`,
     });
   }
   nodes.sort((a, b) => (a.uniqueId < b.uniqueId ? -1 : a.uniqueId > b.uniqueId ? 1 : 0));

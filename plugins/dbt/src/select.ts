@@ -24,6 +24,8 @@ export interface ManifestNode {
   readonly materialized: string;
   /** unique ids of the nodes it depends on (`depends_on.nodes`). */
   readonly parents: readonly string[];
+  /** The table it is in the warehouse, `schema.table` (alias or identifier), when the manifest says. */
+  readonly relation?: string | undefined;
 }
 
 type Method = "default" | "tag" | "path" | "fqn" | "package" | "resource_type" | "config.materialized";
