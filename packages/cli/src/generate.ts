@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { dagAlerts, emitDag, type Project, type ResolvedPipeline } from "@xo-foundry/core";
+import { dagAlerts, emitDag, withOutlets, type Project, type ResolvedPipeline } from "@xo-foundry/core";
 import { pipelineTasks } from "@xo-foundry/runtime";
 import { IO_CONCURRENCY, mapInOrder } from "./files.js";
 import { belongsTo, GENERATED_MARKER, ownershipOf, ownershipOfFile, projectHeaderLine, projectName } from "./ownership.js";
@@ -30,7 +30,7 @@ export interface GenerateOptions {
 
 export function renderDag(pipeline: ResolvedPipeline, project: Project, options: GenerateOptions = {}): GeneratedDag {
   const { config } = pipeline;
-  const tasks = pipelineTasks(pipeline, project);
+  const tasks = withOutlets(pipeline, pipelineTasks(pipeline, project), project.registry);
   const owners = [
     ...Object.values(config.sources).map((s) => project.registry.ownerOf("source", s.plugin)),
     ...Object.values(config.sinks).map((s) => project.registry.ownerOf("sink", s.plugin)),

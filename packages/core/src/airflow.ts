@@ -476,7 +476,7 @@ function indent(code: string): string {
 
 /** `variable = Operator(...)` inside the DAG block, one keyword argument per line, in the given order. */
 function callCode(variable: string, operator: string, args: readonly (readonly [string, string])[]): string {
-  return [`${PAD}${variable} = ${operator}(`, ...args.map(([k, v]) => `${ARG_PAD}${k}=${v},`), `${PAD})`].join("\n");
+  return `${PAD}${variable} = ${callExpressionRaw(operator, args, 1, false)}`;
 }
 
 /** A list display whose items are already Python code. */
@@ -660,8 +660,10 @@ function callExpression(name: string, kwargs: readonly (readonly [string, Airflo
   return callExpressionRaw(name, kwargs.map(([k, v]) => [k, airflowArgument(v, level + 1)]), level);
 }
 
-function callExpressionRaw(name: string, args: readonly (readonly [string, string])[], level: number): string {
-  for (const [k] of args) if (!PY_IDENTIFIER.test(k)) throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "notifier argument", value: k, pattern: PY_IDENTIFIER.source });
+/** `Name(key=value, ...)`, one argument per line one level deeper than `level`; sorted by name unless asked to keep their order. */
+function callExpressionRaw(name: string, args: readonly (readonly [string, string])[], level: number, sorted = true): string {
+  for (const [k] of args) if (!PY_IDENTIFIER.test(k)) throw xoError("XO_CONFIG_UNSAFE_NAME", { what: "keyword argument", value: k, pattern: PY_IDENTIFIER.source });
   const pad = " ".repeat(INDENT * (level + 1));
-  return [`${name}(`, ...[...args].sort(([a], [b]) => compareCodePoints(a, b)).map(([k, v]) => `${pad}${k}=${v},`), `${" ".repeat(INDENT * level)})`].join("\n");
+  const ordered = sorted ? [...args].sort(([a], [b]) => compareCodePoints(a, b)) : args;
+  return [`${name}(`, ...ordered.map(([k, v]) => `${pad}${k}=${v},`), `${" ".repeat(INDENT * level)})`].join("\n");
 }

@@ -126,23 +126,21 @@ export function pipelineGraph(pipeline: ResolvedPipeline, template: TemplateDefi
 
   diagnostics.push(...graphProblems(pipeline.config, expanded, where));
   if (diagnostics.length) return { tasks: [], diagnostics };
-  if (!lookup) return { tasks: expanded, diagnostics };
-  const outlets = taskOutlets(pipeline, expanded, lookup);
-  return {
-    tasks: expanded.map((t) => {
-      const more = outlets.get(t.id);
-      const task = more ? { ...t, outlets: more } : t;
-      return lookup.step(t.step)?.canSkip === false ? { ...task, canSkip: false as const } : task;
-    }),
-    diagnostics,
-  };
+  return { tasks: lookup ? expanded.map((t) => (lookup.step(t.step)?.canSkip === false ? { ...t, canSkip: false } : t)) : expanded, diagnostics };
 }
 
 /**
- * The datasets each task updates, for Airflow assets: a load's table (declared by the
- * checks of that table when it has post-load checks, so downstream pipelines start only
- * on checked data), and what steps say they write (StepType.lineage).
+ * The tasks with the datasets each updates (`outlets`, Airflow assets): a load's table
+ * (declared by the checks of that table when it has post-load checks, so downstream
+ * pipelines start only on checked data), and what steps say they write (StepType.lineage).
+ * Only a generated DAG needs them, and a step's lineage may read the project's files, so
+ * this runs when a DAG is generated, not each time a task builds its graph.
  */
+export function withOutlets(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], lookup: StepLookup): TaskSpec[] {
+  const outlets = taskOutlets(pipeline, tasks, lookup);
+  return tasks.map((t) => (outlets.has(t.id) ? { ...t, outlets: outlets.get(t.id)! } : t));
+}
+
 function taskOutlets(pipeline: ResolvedPipeline, tasks: readonly TaskSpec[], lookup: StepLookup): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (id: string, uri: string) => out.set(id, [...new Set([...(out.get(id) ?? []), uri])].sort(compareCodePoints));

@@ -87,15 +87,9 @@ export async function sendAlerts(ctx: AlertContext, facts: AlertFacts): Promise<
       const notifier = ctx.project.registry.notifier(entry.channel);
       const owner = ctx.project.registry.ownerOf("notifier", entry.channel);
       if (!notifier || !owner) return void ctx.log.warn(`alert not sent: no notifier ${JSON.stringify(entry.channel)} is installed`);
-      let ok = true;
-      await notify(owner, `notifier ${entry.channel}`, facts.task ?? "(run)", ctx.log, async () => {
-        try {
-          const connection = entry.connection ? resolveConnection(entry.connection, ctx.env) : undefined;
-          await notifier.send({ options: entry.options, connection, message, log: ctx.log, signal });
-        } catch (e) {
-          ok = false;
-          throw e;
-        }
+      const ok = await notify(owner, `notifier ${entry.channel}`, facts.task ?? "(run)", ctx.log, async () => {
+        const connection = entry.connection ? resolveConnection(entry.connection, ctx.env) : undefined;
+        await notifier.send({ options: entry.options, connection, message, log: ctx.log, signal });
       });
       if (ok) {
         sent += 1;

@@ -22,12 +22,14 @@ export function callHookSync<T>(plugin: XoPlugin, hook: string, task: string, fn
   }
 }
 
-/** Observers watch and notifiers alert; a failing one is logged and never fails the task it watched. */
-export async function notify(plugin: XoPlugin, hook: string, task: string, log: Logger, fn: () => void | Promise<void>): Promise<void> {
+/** Observers watch and notifiers alert; a failing one is logged and never fails the task it watched. Resolves whether it succeeded. */
+export async function notify(plugin: XoPlugin, hook: string, task: string, log: Logger, fn: () => void | Promise<void>): Promise<boolean> {
   try {
     await fn();
+    return true;
   } catch (e) {
     log.warn(`${plugin.name} failed in ${hook}: ${redact(e instanceof Error ? e.message : String(e))}`);
+    return false;
   }
 }
 

@@ -11,6 +11,7 @@ import {
   dataWindow,
   datasetUri,
   pluginDiagnostic,
+  redact,
   streamTable,
   XoError,
   findStream,
@@ -34,7 +35,6 @@ import {
   type TaskSpec,
   type TaskSummary,
   type XoPlugin,
-  redact as redactText,
 } from "@xo-foundry/core";
 import { sendAlerts } from "./alerts.js";
 import { lineageEmitter } from "./lineage.js";
@@ -178,7 +178,7 @@ function stepFailure(owner: XoPlugin | undefined, taskId: string, outcome: TaskO
   return new StepFailure(
     pluginDiagnostic({
       code: known ? code : "XO_STEP_FAILED",
-      message: `task ${JSON.stringify(taskId)} failed in ${plugin}: ${redactText(message)}`,
+      message: `task ${JSON.stringify(taskId)} failed in ${plugin}: ${redact(message)}`,
       hint: owner?.errors?.[code],
       plugin,
       task: taskId,

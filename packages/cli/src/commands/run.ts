@@ -170,7 +170,7 @@ function summaryText(summary: Readonly<Record<string, unknown>>): string {
 }
 
 function writeChecks(outcome: TaskOutcome): void {
-  const rows = checkRows([{ task: outcome.task, step: outcome.step, state: "success", durationMs: 0, outcome }]);
+  const rows = checkRows([{ task: outcome.task, outcome }]);
   if (rows.length) process.stderr.write(`${checkLines(rows).join("\n")}\n`);
 }
 
@@ -186,7 +186,7 @@ interface CheckRow {
 }
 
 /** The check results of every task that reported some (`summary.checks`), passed or failed. */
-function checkRows(tasks: readonly TaskReport[]): CheckRow[] {
+function checkRows(tasks: readonly { readonly task: string; readonly outcome?: TaskOutcome | undefined }[]): CheckRow[] {
   return tasks.flatMap((t) => {
     const results = t.outcome?.summary.checks;
     if (!Array.isArray(results)) return [];

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { fixtureProject, removeFixtureProjects } from "../__fixtures__/load.js";
 import { fixturePlugins } from "../__fixtures__/plugins.js";
 import { dagAlerts, emitDag } from "../airflow.js";
-import { requireGraph } from "../graph.js";
+import { requireGraph, withOutlets } from "../graph.js";
 import { definePlugin, type AirflowMessage } from "../plugin.js";
 import { checkSchema, durationMinutes } from "./quality.js";
 
@@ -72,7 +72,7 @@ steps:
     after: [load_orders]
 `);
     expect(diagnostics).toEqual([]);
-    const tasks = requireGraph(pipeline!, project.registry.template("ingest")!, project.registry);
+    const tasks = withOutlets(pipeline!, requireGraph(pipeline!, project.registry.template("ingest")!, project.registry), project.registry);
     const edges = tasks.flatMap((t) => t.upstream.map((u) => `${u} -> ${t.id}`));
     expect(edges.sort()).toEqual([
       "check_orders -> load_orders",
