@@ -39,7 +39,7 @@ export function rejectedRecordsUri(ctx: Pick<StepContext, "pipeline" | "taskId" 
 
 /**
  * A state key of a step's own, for `ctx.state` and `StepResult.state`: `<kind>__<task id>`,
- * dots as `__`, so it never meets a stream's key (stream names have no `__` prefix form).
+ * dots as `__`, so it never meets a stream's key (validation refuses stream names with `__`).
  */
 export function stepStateKey(kind: string, taskId: string): string {
   return `${kind}__${taskId.replaceAll(".", "__")}`;

@@ -559,6 +559,17 @@ class Checker {
         const name = isObject(s) ? s.name : undefined;
         if (typeof name !== "string") return;
         const here: PathSegment[] = [...at, "streams", i, "name"];
+        // Steps keep their state next to the streams' cursors under `<kind>__<task>` (stepStateKey):
+        // a stream named like one would share its state file.
+        if (name.includes("__")) {
+          this.diagnostics.push(
+            diagnostic(
+              "XO_CONFIG_INVALID_VALUE",
+              { detail: "a stream name may not contain `__`, which names the saved state of steps", found: JSON.stringify(name), expected: "a name without a double underscore, e.g. " + JSON.stringify(name.replace(/_{2,}/g, "_")) },
+              this.where(here),
+            ),
+          );
+        }
         const first = seen.get(name);
         if (first === undefined) seen.set(name, dottedPath(here));
         else this.diagnostics.push(diagnostic("XO_CONFIG_DUPLICATE_NAME", { what: "stream name", value: name, firstPath: first }, this.where(here)));

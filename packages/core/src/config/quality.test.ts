@@ -130,6 +130,13 @@ steps:
     expect(none.diagnostics.map((d) => d.code)).toEqual(["XO_CHECKS_NO_STEP"]);
   });
 
+  it("keep their baseline apart from stream cursors: no stream may be named like a step's state", async () => {
+    const { diagnostics } = await load(PIPELINE.replace("    - name: events", "    - name: checks__check_orders"));
+    expect(diagnostics.map(at)).toEqual([
+      'XO_CONFIG_INVALID_VALUE source.streams[1].name@9 a stream name may not contain `__`, which names the saved state of steps (found "checks__check_orders")',
+    ]);
+  });
+
   it("parse with their defaults", () => {
     expect(checkSchema.parse({ unique: ["a", "b"] })).toEqual({ unique: ["a", "b"], severity: "fail" });
     expect(checkSchema.parse({ schema: { columns: { id: "integer" } } })).toEqual({ schema: { columns: { id: "integer" }, allow_new: true }, severity: "fail" });
