@@ -27,12 +27,15 @@ const modelName = (i) => `m${String(i).padStart(2, "0")}`;
 
 /** What every variant must express for pipeline `name` (the shape of examples/sample-shop.yaml, plus `dbtModels` per-model dbt tasks). */
 export function pipelineSpec(name, { dbtModels = 0 } = {}) {
-  const task = (id, upstream) => ({
+  const task = (id, upstream, outlets = []) => ({
     id,
     upstream,
     // The command xo-foundry's ingest template emits for a task of `<name>.yaml`.
     bash: `xo-foundry task ${name}.yaml ${id} --logical-date "$XO_LOGICAL_DATE" --run-id "$XO_RUN_ID"`,
+    // The tables it updates, as Airflow assets (xo-foundry declares them on loads and dbt models).
+    outlets,
   });
+  const table = (t) => `duckdb://.xo-foundry/warehouse.duckdb/main.${t}`;
   return {
     name,
     description: `Customers and orders from shop ${name}, loaded daily into DuckDB.`,
@@ -53,12 +56,12 @@ export function pipelineSpec(name, { dbtModels = 0 } = {}) {
     // Two streams -> extract/load each; each load waits only for its own extract.
     tasks: [
       task("extract_customers", []),
-      task("load_customers", ["extract_customers"]),
+      task("load_customers", ["extract_customers"], [table(`${name}_customers`)]),
       task("extract_orders", []),
-      task("load_orders", ["extract_orders"]),
+      task("load_orders", ["extract_orders"], [table(`${name}_orders`)]),
       // The dbt step after the loads, one task per model in its task group.
       ...dbtModelParents(dbtModels).map((parents, i) =>
-        task(`dbt_build.${modelName(i)}`, parents.length ? parents.map((p) => `dbt_build.${modelName(p)}`) : ["load_customers", "load_orders"]),
+        task(`dbt_build.${modelName(i)}`, parents.length ? parents.map((p) => `dbt_build.${modelName(p)}`) : ["load_customers", "load_orders"], [table(modelName(i))]),
       ),
     ],
   };
@@ -254,6 +257,7 @@ export function dagFactoryYaml(spec) {
       lines.push(`      env: *env`);
     }
     lines.push(`      append_env: true`);
+    if (task.outlets.length) lines.push(`      outlets: [${task.outlets.map(quote).join(", ")}]`);
     if (task.upstream.length) lines.push(`      dependencies: [${task.upstream.join(", ")}]`);
   });
   return lines.join("\n") + "\n";
@@ -280,7 +284,7 @@ ${indent}    task_id=${quote(t.id.includes(".") ? t.id.split(".")[1] : t.id)},
 ${indent}    bash_command=${pySingleQuoted(t.bash)},
 ${indent}    env=ENV,
 ${indent}    append_env=True,
-${indent})`;
+${t.outlets.length ? `${indent}    outlets=[${t.outlets.map((u) => `Asset(${quote(u)})`).join(", ")}],\n` : ""}${indent})`;
   const groups = [...new Set(spec.tasks.filter((t) => t.id.includes(".")).map((t) => t.id.split(".")[0]))];
   const tasks = [
     ...spec.tasks.filter((t) => !t.id.includes(".")).map((t) => operator(t, "    ")),
@@ -293,7 +297,7 @@ ${indent})`;
 
 import pendulum
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG${groups.length ? ", TaskGroup" : ""}
+from airflow.sdk import DAG, Asset${groups.length ? ", TaskGroup" : ""}
 
 ENV = {
 ${env}

@@ -68,6 +68,7 @@ def dag_fingerprint(dag) -> dict:
             "retries": task.retries,
             "retry_delay": _plain(task.retry_delay),
             "downstream": sorted(task.downstream_task_ids),
+            "outlets": sorted(getattr(o, "uri", repr(o)) for o in (task.outlets or [])),
         }
     return {
         "dag_id": dag.dag_id,
