@@ -1,37 +1,23 @@
 /**
  * An OpenLineage backend on 127.0.0.1 for tests, following two published descriptions:
- * the OpenLineage spec's JSON Schema (spec/OpenLineage.json, 2-0-2, and the facet schemas
- * of spec/facets/, see openlineage/README.md), which every event must satisfy; and
- * Marquez's lineage API (`POST /api/v1/lineage`, JSON body; 201 Created when the event is
- * taken, 400 Bad Request when it is not a valid event). Like Marquez, it refuses what the
- * schema refuses; on top of that it checks each facet whose `_schemaURL` names one of the
- * facet schemas it holds, which Marquez stores without checking.
+ * the OpenLineage spec (OpenLineage.json 2-0-2 and its facet schemas), which every event
+ * must satisfy, read through the model OpenLineage's Python client generates from that
+ * JSON Schema (openlineage-python, pinned in the services venv; see openlineage_check.py);
+ * and Marquez's lineage API (`POST /api/v1/lineage`, JSON body; 201 Created when the event
+ * is taken, 400 Bad Request when it is not a valid event). Like Marquez, it refuses what
+ * the schema refuses; on top of that it checks facets against their own schemas, which
+ * Marquez stores without checking, and refuses unknown properties outside facets.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "../../../..");
-
-/**
- * Where the schema files are: $XO_OPENLINEAGE_SPEC_DIR, else next to this file, else the
- * steering repo's shared/ beside the repository (where fetched data files belong).
- */
-export function openLineageSpecDir(env: NodeJS.ProcessEnv = process.env): string {
-  const candidates = [env.XO_OPENLINEAGE_SPEC_DIR, path.join(here, "openlineage"), path.resolve(repo, "../shared/openlineage")].filter((d): d is string => !!d);
-  const found = candidates.find((d) => existsSync(path.join(d, "OpenLineage.json")));
-  if (!found) {
-    throw new Error(
-      `the OpenLineage JSON Schema (OpenLineage.json and facets/*.json) is in none of: ${candidates.join(", ")}; see packages/runtime/src/__fixtures__/openlineage/README.md`,
-    );
-  }
-  return found;
-}
+const SERVICES_PYTHON = path.resolve(here, "../../../../.venv/services/bin/python");
 
 export interface EventCheck {
   /** Empty when the event is valid. */
@@ -40,51 +26,32 @@ export interface EventCheck {
   readonly facets: readonly string[];
 }
 
-/** Checks events against the spec: the event schema, then each facet that names a schema held here. */
-export function openLineageValidator(specDir = openLineageSpecDir()): (event: unknown) => EventCheck {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  addFormats.default(ajv);
-  const core = JSON.parse(readFileSync(path.join(specDir, "OpenLineage.json"), "utf8")) as { $id: string };
-  ajv.addSchema(core);
-  const facetSchemas = new Map<string, ValidateFunction>();
-  const facetDir = path.join(specDir, "facets");
-  for (const file of existsSync(facetDir) ? readdirSync(facetDir).filter((f) => f.endsWith(".json")).sort() : []) {
-    const schema = JSON.parse(readFileSync(path.join(facetDir, file), "utf8")) as { $id: string };
-    ajv.addSchema(schema);
-    facetSchemas.set(schema.$id, ajv.getSchema(schema.$id)!);
-  }
-  const validateEvent = ajv.getSchema(core.$id)!;
-  const messages = (v: ValidateFunction, prefix: string) => (v.errors ?? []).map((e) => `${prefix}${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
-
-  return (event) => {
-    if (!validateEvent(event)) return { errors: messages(validateEvent, ""), facets: [] };
-    const errors: string[] = [];
-    const facets: string[] = [];
-    for (const [where, group] of facetGroups(event)) {
-      for (const [key, value] of Object.entries(group)) {
-        const url = (value as { _schemaURL?: unknown })._schemaURL;
-        const id = typeof url === "string" ? url.split("#")[0]! : "";
-        const validate = facetSchemas.get(id);
-        if (!validate) continue;
-        facets.push(`${key} ${id}`);
-        // A facet file's schema is an object with the facet under its key: `{ "jobType": {...} }`.
-        if (!validate({ [key]: value })) errors.push(...messages(validate, `${where}/${key}: `));
-      }
-    }
-    return { errors, facets };
-  };
+export interface EventChecker {
+  check(event: unknown): Promise<EventCheck>;
+  close(): void;
 }
 
-/** Every facets object of an event, with where it is. */
-function facetGroups(event: unknown): [string, Record<string, unknown>][] {
-  const e = event as { run?: { facets?: object }; job?: { facets?: object }; inputs?: { facets?: object; inputFacets?: object }[]; outputs?: { facets?: object; outputFacets?: object }[] };
-  const groups: [string, object | undefined][] = [
-    ["/run/facets", e.run?.facets],
-    ["/job/facets", e.job?.facets],
-    ...(e.inputs ?? []).flatMap((d, i): [string, object | undefined][] => [[`/inputs/${i}/facets`, d.facets], [`/inputs/${i}/inputFacets`, d.inputFacets]]),
-    ...(e.outputs ?? []).flatMap((d, i): [string, object | undefined][] => [[`/outputs/${i}/facets`, d.facets], [`/outputs/${i}/outputFacets`, d.outputFacets]]),
-  ];
-  return groups.filter((g): g is [string, Record<string, unknown>] => typeof g[1] === "object" && g[1] !== null);
+/** Starts openlineage_check.py in the services venv; events are checked one line each, in order. */
+export function openLineageChecker(python = SERVICES_PYTHON): EventChecker {
+  if (!existsSync(python)) {
+    throw new Error(`no Python at ${python}: run bash tools/services/setup.sh, which installs openlineage-python into .venv/services`);
+  }
+  const child = spawn(python, [path.join(here, "openlineage_check.py")], { stdio: ["pipe", "pipe", "pipe"] });
+  const waiting: { resolve: (c: EventCheck) => void; reject: (e: Error) => void }[] = [];
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+  createInterface({ input: child.stdout }).on("line", (line) => waiting.shift()?.resolve(JSON.parse(line) as EventCheck));
+  child.on("exit", (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`openlineage_check.py exited with ${code}: ${stderr.trim()}`));
+  });
+  return {
+    check: (event) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${JSON.stringify(event)}\n`);
+      }),
+    close: () => child.stdin.end(),
+  };
 }
 
 export interface ReceivedEvent {
@@ -109,18 +76,17 @@ export interface ReceiverOptions {
   readonly endpoint?: string;
   /** When set, a request without `Authorization: Bearer <apiKey>` gets 401. */
   readonly apiKey?: string;
-  readonly specDir?: string;
 }
 
 export async function openLineageReceiver(options: ReceiverOptions = {}): Promise<OpenLineageReceiver> {
-  const check = openLineageValidator(options.specDir);
+  const checker = openLineageChecker();
   const endpoint = options.endpoint ?? "/api/v1/lineage";
   const events: ReceivedEvent[] = [];
   const refused: { body: string; errors: string[] }[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    const respond = async () => {
       const body = Buffer.concat(chunks).toString("utf8");
       const answer = (status: number, payload?: unknown) => {
         res.writeHead(status, payload === undefined ? {} : { "content-type": "application/json" });
@@ -137,14 +103,21 @@ export async function openLineageReceiver(options: ReceiverOptions = {}): Promis
         refused.push({ body, errors: [`not JSON: ${(e as Error).message}`] });
         return answer(400, { code: 400, message: "Unable to process JSON" });
       }
-      const result = check(event);
+      let result: EventCheck;
+      try {
+        result = await checker.check(event);
+      } catch (e) {
+        refused.push({ body, errors: [(e as Error).message] });
+        return answer(500, { code: 500, message: (e as Error).message });
+      }
       if (result.errors.length > 0) {
         refused.push({ body, errors: [...result.errors] });
         return answer(400, { code: 400, errors: result.errors });
       }
       events.push({ event, facets: result.facets, headers: req.headers });
       answer(201);
-    });
+    };
+    req.on("end", () => void respond());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -152,6 +125,10 @@ export async function openLineageReceiver(options: ReceiverOptions = {}): Promis
     url: `http://127.0.0.1:${port}`,
     events,
     refused,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        checker.close();
+        server.close(() => resolve());
+      }),
   };
 }
