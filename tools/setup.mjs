@@ -19,36 +19,26 @@ if (!has("python3")) {
   process.exit(1);
 }
 
-// The benchmarks' smoke runs read peak memory from GNU time (Debian package `time`).
-if (!existsSync("/usr/bin/time")) {
+// Debian packages the tests run, installed in one apt-get call when any is missing.
+const debianPackages = [
+  // The benchmarks' smoke runs read peak memory from GNU time.
+  { file: "/usr/bin/time", pkg: "time", why: "the benchmarks need GNU time" },
+  // The SFTP plugin's tests start a real OpenSSH sshd on loopback.
+  { file: "/usr/sbin/sshd", pkg: "openssh-server", why: "the SFTP tests need OpenSSH's sshd" },
+  // The lineage page and `xo-foundry ui` tests drive headless Chromium.
+  { file: "/usr/bin/chromium", pkg: "chromium", why: "the browser tests need Chromium" },
+  // The language server is tested with Neovim as a real LSP editor.
+  { file: "/usr/bin/nvim", pkg: "neovim", why: "the language server's editor test needs Neovim" },
+];
+const missing = debianPackages.filter((p) => !existsSync(p.file));
+if (missing.length) {
   const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
+  const names = missing.map((p) => p.pkg).join(" ");
   const r = canApt
-    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null"], { stdio: "inherit" })
+    ? spawnSync("bash", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${names} >/dev/null`], { stdio: "inherit" })
     : { status: 1 };
   if (r.status !== 0) {
-    process.stderr.write("setup: the benchmarks need GNU time at /usr/bin/time; install the Debian package `time` and retry\n");
-    process.exit(1);
-  }
-}
-// The SFTP plugin's tests start a real OpenSSH sshd on loopback (Debian package `openssh-server`).
-if (!existsSync("/usr/sbin/sshd")) {
-  const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
-  const r = canApt
-    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null"], { stdio: "inherit" })
-    : { status: 1 };
-  if (r.status !== 0) {
-    process.stderr.write("setup: the SFTP tests need OpenSSH's sshd at /usr/sbin/sshd; install the Debian package `openssh-server` (as root) and retry\n");
-    process.exit(1);
-  }
-}
-// The lineage page's end-to-end test opens it in headless Chromium (Debian package `chromium`).
-if (!existsSync("/usr/bin/chromium")) {
-  const canApt = process.getuid?.() === 0 && has("apt-get", ["--version"]);
-  const r = canApt
-    ? spawnSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"], { stdio: "inherit" })
-    : { status: 1 };
-  if (r.status !== 0) {
-    process.stderr.write("setup: the lineage page test needs Chromium at /usr/bin/chromium; install the Debian package `chromium` (as root) and retry\n");
+    for (const p of missing) process.stderr.write(`setup: ${p.why} at ${p.file}; install the Debian package \`${p.pkg}\` (as root) and retry\n`);
     process.exit(1);
   }
 }
