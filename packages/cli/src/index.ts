@@ -221,6 +221,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       set(await schemaCommand(o));
     });
 
+  program
+    .command("ui")
+    .description("a local web page to write, check, preview, generate and run the project's pipelines (listens on 127.0.0.1 only)")
+    .argument("[dir]", "the project directory (default: the current directory)")
+    .option("--port <port>", "port to listen on (default: a free one)")
+    .option("--dags <dir>", "where Save & generate writes DAG files (default: <project>/dags)")
+    .action(async (dir: string | undefined, o) => {
+      const { uiCommand } = await import("./commands/ui.js");
+      set(await uiCommand(dir, o));
+    });
+
   try {
     await program.parseAsync([...argv]);
     return exitCode;
