@@ -1,8 +1,10 @@
 // What every benchmark in tools/bench shares: failing with a message, progress on stderr,
 // the --sizes/--repeats/--smoke rules, child processes that a Ctrl-C stops, and the tables.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmdirSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 
 /** A failed check: the benchmark exits 1 with this message and no stack. */
 export function fail(message) {
@@ -76,4 +78,45 @@ export function osName() {
   } catch {
     return `${os.type()} ${os.release()}`;
   }
+}
+
+/**
+ * The scratch folders of one run: `xoRoot` under `<repo>/tools/bench/.tmp` (so the xo-foundry
+ * project there resolves the workspace packages) and `tmpRoot` in the OS temp dir. `cleanup()`
+ * removes both (or, with `keep`, says where they are) once, and a Ctrl-C or SIGTERM stops the
+ * children and cleans up too. `beforeCleanup` runs first, e.g. to stop a server.
+ */
+export async function scratchSpace(repo, name, { keep = false, beforeCleanup } = {}) {
+  const xoParent = path.join(repo, "tools/bench/.tmp");
+  await mkdir(xoParent, { recursive: true });
+  const xoRoot = await mkdtemp(path.join(xoParent, `${name}-`));
+  const tmpRoot = await mkdtemp(path.join(os.tmpdir(), `xo-bench-${name}-`));
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    beforeCleanup?.();
+    if (keep) {
+      log(`\nkept: ${xoRoot}\n      ${tmpRoot}`);
+      return;
+    }
+    rmSync(xoRoot, { recursive: true, force: true });
+    rmSync(tmpRoot, { recursive: true, force: true });
+    try {
+      rmdirSync(xoParent); // only if no other benchmark is using it
+    } catch {}
+  };
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+      stopChildren();
+      cleanup();
+      process.exit(130);
+    });
+  }
+  return { xoRoot, tmpRoot, cleanup };
+}
+
+/** What the results were measured on. */
+export function machineInfo() {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", os: osName(), node: process.version };
 }

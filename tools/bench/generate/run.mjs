@@ -13,14 +13,13 @@
 // files that differ from one run to the next).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile } from "node:fs/promises";
-import os from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pipelineName, pipelineSpec, writeXoProject } from "../parse/fixtures.mjs";
-import { fail, log, median, osName, sizesAndRepeats, stopChildren, table, tail, track } from "../lib.mjs";
+import { fail, log, machineInfo, median, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -297,42 +296,15 @@ async function main() {
   const started = Date.now();
   // The xo-foundry project must sit inside the repo so that its package.json dependencies
   // resolve to the workspace packages; the DAG folders go to the OS temp dir.
-  const xoParent = path.join(REPO, "tools/bench/.tmp");
-  await mkdir(xoParent, { recursive: true });
+  const space = await scratchSpace(REPO, "generate", { keep: opts.keep });
   const ctx = {
     ...opts,
-    xoRoot: await mkdtemp(path.join(xoParent, "generate-")),
-    tmpRoot: await mkdtemp(path.join(os.tmpdir(), "xo-bench-generate-")),
+    xoRoot: space.xoRoot,
+    tmpRoot: space.tmpRoot,
   };
+  const cleanup = space.cleanup;
 
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    if (ctx.keep) {
-      log(`\nkept: ${ctx.xoRoot}\n      ${ctx.tmpRoot}`);
-      return;
-    }
-    rmSync(ctx.xoRoot, { recursive: true, force: true });
-    rmSync(ctx.tmpRoot, { recursive: true, force: true });
-    try {
-      rmdirSync(xoParent); // only if no other benchmark is using it
-    } catch {}
-  };
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.on(sig, () => {
-      stopChildren();
-      cleanup();
-      process.exit(130);
-    });
-  }
-
-  const machine = {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? "unknown",
-    os: osName(),
-    node: process.version,
-  };
+  const machine = machineInfo();
   try {
     log(
       `generate bench: sizes ${ctx.sizes.join(", ")}; ${ctx.repeats} timed run(s) per variant and size, after 1 untimed verification run` +

@@ -13,14 +13,12 @@
 // prints numbers and ratios and fails only when what it measured is wrong (a server that
 // does not report exactly one diagnostic, on the typo's line, naming the typo; or reports
 // anything for the valid document).
-import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { fail, log, median, osName, run, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
+import { fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
 import { brief, LspServer, now } from "./client.mjs";
 import { KEY, MIN_LINES, TYPO, writeLspProject } from "./fixtures.mjs";
 
@@ -357,44 +355,17 @@ async function main() {
   const started = Date.now();
   // The project must sit inside the repo so that its plugins resolve to the workspace
   // packages; the schema goes to the OS temp dir.
-  const xoParent = path.join(REPO, "tools/bench/.tmp");
-  await mkdir(xoParent, { recursive: true });
+  const space = await scratchSpace(REPO, "lsp", { keep: opts.keep });
   const ctx = {
     ...opts,
     peer,
     debounce,
-    xoRoot: await mkdtemp(path.join(xoParent, "lsp-")),
-    tmpRoot: await mkdtemp(path.join(os.tmpdir(), "xo-bench-lsp-")),
+    xoRoot: space.xoRoot,
+    tmpRoot: space.tmpRoot,
   };
+  const cleanup = space.cleanup;
 
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    if (ctx.keep) {
-      log(`\nkept: ${ctx.xoRoot}\n      ${ctx.tmpRoot}`);
-      return;
-    }
-    rmSync(ctx.xoRoot, { recursive: true, force: true });
-    rmSync(ctx.tmpRoot, { recursive: true, force: true });
-    try {
-      rmdirSync(xoParent); // only if no other benchmark is using it
-    } catch {}
-  };
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.on(sig, () => {
-      stopChildren();
-      cleanup();
-      process.exit(130);
-    });
-  }
-
-  const machine = {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? "unknown",
-    os: osName(),
-    node: process.version,
-  };
+  const machine = machineInfo();
   const xoVersion = JSON.parse(readFileSync(path.join(XO_PKG, "package.json"), "utf8")).version;
   const serversInfo = {
     xo: { name: "@xo-foundry/language-server", version: xoVersion, command: `node ${path.relative(REPO, XO_BIN)} --stdio` },

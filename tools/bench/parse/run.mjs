@@ -13,9 +13,8 @@
 // machine's state. Only the DagBag fill is timed (see measure_dagbag.py). This is a
 // benchmark, not a test: it prints numbers and ratios and fails only when a DagBag does not
 // hold the expected DAGs or the three variants do not build the same DAGs.
-import { existsSync, rmdirSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile } from "node:fs/promises";
-import os from "node:os";
+import { existsSync, rmSync } from "node:fs";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -26,7 +25,7 @@ import {
   writeHandWrittenFolder,
   writeXoProject,
 } from "./fixtures.mjs";
-import { fail, log, median, osName, run, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
+import { fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, table, tail } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -297,46 +296,19 @@ async function main() {
   const started = Date.now();
   // The xo-foundry project must sit inside the repo so that its package.json dependencies
   // resolve to the workspace packages; everything else goes to the OS temp dir.
-  const xoParent = path.join(REPO, "tools/bench/.tmp");
-  await mkdir(xoParent, { recursive: true });
+  const space = await scratchSpace(REPO, "parse", { keep: opts.keep });
   const ctx = {
     ...opts,
-    xoRoot: await mkdtemp(path.join(xoParent, "parse-")),
-    tmpRoot: await mkdtemp(path.join(os.tmpdir(), "xo-bench-parse-")),
+    xoRoot: space.xoRoot,
+    tmpRoot: space.tmpRoot,
     versions: {},
   };
   ctx.airflowHome = path.join(ctx.tmpRoot, "airflow-home");
   await mkdir(ctx.airflowHome);
-
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    if (ctx.keep) {
-      log(`\nkept: ${ctx.xoRoot}\n      ${ctx.tmpRoot}`);
-      return;
-    }
-    rmSync(ctx.xoRoot, { recursive: true, force: true });
-    rmSync(ctx.tmpRoot, { recursive: true, force: true });
-    try {
-      rmdirSync(xoParent); // only if no other benchmark is using it
-    } catch {}
-  };
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.on(sig, () => {
-      stopChildren();
-      cleanup();
-      process.exit(130);
-    });
-  }
+  const cleanup = space.cleanup;
 
   try {
-    const machine = {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? "unknown",
-      os: osName(),
-      node: process.version,
-    };
+    const machine = machineInfo();
     log(
       `parse bench: sizes ${ctx.sizes.join(", ")}; ${ctx.repeats} timed run(s) per variant and size, after 1 untimed verification run` +
         (ctx.smoke ? " (smoke run: checks only, timings not meaningful)" : ""),

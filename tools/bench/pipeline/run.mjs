@@ -14,8 +14,8 @@
 // fails only when a check fails, never on a number.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { createReadStream, existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { duckdbApi, withDatabase } from "./duckdb.mjs";
 import { expectedTotals } from "./records.mjs";
-import { fail, log, median, osName, run, sizesAndRepeats, stopChildren, table, tail, track } from "../lib.mjs";
+import { fail, log, median, osName, run, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -520,39 +520,16 @@ async function main() {
   const started = Date.now();
   // The xo-foundry projects must sit inside the repo so that their package.json dependencies
   // resolve to the workspace packages; their landing folders and databases go to the OS temp dir.
-  const xoParent = path.join(REPO, "tools/bench/.tmp");
-  await mkdir(xoParent, { recursive: true });
   const token = randomBytes(16).toString("hex");
+  const space = await scratchSpace(REPO, "pipeline", { keep: opts.keep, beforeCleanup: () => ctx.api?.stop() });
   const ctx = {
     ...opts,
     token,
-    xoRoot: await mkdtemp(path.join(xoParent, "pipeline-")),
-    tmpRoot: await mkdtemp(path.join(os.tmpdir(), "xo-bench-pipeline-")),
+    xoRoot: space.xoRoot,
+    tmpRoot: space.tmpRoot,
     versions: {},
   };
-
-  let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    ctx.api?.stop();
-    if (ctx.keep) {
-      log(`\nkept: ${ctx.xoRoot}\n      ${ctx.tmpRoot}`);
-      return;
-    }
-    rmSync(ctx.xoRoot, { recursive: true, force: true });
-    rmSync(ctx.tmpRoot, { recursive: true, force: true });
-    try {
-      rmdirSync(xoParent); // only if no other benchmark is using it
-    } catch {}
-  };
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.on(sig, () => {
-      stopChildren();
-      cleanup();
-      process.exit(130);
-    });
-  }
+  const cleanup = space.cleanup;
 
   try {
     ctx.api = await startServer(token);
