@@ -1,14 +1,33 @@
 /**
  * Completion and hover from the project's JSON Schema: the keys a mapping may still
  * take (required first), the values a key or list item may take, and what a key means.
+ * A key whose value is a mapping or a list is inserted with its first child line
+ * started, so typing goes on at the right indentation.
  */
 import { isMap, isNode, isScalar } from "yaml";
-import { CompletionItemKind, MarkupKind, type CompletionItem, type Hover, type Position } from "vscode-languageserver";
-import { cursorContext, keyAt } from "./cursor.js";
+import {
+  CompletionItemKind,
+  InsertTextFormat,
+  InsertTextMode,
+  MarkupKind,
+  type CompletionItem,
+  type Hover,
+  type Position,
+  type Range,
+} from "vscode-languageserver";
+import { cursorContext, keyAt, tokenize } from "./cursor.js";
 import type { ParsedText } from "./ranges.js";
-import { defaultOf, descriptionOf, SchemaWalker, typeLabel, type JsonSchema, type PathSegment, type ValuesAt } from "./schema.js";
+import { defaultOf, descriptionOf, SchemaWalker, typeLabel, types, type JsonSchema, type PathSegment, type ValuesAt } from "./schema.js";
 
-export function completions(parsed: ParsedText, schema: JsonSchema, at: Position): CompletionItem[] {
+export interface CompletionOptions {
+  /** The client takes snippets (`$0`); without, a key's insert text is plain. */
+  readonly snippets: boolean;
+}
+
+/** What a key's value is, for what its completion inserts after the colon. */
+export type ValueShape = "scalar" | "object" | "array";
+
+export function completions(parsed: ParsedText, schema: JsonSchema, at: Position, options: CompletionOptions = { snippets: false }): CompletionItem[] {
   const lines = parsed.text.split(/\r?\n/);
   const context = cursorContext(lines, at.line, at.character);
   if (!context) return [];
@@ -32,7 +51,7 @@ export function completions(parsed: ParsedText, schema: JsonSchema, at: Position
         ...documentation(descriptionOf(p.schemas)),
         sortText: `${p.required ? "0" : "1"}${p.name}`,
         filterText: p.name,
-        textEdit: { range, newText: `${p.name}: ` },
+        ...keyInsert(p.name, shapeOf(p.schemas), range, lines, options),
       }),
     );
   // `- ` may start a mapping or be a scalar item (`weekday:` then `- mon`).
@@ -102,6 +121,51 @@ function plain(node: unknown): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A mapping or list when every alternative is one (`schedule` may be a string too: no block then). */
+function shapeOf(schemas: readonly JsonSchema[]): ValueShape {
+  const all = new Set(schemas.flatMap(types));
+  if (all.size === 0 || [...all].some((t) => t !== "object" && t !== "array")) return "scalar";
+  return all.has("object") ? "object" : "array";
+}
+
+/**
+ * What completing key `name` (a plain YAML key) inserts: `name: ` for a scalar; for a mapping or a list,
+ * `name:` and a new line indented one unit deeper than the key (a list's first `- `
+ * included), where the cursor goes. The text carries its full indentation, so clients
+ * are told to insert it as is rather than indent it again.
+ */
+export function keyInsert(name: string, shape: ValueShape, range: Range, lines: readonly string[], options: CompletionOptions): Pick<CompletionItem, "textEdit" | "insertTextFormat" | "insertTextMode"> {
+  if (shape === "scalar") return { textEdit: { range, newText: `${name}: ` } };
+  const child = `\n${" ".repeat(range.start.character + indentUnit(lines))}${shape === "array" ? "- " : ""}`;
+  return options.snippets
+    ? { textEdit: { range, newText: `${escapeSnippet(name)}:${child}$0` }, insertTextFormat: InsertTextFormat.Snippet, insertTextMode: InsertTextMode.asIs }
+    : { textEdit: { range, newText: `${name}:${child}` }, insertTextFormat: InsertTextFormat.PlainText, insertTextMode: InsertTextMode.asIs };
+}
+
+/**
+ * The document's indentation step: the most common indent of a mapping's first child
+ * line past its key (a list at its key's own column adds none); 2 when nothing says.
+ */
+export function indentUnit(lines: readonly string[]): number {
+  const counts = new Map<number, number>();
+  let open: number | undefined;
+  for (const line of lines) {
+    const t = tokenize(line);
+    if (!t) continue;
+    const first = t.dashes[0] ?? t.contentColumn;
+    if (open !== undefined && first > open) counts.set(first - open, (counts.get(first - open) ?? 0) + 1);
+    open = t.key && t.key.value === "" ? t.key.column : undefined;
+  }
+  let best = 2;
+  let seen = 0;
+  for (const [unit, n] of counts) if (n > seen || (n === seen && unit < best)) [best, seen] = [unit, n];
+  return best;
+}
+
+function escapeSnippet(text: string): string {
+  return text.replace(/[$}\\]/g, (c) => `\\${c}`);
 }
 
 function valueItem(value: unknown, range: { start: Position; end: Position }, before = ""): CompletionItem {

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Workspace } from "@xo-foundry/cli/workspace";
-import { XoError, type Diagnostic } from "@xo-foundry/core";
+import { XoError, type Diagnostic, type Project } from "@xo-foundry/core";
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
@@ -16,15 +16,19 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type Connection,
+  type CompletionItem,
   type Diagnostic as LspDiagnostic,
   type InitializeResult,
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { quickFixes } from "./code-actions.js";
 import { COMMANDS, runCommand } from "./commands.js";
-import { completions, hover } from "./completion.js";
+import { completions, hover, type CompletionOptions } from "./completion.js";
+import { definition } from "./definition.js";
 import { byFile, toLspDiagnostic } from "./diagnostics.js";
 import { isPipelineText, parseText, type ParsedText } from "./ranges.js";
+import { pipelineFacts, projectConnections, referenceItems, referenceSlot, withReferences, writtenFacts, type Known, type PipelineFacts, type ReferenceKind } from "./references.js";
+import { documentSymbols, flatSymbols } from "./symbols.js";
 import type { JsonSchema } from "./schema.js";
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_SECTION, type Settings } from "./settings.js";
 
@@ -34,6 +38,14 @@ export const CHECK_DELAY_MS = 75;
 /** Files whose change can change every pipeline's diagnostics and schema (plugins, project defaults). */
 const PROJECT_FILES = new Set(["xo-foundry.yaml", "package.json"]);
 
+/** One version of a document, validated: what diagnostics, completion and definition all read. */
+interface Validation {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly project?: Project;
+  /** Set when the version is valid. */
+  readonly facts?: PipelineFacts;
+}
+
 export function startServer(connection: Connection, workspace: Workspace = new Workspace()): void {
   const documents = new TextDocuments(TextDocument);
   const schemas = new Map<string, Promise<JsonSchema>>();
@@ -42,11 +54,19 @@ export function startServer(connection: Connection, workspace: Workspace = new W
   // What each document's last check reported, by the file it is about (a pipeline's
   // defaults from xo-foundry.yaml are reported there) and by the document that said it.
   const reported = new Map<string, Map<string, LspDiagnostic[]>>();
+  // The validation of each document's current version, shared by its check and its
+  // completions; `epoch` moves when other files changed, which can change the result.
+  const validations = new Map<string, { key: string; result: Promise<Validation> }>();
+  let epoch = 0;
+  // Each document's last valid version, for references while the current one has an error.
+  const lastValid = new Map<string, { version: number; facts: PipelineFacts }>();
   // What the client can do, from its `initialize` request.
   let initialSettings: Settings = DEFAULT_SETTINGS;
   let configurable = false;
   let watchable = false;
   let configChanges = false;
+  let completionOptions: CompletionOptions = { snippets: false };
+  let hierarchicalSymbols = false;
 
   /** A failure of the server itself (not of the user's file) goes to the client's log, never to stdout. */
   const logError = (what: string) => (e: unknown) => connection.console.error(`xo-foundry: ${what} failed: ${String((e as Error)?.stack ?? e)}`);
@@ -57,11 +77,15 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     configurable = caps.workspace?.configuration === true;
     watchable = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     configChanges = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    completionOptions = { snippets: caps.textDocument?.completion?.completionItem?.snippetSupport === true };
+    hierarchicalSymbols = caps.textDocument?.documentSymbol?.hierarchicalDocumentSymbolSupport === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         completionProvider: { triggerCharacters: [":"] },
         hoverProvider: true,
+        documentSymbolProvider: { label: "xo-foundry" },
+        definitionProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         executeCommandProvider: { commands: [...COMMANDS] },
       },
@@ -95,6 +119,7 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     );
   };
   const recheckAll = () => {
+    epoch++;
     for (const d of documents.all()) schedule(d.uri, 0);
   };
   const current = (uri: string, generation: number, version: number) => generations.get(uri) === generation && documents.get(uri)?.version === version;
@@ -105,7 +130,7 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     if (!document || !file) return;
     const { version } = document;
     const parsed = parseText(document.getText());
-    const found = isPipelineText(parsed) ? byFile(await diagnosticsOf(file, parsed.text), file) : new Map([[file, []]]);
+    const found = isPipelineText(parsed) ? byFile((await validation(uri, file)).diagnostics, file) : new Map([[file, []]]);
     const byUri = new Map<string, LspDiagnostic[]>();
     for (const [where, list] of found) {
       const target = where === file ? parsed : await parsedFile(where);
@@ -116,13 +141,37 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     report(uri, byUri, version);
   }
 
-  async function diagnosticsOf(file: string, text: string): Promise<readonly Diagnostic[]> {
+  /** The validation of the document's current version, made once per version (and epoch). */
+  function validation(uri: string, file: string): Promise<Validation> {
+    const document = documents.get(uri);
+    if (!document) return Promise.resolve({ diagnostics: [] });
+    const { version } = document;
+    const key = `${epoch}:${version}`;
+    const memo = validations.get(uri);
+    if (memo?.key === key) return memo.result;
+    const result = validate(file, document.getText()).then((v) => {
+      const last = lastValid.get(uri);
+      if (v.facts && (!last || last.version <= version)) lastValid.set(uri, { version, facts: v.facts });
+      return v;
+    });
+    validations.set(uri, { key, result });
+    result.catch(() => {
+      if (validations.get(uri)?.result === result) validations.delete(uri);
+    });
+    return result;
+  }
+
+  async function validate(file: string, text: string): Promise<Validation> {
     try {
-      return (await workspace.check(file, text)).diagnostics;
+      const r = await workspace.tasks(file, text);
+      return { diagnostics: r.diagnostics, project: r.project, ...(r.pipeline && r.tasks ? { facts: pipelineFacts(r.pipeline, r.tasks) } : {}) };
     } catch (e) {
       // An XoError (a project that cannot be opened) carries what to tell the user.
-      if (e instanceof XoError) return e.diagnostics;
-      throw e;
+      if (e instanceof XoError) return { diagnostics: e.diagnostics };
+      // The graph of a valid pipeline failed to build: still show what validation says.
+      logError(`building the task graph of ${file}`)(e);
+      const checked = await workspace.check(file, text);
+      return { diagnostics: checked.diagnostics, project: checked.project };
     }
   }
 
@@ -160,6 +209,8 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     clearTimeout(timers.get(e.document.uri));
     timers.delete(e.document.uri);
     generations.set(e.document.uri, (generations.get(e.document.uri) ?? 0) + 1);
+    validations.delete(e.document.uri);
+    lastValid.delete(e.document.uri);
     report(e.document.uri, new Map([[e.document.uri, []]]));
   });
   documents.onDidSave((e) => {
@@ -175,6 +226,7 @@ export function startServer(connection: Connection, workspace: Workspace = new W
   connection.onDidChangeConfiguration(() => recheckAll());
 
   function forgetProjects() {
+    epoch++;
     workspace.reload();
     schemas.clear();
   }
@@ -203,9 +255,49 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     return isPipelineText(parsed) || blank ? { file, parsed } : undefined;
   }
 
-  connection.onCompletion(async ({ textDocument, position }) => {
+  connection.onCompletion(async ({ textDocument, position }): Promise<CompletionItem[]> => {
     const doc = pipelineDocument(textDocument.uri);
-    return doc ? completions(doc.parsed, await schemaOf(doc.file), position) : [];
+    if (!doc) return [];
+    const items = completions(doc.parsed, await schemaOf(doc.file), position, completionOptions);
+    const slot = referenceSlot(doc.parsed, position);
+    if (!slot) return items;
+    const known = await knownFor(textDocument.uri, doc, slot.kind);
+    return withReferences(items, referenceItems(doc.parsed, slot, known, completionOptions));
+  });
+
+  /**
+   * What references are completed from: the current text if valid, else its last valid
+   * version, else (a file never valid since it was opened) what the text names itself.
+   */
+  async function knownFor(uri: string, doc: { file: string; parsed: ParsedText }, kind: ReferenceKind): Promise<Known> {
+    const v = await validation(uri, doc.file).catch((e: unknown) => {
+      logError(`validating ${uri}`)(e);
+      return undefined;
+    });
+    const facts = v?.facts ?? lastValid.get(uri)?.facts ?? writtenFacts(doc.parsed);
+    const project = v?.project ?? (await workspace.project(doc.file).catch(() => undefined));
+    const connections =
+      kind === "connection"
+        ? await projectConnections(workspace, doc.file, project, { parsed: doc.parsed, ...(facts ? { facts } : {}) }, (f) => documents.get(uriOf(f))?.getText())
+        : undefined;
+    return { ...(facts ? { facts } : {}), ...(project ? { registry: project.registry } : {}), ...(connections ? { connections } : {}) };
+  }
+
+  connection.onDocumentSymbol(({ textDocument }) => {
+    const doc = pipelineDocument(textDocument.uri);
+    if (!doc) return [];
+    const symbols = documentSymbols(doc.parsed);
+    return hierarchicalSymbols ? symbols : flatSymbols(symbols, textDocument.uri);
+  });
+  connection.onDefinition(async ({ textDocument, position }) => {
+    const doc = pipelineDocument(textDocument.uri);
+    if (!doc) return [];
+    // Template tasks are found through the graph; only then is the validation needed.
+    const found = definition(doc.parsed, textDocument.uri, position);
+    if (found.length) return found;
+    const v = await validation(textDocument.uri, doc.file).catch(() => undefined);
+    const facts = v?.facts ?? lastValid.get(textDocument.uri)?.facts;
+    return facts ? definition(doc.parsed, textDocument.uri, position, facts) : [];
   });
   connection.onHover(async ({ textDocument, position }) => {
     const doc = pipelineDocument(textDocument.uri);

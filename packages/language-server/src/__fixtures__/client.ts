@@ -43,7 +43,7 @@ export interface LspClient {
  * Starts the built server as an editor would (`node bin/xo-foundry-language-server.js
  * --stdio`) and talks to it through the protocol library's own client connection.
  */
-export async function startClient(options: { cwd: string; initializationOptions?: unknown; settings?: unknown }): Promise<LspClient> {
+export async function startClient(options: { cwd: string; initializationOptions?: unknown; settings?: unknown; textDocument?: ClientCapabilities["textDocument"] }): Promise<LspClient> {
   const child: ChildProcess = spawn(process.execPath, [serverBin, "--stdio"], { cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (c) => (stderr += c));
@@ -68,6 +68,8 @@ export async function startClient(options: { cwd: string; initializationOptions?
       publishDiagnostics: { versionSupport: true, codeDescriptionSupport: true, dataSupport: true },
       completion: { completionItem: { documentationFormat: ["markdown", "plaintext"] } },
       hover: { contentFormat: ["markdown"] },
+      // What a test adds: snippets, hierarchical symbols.
+      ...options.textDocument,
     },
   };
   const initialized = await connection.sendRequest(InitializeRequest.type, {
