@@ -80,6 +80,17 @@ function raw(target: string, headers: Record<string, string>): Promise<{ status:
   });
 }
 
+/** axe-core's serious and critical findings on the page as it is now (the page must bypass the CSP). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => "axe" in globalThis))) await page.addScriptTag({ path: createRequire(import.meta.url).resolve("axe-core/axe.min.js") });
+  return page.evaluate(async () => {
+    // Runs in the page; the e2e tsconfig has no DOM types, so the globals are described here.
+    const g = globalThis as unknown as { axe: { run: (ctx: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> }; document: unknown };
+    const r = await g.axe.run(g.document);
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+}
+
 describe("xo-foundry ui", () => {
   it("creates, checks, previews and saves a pipeline exactly as the CLI would", async () => {
     const page = await browser!.newPage({ viewport: { width: 1500, height: 1000 }, colorScheme: "light" });
@@ -174,6 +185,163 @@ describe("xo-foundry ui", () => {
     await page.close();
   });
 
+  it("builds streams, nested options and unions through the form alone, and shows the CLI's errors at their fields", async () => {
+    // The page bypasses the CSP only so that axe can run in it; the first test runs under it.
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 1000 }, colorScheme: "light", bypassCSP: true });
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("console", (m) => void (m.type() === "error" && problems.push(m.text())));
+    await page.goto(url);
+    await page.locator("body[data-ready=true]").waitFor();
+    await expect.poll(() => page.locator("#file-title").textContent()).toBe("orders.yaml");
+    await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
+    await page.getByRole("tab", { name: "Form" }).click();
+    const streams = page.getByRole("group", { name: "streams (required)" });
+    expect(await streams.locator(":scope > ol > li").count()).toBe(1);
+
+    // A second stream: its fieldset, its fields, labelled and marked required.
+    await page.getByRole("button", { name: "Add stream" }).click();
+    const name = page.locator("#f-source-streams-1-name");
+    await expect.poll(() => name.evaluate((e) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    expect(await name.getAttribute("aria-required")).toBe("true");
+    expect(await page.locator('label[for="f-source-streams-1-name"]').textContent()).toBe("name (required)");
+
+    // A bad name: the CLI's own message next to the field, which clears once the name is fixed.
+    await name.pressSequentially("Bad-Name", { delay: 10 });
+    const error = page.locator("#f-source-streams-1-name-error");
+    await expect.poll(() => error.textContent(), { timeout: 10_000 }).toContain('stream name "Bad-Name" is not a safe name');
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+    expect(await name.getAttribute("aria-describedby")).toContain("f-source-streams-1-name-error");
+    const cliText = (await page.locator("#errors pre").allTextContents()).join("\n");
+    expect(cliText).toContain("source.streams[1].name: stream name \"Bad-Name\" is not a safe name");
+    expect(await page.getByRole("group", { name: "stream 2: Bad-Name" }).count()).toBe(1);
+    // The path is required too: the missing key is reported at its (empty) field.
+    expect(await page.locator("#f-source-streams-1-path-error").textContent()).toContain('missing required key "path"');
+    await name.fill("customers");
+    await page.locator("#f-source-streams-1-path").fill("customers");
+    await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
+    expect(await page.locator("#f-source-streams-1-name-error").count()).toBe(0);
+    expect(await name.getAttribute("aria-invalid")).toBeNull();
+
+    // A union inside the stream: pagination's `type:` offers that branch's fields.
+    await page.locator("#f-source-streams-1-pagination-summary").click();
+    await page.locator("#f-source-streams-1-pagination-type").selectOption("page");
+    await page.locator("#f-source-streams-1-pagination-page_size").fill("50");
+    await page.locator("#f-source-streams-1-pagination-start_page").fill("0");
+    // Another branch: start_page is not one of its keys; it stays in the YAML, flagged, until removed.
+    await page.locator("#f-source-streams-1-pagination-type").selectOption("offset");
+    await expect.poll(() => page.locator("#f-source-streams-1-pagination-start_page-error").textContent()).toContain('unknown key "start_page"');
+    await page.getByRole("tab", { name: "YAML" }).click();
+    expect(await editorText(page)).toContain("        type: offset\n        page_size: 50\n        start_page: 0\n");
+    await page.getByRole("tab", { name: "Form" }).click();
+    await page.getByRole("button", { name: "Remove start_page" }).click();
+    expect(await page.locator("#f-source-streams-1-pagination-page_size").inputValue()).toBe("50");
+    // An enum inside a nested object.
+    await page.locator("#f-source-streams-1-target-summary").click();
+    await page.locator("#f-source-streams-1-target-mode").selectOption("append");
+    await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
+
+    // Move the new stream up and back, from the keyboard; the focus follows the item.
+    await page.locator("#f-source-streams-1-up").focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#f-source-streams-0 > legend").textContent()).toBe("stream 1: customers");
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe("f-source-streams-0-down");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator("#f-source-streams-1 > legend").textContent()).toBe("stream 2: customers");
+
+    // The expanded form: no serious accessibility problem, tidy in light and dark.
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 1500, height: 2200 });
+    await page.locator("#f-source-streams-1").evaluate((e) => (e as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: "start" }));
+    await page.screenshot({ path: path.join(artifacts, "ui-form-streams.png") });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: path.join(artifacts, "ui-form-streams-dark.png") });
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1500, height: 1000 });
+
+    // The YAML the form wrote: the comment and the first stream as they were, the new keys in the order given.
+    await page.getByRole("tab", { name: "YAML" }).click();
+    let yaml = await editorText(page);
+    expect(yaml).toMatch(/^# orders: a new pipeline/);
+    expect(yaml).toContain(
+      "    - name: items\n      path: items\n    - name: customers\n      path: customers\n      pagination:\n        type: offset\n        page_size: 50\n      target:\n        mode: append\n",
+    );
+    // YAML typed in the editor shows in the form.
+    await page.locator(".cm-line", { hasText: "mode: append" }).click();
+    await page.keyboard.press("End");
+    for (let i = 0; i < "append".length; i++) await page.keyboard.press("Backspace");
+    await page.keyboard.type("replace", { delay: 20 });
+    await page.getByRole("tab", { name: "Form" }).click();
+    expect(await page.locator("#f-source-streams-1-target-mode").inputValue()).toBe("replace");
+    await page.getByRole("tab", { name: "YAML" }).click();
+
+    // Saved: the YAML as shown, the DAG generate-dag writes for it, byte for byte.
+    await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
+    yaml = await editorText(page);
+    await page.getByRole("button", { name: "Save & generate" }).click();
+    await expect.poll(() => page.locator("#save-status").textContent()).toContain("Saved");
+    expect(await readFile(path.join(project.dir, "orders.yaml"), "utf8")).toBe(yaml);
+    const out = path.join(tmp, "streams");
+    const generated = await xo(["generate-dag", "orders.yaml", "-o", out], { cwd: project.dir });
+    expect([generated.code, generated.stderr]).toEqual([0, ""]);
+    const dag = await readFile(path.join(project.dir, "dags/orders.py"));
+    expect(dag.equals(await readFile(path.join(out, "orders.py")))).toBe(true);
+    expect(dag.toString("utf8")).toContain("extract_customers");
+    await expect.poll(() => page.locator("#graph svg g.task").count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("draws every example pipeline as a form, reading it without changing it", async () => {
+    const examples = await sandbox({}, { copyExamples: true });
+    const server = spawn(process.execPath, [cliBin, "ui"], { cwd: examples.dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const page = await browser!.newPage({ viewport: { width: 1500, height: 1000 }, colorScheme: "light", bypassCSP: true });
+    try {
+      const at = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        server.stdout!.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        server.on("exit", (code) => reject(new Error(`xo-foundry ui exited (${code})`)));
+      });
+      const problems: string[] = [];
+      page.on("pageerror", (e) => problems.push(e.message));
+      await page.goto(at);
+      await page.locator("body[data-ready=true]").waitFor();
+      const files = await page.locator("#pipelines button.pipeline").evaluateAll((bs) => bs.map((b) => b.getAttribute("data-path") ?? ""));
+      expect(files.length).toBeGreaterThan(10);
+      await page.getByRole("tab", { name: "Form" }).click();
+      const seen: Record<string, unknown> = {};
+      for (const file of files) {
+        await page.locator(`#pipelines button[data-path="${file}"]`).click();
+        await expect.poll(() => page.locator("#file-title").textContent()).toBe(file);
+        await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
+        // Every key has its place in the form (none flagged as unknown), and drawing wrote nothing.
+        seen[file] = {
+          unsaved: await page.locator("#dirty").isVisible(),
+          flagged: await page.locator("#form .field-extra .key").allTextContents(),
+          errors: await page.locator("#form .field-error").count(),
+          controls: (await page.locator("#form :is(input, select, textarea)").count()) > 10,
+          axe: await seriousViolations(page),
+        };
+        expect(seen[file]).toEqual({ unsaved: false, flagged: [], errors: 0, controls: true, axe: [] });
+      }
+      // A pipeline with alerts, steps and checks: each alert's kind and the channels it uses.
+      await page.locator('#pipelines button[data-path="orders-quality.yaml"]').click();
+      await expect.poll(() => page.locator("#f-alerts-0-kind").inputValue()).toBe("slack");
+      expect(await page.locator("#f-alerts-0-on-0").isChecked()).toBe(true);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+      await examples.remove();
+    }
+  });
+
   it("refuses API calls without the token or from another origin", async () => {
     const { origin, searchParams } = new URL(url);
     const token = searchParams.get("token")!;
@@ -204,15 +372,7 @@ describe("xo-foundry ui", () => {
     await page.goto(url);
     await page.locator("body[data-ready=true]").waitFor();
     await expect.poll(() => page.locator("#errors").textContent()).toContain("No problems");
-    const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-    await page.addScriptTag({ path: axePath });
-    const serious = async () =>
-      page.evaluate(async () => {
-        // Runs in the page; the e2e tsconfig has no DOM types, so the globals are described here.
-        const g = globalThis as unknown as { axe: { run: (ctx: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> }; document: unknown };
-        const r = await g.axe.run(g.document);
-        return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-      });
+    const serious = () => seriousViolations(page);
     expect(await serious()).toEqual([]);
     await page.getByRole("tab", { name: "Form" }).click();
     expect(await page.locator("#form select, #form input").count()).toBeGreaterThan(10);

@@ -1,6 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "node:http";
-import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, symlink, utimes, writeFile } from "node:fs/promises";
+import { z } from "zod";
+import { definePlugin } from "@xo-foundry/core";
 import { testdir, type TestDir } from "@xo-foundry/testkit";
 import { captureOutput } from "../__fixtures__/output.js";
 import { pipelineYaml, testPlugins } from "../__fixtures__/plugins.js";
@@ -83,7 +85,7 @@ describe("xo-foundry ui: security", () => {
 
   it("refuses another origin and a foreign Host (DNS rebinding), even with the token", async () => {
     const s = await project({ "shop/orders.yaml": pipelineYaml("orders") });
-    const evil = await call(s, "POST", "/api/save", { body: { path: "x.yaml", text: pipelineYaml("x") }, headers: { Origin: "http://evil.example" } });
+    const evil = await call(s, "POST", "/api/save", { body: { path: "x.yaml", text: pipelineYaml("x"), base: null }, headers: { Origin: "http://evil.example" } });
     expect([evil.status, evil.json.error]).toEqual([403, "request from another origin"]);
     const otherPort = await call(s, "GET", "/api/pipelines", { headers: { Origin: `http://127.0.0.1:${s.port + 1}` } });
     expect(otherPort.status).toBe(403);
@@ -105,7 +107,7 @@ describe("xo-foundry ui: security", () => {
       const read = await call(s, "GET", `/api/file?path=${encodeURIComponent(path)}`);
       expect([path, read.status]).toEqual([path, 400]);
       expect(read.text).not.toContain("secret");
-      const save = await call(s, "POST", "/api/save", { body: { path, text: pipelineYaml("secret") } });
+      const save = await call(s, "POST", "/api/save", { body: { path, text: pipelineYaml("secret"), base: null } });
       expect([path, save.status]).toEqual([path, 400]);
     }
     expect(await readFile(dir.path("secret.yaml"), "utf8")).toBe("pipeline:\n  name: secret\n");
@@ -142,7 +144,7 @@ describe("xo-foundry ui: check and save", () => {
 
   it("writes nothing for invalid YAML, and for valid YAML writes it and the DAG generate-dag writes", async () => {
     const s = await project();
-    const invalid = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: "pipeline:\n  name: orders\n  shedule: daily\n" } });
+    const invalid = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: "pipeline:\n  name: orders\n  shedule: daily\n", base: null } });
     expect([invalid.status, invalid.json.saved]).toEqual([422, false]);
     expect((invalid.json.diagnostics as { code: string }[]).length).toBeGreaterThan(0);
     expect(await readdir(dir.path("shop"))).toEqual(["package.json"]);
@@ -150,7 +152,7 @@ describe("xo-foundry ui: check and save", () => {
     expect(created.json.path).toBe("orders.yaml");
 
     const text = `# orders, kept as typed\n${pipelineYaml("orders")}`;
-    const saved = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text } });
+    const saved = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text, base: null } });
     expect(saved.status).toBe(200);
     expect(saved.json.files).toEqual([
       { file: "orders.yaml", change: "saved" },
@@ -160,6 +162,19 @@ describe("xo-foundry ui: check and save", () => {
     expect(await main(["node", "xo-foundry", "generate-dag", dir.path("shop/orders.yaml"), "-o", dir.path("cli-dags")])).toBe(0);
     expect(await readFile(dir.path("shop/dags/orders.py"), "utf8")).toBe(await readFile(dir.path("cli-dags/orders.py"), "utf8"));
     expect((await call(s, "POST", "/api/new", { body: { name: "orders" } })).status).toBe(409);
+
+    // A save starts from the text the page opened: a file changed elsewhere since, or
+    // created by someone else, is never written over.
+    await writeFile(dir.path("shop/orders.yaml"), `${text}# edited in another editor\n`);
+    const stale = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: pipelineYaml("orders"), base: text } });
+    expect([stale.status, stale.json.error]).toEqual([409, expect.stringContaining("changed on disk since it was opened")]);
+    const again = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: pipelineYaml("orders"), base: null } });
+    expect([again.status, again.json.error]).toEqual([409, expect.stringContaining("already exists")]);
+    expect(await readFile(dir.path("shop/orders.yaml"), "utf8")).toBe(`${text}# edited in another editor\n`);
+    const current = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text, base: `${text}# edited in another editor\n` } });
+    expect(current.status).toBe(200);
+    expect(await readFile(dir.path("shop/orders.yaml"), "utf8")).toBe(text);
+    expect((await readdir(dir.path("shop"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
     expect((await call(s, "POST", "/api/new", { body: { name: "../x" } })).status).toBe(400);
   });
 
@@ -167,11 +182,55 @@ describe("xo-foundry ui: check and save", () => {
     const s = await project({ "shop/dags/orders.py": "# a person's DAG\n" });
     const check = await call(s, "POST", "/api/check", { body: { path: "orders.yaml", text: pipelineYaml("orders") } });
     expect((check.json.dag as { conflict?: string }).conflict).toContain("dags/orders.py");
-    const saved = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: pipelineYaml("orders") } });
+    const saved = await call(s, "POST", "/api/save", { body: { path: "orders.yaml", text: pipelineYaml("orders"), base: null } });
     expect(saved.json.saved).toBe(false);
     expect((saved.json.diagnostics as { code: string }[]).map((d) => d.code)).toContain("XO_DAG_NOT_OURS");
     expect(await readFile(dir.path("shop/dags/orders.py"), "utf8")).toBe("# a person's DAG\n");
     expect(await readdir(dir.path("shop"))).not.toContain("orders.yaml");
+  });
+});
+
+describe("xo-foundry ui: plugins installed while it runs", () => {
+  /** A source plugin "installed" later: the project's plugin list grows by it. */
+  const widgets = definePlugin({
+    name: "@acme/plugin-widgets",
+    version: "1.0.0",
+    sources: [{ id: "widgets", description: "", options: z.object({ shelf: z.string() }), stream: z.object({}), async *extract() {} }],
+  });
+  afterEach(() => {
+    injected.plugins = testPlugins;
+  });
+  /** One source plugin: the source is its object; more: a oneOf of them. */
+  const sourcePlugins = (schema: Record<string, unknown>) => {
+    type Variant = { properties: { plugin: { const: string } } };
+    const source = (schema.properties as { source: Variant & { oneOf?: Variant[] } }).source;
+    return (source.oneOf ?? [source]).map((o) => o.properties.plugin.const);
+  };
+  const widgetsYaml = "pipeline:\n  name: shelves\n  start_date: 2026-01-01\nsource:\n  plugin: widgets\n  shelf: top\n  streams:\n    - name: s\n";
+
+  it("forgets the opened project when package.json or xo-foundry.yaml changes, and not before", async () => {
+    const s = await project({ "shop/orders.yaml": pipelineYaml("orders") });
+    expect(sourcePlugins((await call(s, "GET", "/api/schema")).json)).toEqual(["things"]);
+    injected.plugins = [...testPlugins, widgets];
+    // Nothing changed on disk: the project stays as it was opened.
+    expect(sourcePlugins((await call(s, "GET", "/api/schema")).json)).toEqual(["things"]);
+    const before = await call(s, "POST", "/api/check", { body: { path: "shelves.yaml", text: widgetsYaml } });
+    expect(before.json.valid).toBe(false);
+
+    // `npm install @acme/plugin-widgets` rewrites package.json.
+    const later = new Date(Date.now() + 5_000);
+    await writeFile(dir.path("shop/package.json"), '{"name": "shop", "dependencies": {"@acme/plugin-widgets": "1.0.0"}}');
+    await utimes(dir.path("shop/package.json"), later, later);
+    const after = await call(s, "POST", "/api/check", { body: { path: "shelves.yaml", text: widgetsYaml } });
+    expect([after.json.valid, after.json.diagnostics]).toEqual([true, []]);
+    expect(sourcePlugins((await call(s, "GET", "/api/schema")).json)).toEqual(["things", "widgets"]);
+
+    // A new xo-foundry.yaml counts too: the plugin is gone again once it appears.
+    injected.plugins = testPlugins;
+    expect(sourcePlugins((await call(s, "GET", "/api/schema")).json)).toEqual(["things", "widgets"]);
+    await writeFile(dir.path("shop/xo-foundry.yaml"), "{}\n");
+    expect(sourcePlugins((await call(s, "GET", "/api/schema")).json)).toEqual(["things"]);
+    expect((await call(s, "POST", "/api/check", { body: { path: "shelves.yaml", text: widgetsYaml } })).json.valid).toBe(false);
   });
 });
 

@@ -3,7 +3,8 @@
  * `Workspace`, so the page checks, previews and writes exactly what the CLI would.
  * Node's own http module; nothing listens anywhere but 127.0.0.1.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -49,6 +50,9 @@ const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
 
 const MAX_BODY = 2 * 1024 * 1024;
 
+/** Files whose change means the project's plugins or settings may have changed. */
+const PROJECT_FILES = ["package.json", "xo-foundry.yaml"] as const;
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -69,6 +73,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   let port = 0;
 
   const api = new Api(ws, projectDir, dagsDir, runs);
+  await api.fresh();
   const server = createServer((req, res) => {
     for (const [k, v] of Object.entries(securityHeaders())) res.setHeader(k, v);
     void handle(req, res).catch((e: unknown) => {
@@ -137,6 +142,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
 /** What the API answers, one method per route; paths in and out are relative to the project. */
 class Api {
+  /** The mtimes of the files that say which plugins the project has, when last looked at. */
+  #stamp: string | undefined;
+
   constructor(
     readonly ws: Workspace,
     readonly root: string,
@@ -144,11 +152,24 @@ class Api {
     readonly runs: Runs,
   ) {}
 
+  /**
+   * Forgets the opened project when its package.json or xo-foundry.yaml changed since the
+   * last look, so a plugin installed (or configured) while the page is open shows up
+   * without restarting `xo-foundry ui`. Two stats per call: cheap next to a check.
+   */
+  async fresh(): Promise<void> {
+    const times = await Promise.all(PROJECT_FILES.map((f) => stat(path.join(this.root, f)).then((s) => `${s.mtimeMs}:${s.size}`, () => "-")));
+    const stamp = times.join("|");
+    if (this.#stamp !== undefined && stamp !== this.#stamp) this.ws.reload(this.root);
+    this.#stamp = stamp;
+  }
+
   rel(file: string): string {
     return path.relative(this.root, file).split(path.sep).join("/");
   }
 
   async pipelines() {
+    await this.fresh();
     const files = await this.ws.pipelines(this.root);
     const out = [];
     for (const file of files) {
@@ -159,6 +180,7 @@ class Api {
   }
 
   async schema() {
+    await this.fresh();
     return this.ws.schema(path.join(this.root, "x.yaml"));
   }
 
@@ -181,6 +203,7 @@ class Api {
   async check(input: Record<string, unknown>) {
     const file = await projectFile(this.root, input.path);
     const text = stringField(input, "text");
+    await this.fresh();
     const p = await this.ws.preview(file, text, this.dagsOption());
     const result: Record<string, unknown> = { path: this.rel(file), valid: p.valid, diagnostics: p.diagnostics.map(wire) };
     if (p.pipeline) result.graph = layoutTasks(pipelineTasks(p.pipeline, p.project));
@@ -200,11 +223,16 @@ class Api {
     return result;
   }
 
-  /** Writes the YAML only when it is valid and its DAG may be written, then generates the DAG. */
+  /**
+   * Writes the YAML only when it is valid, its DAG may be written, and the file on disk is
+   * still the one the page opened (`base`); then generates the DAG.
+   */
   async save(input: Record<string, unknown>) {
     const file = await projectFile(this.root, input.path);
     const text = stringField(input, "text");
     if (text === undefined) throw new HttpError(400, "text is required");
+    const base = input.base;
+    if (base !== null && typeof base !== "string") throw new HttpError(400, "base is required: the text the file had when it was opened, or null for a new file");
     const p = await this.ws.preview(file, text, this.dagsOption());
     if (!p.valid || !p.pipeline) return { saved: false, valid: false, diagnostics: p.diagnostics.map(wire), files: [] };
     if (p.conflict) {
@@ -212,7 +240,18 @@ class Api {
       const refusal = diagnostic("XO_DAG_NOT_OURS", { file: this.relOrAbsolute(c.file), pipeline: p.pipeline.relativeFile, project: c.dag.project, owner: c.owner }, { file: this.relOrAbsolute(c.file) });
       return { saved: false, valid: true, diagnostics: [...p.diagnostics, refusal].map(wire), files: [] };
     }
-    await writeFile(file, text);
+    // What the page started from must still be what is on disk: a file changed in another
+    // editor since, or created by someone else, is never written over.
+    const onDisk = await readFile(file, "utf8").catch(() => null);
+    if (onDisk !== base) {
+      throw new HttpError(
+        409,
+        base === null
+          ? `${this.rel(file)} already exists: open it instead`
+          : `${this.rel(file)} changed on disk since it was opened: copy your text, reload it, and apply your change again`,
+      );
+    }
+    await writeAtomically(file, text);
     const g = await this.ws.generate(file, undefined, this.dagsOption());
     return {
       saved: true,
@@ -314,4 +353,16 @@ async function asset(req: IncomingMessage, res: ServerResponse, pathname: string
   }
   res.writeHead(200, { "Content-Type": a.type, "Content-Length": content.length });
   res.end(req.method === "HEAD" ? undefined : content);
+}
+
+/** The whole new text or the old one, never half of it: written beside the file, then renamed over it. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: "wx" });
+    await rename(temporary, file);
+  } catch (e) {
+    await rm(temporary, { force: true });
+    throw e;
+  }
 }

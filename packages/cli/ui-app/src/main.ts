@@ -5,7 +5,7 @@
  */
 import { call, serverEvents, type CheckResult, type WireDiagnostic } from "./api.js";
 import { createEditor } from "./editor.js";
-import { renderForm } from "./form.js";
+import { SchemaForm } from "./form.js";
 import { drawGraph } from "./graph.js";
 import { SchemaWalker, type Schema } from "./schema.js";
 
@@ -18,13 +18,32 @@ interface Open {
 }
 
 let walker: SchemaWalker | undefined;
+let schemaText = "";
 let current: Open | undefined;
 let checkTimer: ReturnType<typeof setTimeout> | undefined;
 let checkSeq = 0;
 let running = false;
+let formTimer: ReturnType<typeof setTimeout> | undefined;
 const CHECK_DELAY_MS = 250;
+/** The form follows YAML typed elsewhere after a pause, so it is not redrawn on every key. */
+const FORM_DELAY_MS = 300;
 
-const editor = createEditor($("editor"), { onChange: edited, schema: () => walker });
+const editor = createEditor($("editor"), { onChange: typed, schema: () => walker });
+const form = new SchemaForm($<HTMLFormElement>("form"), $("form-note"), {
+  text: () => editor.text(),
+  update: (text) => {
+    editor.setText(text, { keepHistory: true });
+    edited();
+  },
+});
+
+/** A change made in the YAML editor (not by the form). */
+function typed(): void {
+  edited();
+  if ($("panel-form").hidden) return;
+  clearTimeout(formTimer);
+  formTimer = setTimeout(() => form.sync(), FORM_DELAY_MS);
+}
 
 function edited(): void {
   markDirty();
@@ -50,6 +69,7 @@ async function check(): Promise<void> {
   const r = answer.data;
   showDiagnostics(r.diagnostics);
   editor.showDiagnostics(r.diagnostics);
+  form.showDiagnostics(r.diagnostics);
   drawGraph($("graph"), r.graph, r.valid ? "No tasks." : "Fix the problems to see the task graph.");
   showDag(r);
   $<HTMLButtonElement>("save").disabled = !r.valid || Boolean(r.dag?.conflict);
@@ -184,14 +204,25 @@ function show(open: Open, text: string): void {
 }
 
 function drawForm(): void {
-  renderForm($<HTMLFormElement>("form"), $("form-note"), current ? walker : undefined, {
-    text: () => editor.text(),
-    update: (text) => {
-      editor.setText(text, { keepHistory: true });
-      edited();
-    },
-  });
+  form.render(current ? walker : undefined);
   if (!current) $("form-note").textContent = "Open or create a pipeline first.";
+}
+
+/**
+ * Reads the project's schema again: `xo-foundry ui` notices a plugin installed while it
+ * runs, and the form should offer it without a reload of the page.
+ */
+async function loadSchema(): Promise<"same" | "changed" | "failed"> {
+  const schema = await call<Schema & { error?: string }>("GET", "/api/schema");
+  if (!schema.ok) {
+    showFailure(schema.data.error ?? "could not read the schema");
+    return "failed";
+  }
+  const text = JSON.stringify(schema.data);
+  if (text === schemaText) return "same";
+  schemaText = text;
+  walker = new SchemaWalker(schema.data);
+  return "changed";
 }
 
 async function save(): Promise<void> {
@@ -199,7 +230,7 @@ async function save(): Promise<void> {
   const text = editor.text();
   const status = $("save-status");
   status.textContent = "Saving…";
-  const answer = await call<{ saved: boolean; diagnostics: WireDiagnostic[]; files: { file: string; change: string }[]; error?: string }>("POST", "/api/save", { path: current.path, text });
+  const answer = await call<{ saved: boolean; diagnostics: WireDiagnostic[]; files: { file: string; change: string }[]; error?: string }>("POST", "/api/save", { path: current.path, text, base: current.saved ?? null });
   if (!answer.data.saved) {
     status.textContent = answer.data.error ?? "Not saved: fix the problems first.";
     if (answer.data.diagnostics) showDiagnostics(answer.data.diagnostics);
@@ -277,8 +308,10 @@ function selectTab(which: "form" | "yaml"): void {
     tab.tabIndex = t === which ? 0 : -1;
     $(`panel-${t}`).hidden = t !== which;
   }
-  if (which === "form") drawForm();
-  else editor.view.requestMeasure();
+  if (which === "form") {
+    drawForm();
+    void loadSchema().then((r) => r === "changed" && !$("panel-form").hidden && drawForm());
+  } else editor.view.requestMeasure();
 }
 
 function setUp(): void {
@@ -318,9 +351,7 @@ async function createPipeline(): Promise<void> {
 
 async function start(): Promise<void> {
   setUp();
-  const schema = await call<Schema & { error?: string }>("GET", "/api/schema");
-  if (!schema.ok) return showFailure(schema.data.error ?? "could not read the schema");
-  walker = new SchemaWalker(schema.data);
+  if ((await loadSchema()) === "failed") return;
   await loadPipelines();
   const first = document.querySelector<HTMLButtonElement>("#pipelines button.pipeline");
   if (first?.dataset.path) await openFile(first.dataset.path);

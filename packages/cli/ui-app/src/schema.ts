@@ -91,16 +91,65 @@ export class SchemaWalker {
   }
 
   /** The control a form shows for a value, or undefined when only the YAML can say it (lists, objects). */
-  kind(node: Schema | undefined): { kind: "choice"; values: unknown[] } | { kind: "boolean" | "number" | "integer" | "string" } | undefined {
+  kind(node: Schema | undefined): ScalarKind | undefined {
     const vs = this.variants(node).filter((v) => v.type !== "null");
     const leaves = vs.filter((v) => !v.oneOf && !v.anyOf && !v.allOf);
     if (leaves.length === 0) return undefined;
     if (leaves.every((v) => v.const !== undefined || v.enum)) return { kind: "choice", values: this.choices(leaves) };
-    if (leaves.some((v) => v.type === "object" || v.type === "array")) {
+    if (leaves.some((v) => has(v, "object") || has(v, "array"))) {
       // `schedule` is a cron string or an object of assets: the form edits the string.
-      if (!leaves.some((v) => v.type === "string")) return undefined;
+      if (!leaves.some((v) => has(v, "string"))) return undefined;
     }
-    for (const t of ["boolean", "integer", "number", "string"] as const) if (leaves.some((v) => v.type === t && v.const === undefined && !v.enum)) return { kind: t };
+    const free = leaves.filter((v) => v.const === undefined && !v.enum);
+    // A string or a number (`initial_value`): a text box, numbers written as numbers.
+    if (free.some((v) => has(v, "string"))) return free.some((v) => has(v, "number") || has(v, "integer")) ? { kind: "string", numeric: true } : { kind: "string" };
+    for (const t of ["boolean", "integer", "number"] as const) if (free.some((v) => has(v, t))) return { kind: t };
     return undefined;
   }
+
+  /** How the form shows a value of this schema. */
+  shape(node: Schema | undefined): Shape {
+    const leaves = this.variants(node).filter((v) => v.type !== "null" && !v.oneOf && !v.anyOf && !v.allOf);
+    if (leaves.length && leaves.every((v) => has(v, "object") || v.properties)) return this.objectShape(leaves);
+    if (leaves.length && leaves.every((v) => has(v, "array"))) return { kind: "list", item: leaves[0]!.items ?? {} };
+    const scalar = this.kind(node);
+    return scalar ? { kind: "scalar", control: scalar } : { kind: "opaque" };
+  }
+
+  objectShape(objects: readonly Schema[]): Shape {
+    const withKeys = objects.filter((o) => Object.keys(o.properties ?? {}).length > 0);
+    if (withKeys.length === 0) {
+      // `headers`, `checks`, `sinks`: any keys, each value of one schema. A free-form `body` stays in the YAML.
+      const value = objects.find((o) => typeof o.additionalProperties === "object" && Object.keys(o.additionalProperties).length > 0)?.additionalProperties;
+      return typeof value === "object" ? { kind: "map", value } : { kind: "opaque" };
+    }
+    if (withKeys.length === 1) return { kind: "object", properties: withKeys[0]!.properties ?? {}, required: withKeys[0]!.required ?? [] };
+    // `plugin:` of a source, `type:` of auth, `uses:` of a step: a key that is a const in every variant.
+    const key = Object.keys(withKeys[0]!.properties ?? {}).find((k) => withKeys.every((o) => this.resolve(o.properties?.[k])?.const !== undefined));
+    if (key) return { kind: "union", key, variants: withKeys.map((o) => ({ value: this.resolve(o.properties![key])!.const, schema: o })) };
+    // An alert: `email:`, `slack:` or `webhook:`, each required in its variant and in no other.
+    const own = withKeys.map((o) => (o.required ?? []).find((r) => withKeys.every((p) => p === o || !p.properties?.[r])));
+    if (own.every((k) => k !== undefined)) return { kind: "keyed", variants: withKeys.map((o, i) => ({ key: own[i]!, schema: o })) };
+    // A stream's `target` for any of the sinks: every key any of them has.
+    const properties: Record<string, Schema> = {};
+    for (const o of withKeys) for (const [k, v] of Object.entries(o.properties ?? {})) properties[k] ??= v;
+    const required = (withKeys[0]!.required ?? []).filter((r) => withKeys.every((o) => o.required?.includes(r)));
+    return { kind: "object", properties, required };
+  }
+}
+
+export type ScalarKind = { kind: "choice"; values: unknown[] } | { kind: "boolean" | "number" | "integer" } | { kind: "string"; numeric?: boolean };
+
+export type Shape =
+  | { readonly kind: "scalar"; readonly control: ScalarKind }
+  | { readonly kind: "object"; readonly properties: Readonly<Record<string, Schema>>; readonly required: readonly string[] }
+  | { readonly kind: "union"; readonly key: string; readonly variants: readonly { value: unknown; schema: Schema }[] }
+  | { readonly kind: "keyed"; readonly variants: readonly { key: string; schema: Schema }[] }
+  | { readonly kind: "list"; readonly item: Schema }
+  | { readonly kind: "map"; readonly value: Schema }
+  | { readonly kind: "opaque" };
+
+/** `type` is a name or a list of names (`["string", "number", "boolean"]`). */
+function has(node: Schema, type: string): boolean {
+  return node.type === type || (Array.isArray(node.type) && node.type.includes(type));
 }
