@@ -1,8 +1,9 @@
 /**
- * `workspace/executeCommand` handlers (the shared contract): validate, preview and
- * generate a pipeline's DAG through the CLI's Workspace, from the editor's text when the
- * file is open (unsaved edits count) and from disk otherwise.
+ * `workspace/executeCommand` handlers (the shared contract): validate and preview a
+ * pipeline's DAG through the CLI's Workspace, from the editor's text when the file is open
+ * (unsaved edits count) and from disk otherwise; generate from the saved file only.
  */
+import { readFile } from "node:fs/promises";
 import type { Diagnostic } from "@xo-foundry/core";
 import type { Workspace } from "@xo-foundry/cli/workspace";
 import type { Settings } from "./settings.js";
@@ -46,8 +47,19 @@ export async function runCommand(workspace: Workspace, command: Command, file: s
       };
     }
     case "xo-foundry.generateDag": {
-      const g = await workspace.generate(file, text, { dagsDir: settings.dagsFolder });
+      // The DAG names its YAML file and that file's hash: it is made from the file as saved,
+      // as `generate-dag` makes it, so `generate-dags --check` agrees with what was written.
+      const saved = await readFile(file, "utf8").catch(() => undefined);
+      if (text !== undefined && text !== saved) throw new UnsavedFile(file);
+      const g = await workspace.generate(file, undefined, { dagsDir: settings.dagsFolder });
       return { valid: g.valid, diagnostics: g.diagnostics, files: g.files.map((f) => ({ file: f.file, change: f.change })) };
     }
+  }
+}
+
+/** Generate DAG on a file with unsaved edits: the client should save first. */
+export class UnsavedFile extends Error {
+  constructor(readonly file: string) {
+    super(`${file} has unsaved changes: save it first (Generate DAG writes the DAG of the saved file, as generate-dag does)`);
   }
 }

@@ -214,9 +214,12 @@ describe("language server over stdio", () => {
     await writeFile(file, valid);
   });
 
-  it("refuses to generate an invalid pipeline and says why", async () => {
+  it("refuses to generate an invalid pipeline and says why, and generates only what is saved", async () => {
     const bad = valid.replace("  plugin: helpdesk", "  plugin: helpdsk");
     await client.change(uri, bad, 70);
+    const unsaved = client.connection.sendRequest(ExecuteCommandRequest.type, { command: "xo-foundry.generateDag", arguments: [uri] });
+    await expect(unsaved).rejects.toThrow(/unsaved changes: save it first/);
+    await writeFile(file, bad);
     const result = (await client.connection.sendRequest(ExecuteCommandRequest.type, { command: "xo-foundry.generateDag", arguments: [uri] })) as { valid: boolean; diagnostics: { code: string; hint: string }[]; files: unknown[] };
     expect(result.valid).toBe(false);
     expect(result.files).toEqual([]);
@@ -226,6 +229,7 @@ describe("language server over stdio", () => {
     expect(published.map((d) => [d.code, d.range])).toEqual([["XO_PLUGIN_UNKNOWN", { start: { line, character: 10 }, end: { line, character: 17 } }]]);
     const fixes = await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: published[0]!.range, context: { diagnostics: published, only: ["quickfix"] } });
     expect(fixes?.map((f) => ("edit" in f ? f.edit?.changes?.[uri] : undefined))).toEqual([[{ range: published[0]!.range, newText: "helpdesk" }]]);
+    await writeFile(file, valid);
     await client.change(uri, valid, 71);
     expect((await client.diagnostics(uri, 71)).diagnostics).toEqual([]);
   });

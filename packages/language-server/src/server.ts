@@ -22,7 +22,7 @@ import {
 } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { quickFixes } from "./code-actions.js";
-import { COMMANDS, runCommand } from "./commands.js";
+import { COMMANDS, runCommand, UnsavedFile } from "./commands.js";
 import { completions, hover, type CompletionOptions } from "./completion.js";
 import { definition } from "./definition.js";
 import { byFile, toLspDiagnostic } from "./diagnostics.js";
@@ -323,7 +323,12 @@ export function startServer(connection: Connection, workspace: Workspace = new W
     if (typeof uri !== "string" || !file) throw new ResponseError(ErrorCodes.InvalidParams, `${command} takes the file: URI of a pipeline file`);
     if (!(COMMANDS as readonly string[]).includes(command)) throw new ResponseError(ErrorCodes.MethodNotFound, `unknown command ${command}`);
     const settings = await settingsFor(uri);
-    return runCommand(workspace, command as (typeof COMMANDS)[number], file, documents.get(uri)?.getText(), settings);
+    try {
+      return await runCommand(workspace, command as (typeof COMMANDS)[number], file, documents.get(uri)?.getText(), settings);
+    } catch (e) {
+      if (e instanceof UnsavedFile) throw new ResponseError(ErrorCodes.InvalidRequest, e.message);
+      throw e;
+    }
   });
 
   documents.listen(connection);
