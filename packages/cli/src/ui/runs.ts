@@ -15,12 +15,19 @@ import {
   type Project,
   type ResolvedPipeline,
 } from "@xo-foundry/core";
-import { consoleLogger, runPipeline, type TaskReport } from "@xo-foundry/runtime";
+import { consoleLogger, runPipeline, type ProgressListener, type TaskProgress, type TaskReport } from "@xo-foundry/runtime";
 
 export type RunEvent =
   | { readonly type: "start"; readonly pipeline: string; readonly logicalDate: string; readonly tasks: readonly string[] }
   | { readonly type: "task"; readonly task: string; readonly state: "running" | TaskReport["state"]; readonly durationMs?: number; readonly detail?: string }
+  | { readonly type: "progress"; readonly task: string; readonly phase: string; readonly rows: number; readonly pages: number; readonly bytes: number; readonly files: number }
+  | { readonly type: "log"; readonly line: string }
   | { readonly type: "summary"; readonly ok: boolean; readonly durationMs: number; readonly counts: Readonly<Record<string, number>>; readonly errors: readonly string[] };
+
+/** How often the counters of running tasks (rows, pages, bytes) are sent while they change. */
+const PROGRESS_INTERVAL_MS = 500;
+/** Log lines kept per run: a chatty step cannot fill the server's memory or the page. */
+const MAX_LOG_LINES = 2000;
 
 interface Run {
   readonly id: string;
@@ -92,12 +99,21 @@ async function execute(pipeline: ResolvedPipeline, project: Project, logicalDate
     emit({ type: "summary", ok: false, durationMs: 0, counts: {}, errors: missing.map((d) => redact(formatDiagnostic(d))) });
     return;
   }
+  const live = liveProgress(emit);
+  let logLines = 0;
   try {
     const summary = await runPipeline({
       pipeline,
       project,
       logicalDate,
-      log: consoleLogger({ write: () => {} }),
+      // What `xo-foundry run` prints of the steps' logs, redacted, up to a limit.
+      log: consoleLogger({
+        write: (line) => {
+          if (++logLines <= MAX_LOG_LINES) emit({ type: "log", line: redact(line) });
+          else if (logLines === MAX_LOG_LINES + 1) emit({ type: "log", line: `… more log lines than ${MAX_LOG_LINES}; run \`xo-foundry run\` to see them all` });
+        },
+      }),
+      progress: live.listener,
       onTaskStart: (t) => emit({ type: "task", task: t.id, state: "running" }),
       onTaskEnd: (r) => emit({ type: "task", task: r.task, state: r.state, durationMs: Math.round(r.durationMs), ...detail(r) }),
     });
@@ -107,7 +123,37 @@ async function execute(pipeline: ResolvedPipeline, project: Project, logicalDate
   } catch (e) {
     const errors = isXoError(e) ? e.diagnostics.map((d) => redact(formatDiagnostic(d))) : [redact(e instanceof Error ? e.message : String(e))];
     emit({ type: "summary", ok: false, durationMs: Math.round(performance.now() - started), counts: {}, errors });
+  } finally {
+    live.stop();
   }
+}
+
+/**
+ * The counters of the running tasks, sent every PROGRESS_INTERVAL_MS when they changed and
+ * once more when a task ends: the runtime updates them in place as pages and rows arrive.
+ */
+function liveProgress(emit: (e: RunEvent) => void): { listener: ProgressListener; stop(): void } {
+  const running = new Set<Readonly<TaskProgress>>();
+  const last = new Map<string, string>();
+  const send = (p: Readonly<TaskProgress>) => {
+    const event = { type: "progress" as const, task: p.task, phase: p.phase, rows: p.rows, pages: p.pages, bytes: p.bytes, files: p.files };
+    const key = JSON.stringify(event);
+    if (last.get(p.task) === key) return;
+    last.set(p.task, key);
+    emit(event);
+  };
+  const timer = setInterval(() => running.forEach(send), PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return {
+    listener: {
+      taskStarted: (p) => void running.add(p),
+      taskEnded: (p) => {
+        running.delete(p);
+        send(p);
+      },
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 function detail(r: TaskReport): { detail?: string } {

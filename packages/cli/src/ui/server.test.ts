@@ -253,6 +253,9 @@ describe("xo-foundry ui: runs", () => {
     expect(events[0]).toMatchObject({ type: "start", pipeline: "orders", logicalDate: "2026-02-03" });
     expect(events.filter((e) => e.type === "task").map((e) => `${e.task} ${e.state}`)).toEqual(["extract_s running", "extract_s success", "load_s running", "load_s success"]);
     expect(events.at(-1)).toMatchObject({ type: "summary", ok: true, counts: { success: 2 } });
+    // Each task's counters, sent at least once when it ends, and the steps' log as `run` prints it.
+    expect(events.filter((e) => e.type === "progress").map((e) => e.task)).toEqual(["extract_s", "load_s"]);
+    expect(events).toContainEqual({ type: "log", line: "[load_s] loaded 0 rows into t" });
     expect((await call(s, "GET", `/api/run/${id}/events`, { token: null })).status).toBe(403);
     expect((await call(s, "GET", "/api/run/00000000-0000-0000-0000-000000000000/events")).status).toBe(404);
     // Ended: the next run may start.

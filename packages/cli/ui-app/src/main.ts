@@ -244,7 +244,13 @@ async function save(): Promise<void> {
 }
 
 interface RunEvent {
-  readonly type: "start" | "task" | "summary";
+  readonly type: "start" | "task" | "progress" | "log" | "summary";
+  readonly line?: string;
+  readonly phase?: string;
+  readonly rows?: number;
+  readonly pages?: number;
+  readonly bytes?: number;
+  readonly files?: number;
   readonly task?: string;
   readonly state?: string;
   readonly durationMs?: number;
@@ -260,6 +266,7 @@ async function run(): Promise<void> {
   if (!current || running) return;
   const list = $("run-events");
   list.replaceChildren();
+  for (const old of document.querySelectorAll(".run-log-box")) old.remove();
   const line = (text: string, className: string) => {
     const li = document.createElement("li");
     li.className = className;
@@ -275,6 +282,18 @@ async function run(): Promise<void> {
   running = true;
   $<HTMLButtonElement>("run").disabled = true;
   const rows = new Map<string, HTMLLIElement>();
+  // The steps' log, as `xo-foundry run` prints it, folded under the task list.
+  const logBox = document.createElement("details");
+  const logSummary = document.createElement("summary");
+  const logText = document.createElement("pre");
+  logSummary.textContent = "Log";
+  logBox.className = "run-log-box";
+  logText.className = "run-log";
+  // Scrollable, so reachable by keyboard.
+  logText.tabIndex = 0;
+  logText.setAttribute("aria-label", "Log of the run");
+  logBox.append(logSummary, logText);
+  let logLines = 0;
   try {
     for await (const { data } of serverEvents(`/api/run/${started.data.id}/events`)) {
       const e = data as RunEvent;
@@ -285,6 +304,13 @@ async function run(): Promise<void> {
         row.textContent = text;
         row.className = `task-${e.state ?? ""}`;
         rows.set(e.task, row as HTMLLIElement);
+      } else if (e.type === "progress" && e.task) {
+        const row = rows.get(e.task);
+        if (row?.className === "task-running") row.textContent = `${mark("running")} ${e.task} — ${e.phase ?? "running"}: ${counters(e)}`;
+      } else if (e.type === "log" && e.line !== undefined) {
+        if (logLines++ === 0) list.after(logBox);
+        logSummary.textContent = `Log (${logLines} line${logLines === 1 ? "" : "s"})`;
+        logText.append(`${e.line}\n`);
       } else if (e.type === "summary") {
         const counts = Object.entries(e.counts ?? {}).map(([k, n]) => `${n} ${k}`).join(", ");
         line(`${e.ok ? "✓ succeeded" : "✗ failed"}${counts ? `: ${counts}` : ""} in ${e.durationMs ?? 0} ms`, e.ok ? "summary ok" : "summary error");
@@ -295,6 +321,16 @@ async function run(): Promise<void> {
     running = false;
     $<HTMLButtonElement>("run").disabled = false;
   }
+}
+
+/** `1,234 rows, 3 pages, 12.1 KB` — only the counters that moved. */
+function counters(e: RunEvent): string {
+  const parts: string[] = [];
+  if (e.rows) parts.push(`${e.rows.toLocaleString("en")} rows`);
+  if (e.pages) parts.push(`${e.pages.toLocaleString("en")} page${e.pages === 1 ? "" : "s"}`);
+  if (e.files) parts.push(`${e.files} file${e.files === 1 ? "" : "s"}`);
+  if (e.bytes) parts.push(e.bytes < 1024 ? `${e.bytes} B` : e.bytes < 1024 ** 2 ? `${(e.bytes / 1024).toFixed(1)} KB` : `${(e.bytes / 1024 ** 2).toFixed(1)} MB`);
+  return parts.join(", ") || "starting…";
 }
 
 function mark(state: string | undefined): string {
