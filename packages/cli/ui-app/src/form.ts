@@ -266,13 +266,7 @@ export class SchemaForm {
       if (!required && present) body.append(this.#button(`${id}-remove`, `Remove ${name}`, `Remove ${name}`, () => this.#edit((d) => removeValue(d, path), { focus: `${id}-summary` }), "danger"));
     };
     if (required) {
-      const fs = document.createElement("fieldset");
-      fs.id = id;
-      fs.className = "group";
-      const legend = document.createElement("legend");
-      legend.textContent = name;
-      legend.append(text("span", " (required)", "req"));
-      fs.append(legend);
+      const { fs, legend } = fieldset(id, "group", name, true);
       fill(fs);
       this.#fields.set(dotted(path), { id: idOf(path), after: legend });
       return fs;
@@ -391,18 +385,7 @@ export class SchemaForm {
     const map = this.#node(path);
     const keys = isMap(map) ? map.items.map((p) => String(isScalar(p.key) ? p.key.value : p.key)) : [];
     const one = singular(name);
-    const fs = document.createElement("fieldset");
-    fs.id = id;
-    fs.className = `group map${shape.kind === "scalar" ? " map-scalars" : ""}`;
-    const legend = document.createElement("legend");
-    legend.textContent = name;
-    if (required) legend.append(text("span", " (required)", "req"));
-    fs.append(legend);
-    const help = helpFor(id, node?.description);
-    if (help) {
-      fs.append(help);
-      describe(fs, help.id);
-    }
+    const { fs, legend } = fieldset(id, `group map${shape.kind === "scalar" ? " map-scalars" : ""}`, name, required, node?.description);
     for (const key of keys) {
       const at = [...path, key];
       const remove = this.#button(`${idOf(at)}-remove-key`, "Remove", `Remove ${name} ${key}`, () => this.#edit((d) => removeValue(d, at), { focus: `${id}-new` }), "danger");
@@ -460,18 +443,7 @@ export class SchemaForm {
     if (shape.kind === "scalar") return shape.control.kind === "choice" ? this.#choices(path, name, node, shape.control.values, required) : this.#lines(path, name, node, shape.control, required);
     if (shape.kind === "opaque" || shape.kind === "list") return this.#opaque(path, name, node, this.#node(path), required);
     const id = idOf(path);
-    const fs = document.createElement("fieldset");
-    fs.id = id;
-    fs.className = "group list";
-    const legend = document.createElement("legend");
-    legend.textContent = name;
-    if (required) legend.append(text("span", " (required)", "req"));
-    fs.append(legend);
-    const help = helpFor(id, node?.description);
-    if (help) {
-      fs.append(help);
-      describe(fs, help.id);
-    }
+    const { fs, legend } = fieldset(id, "group list", name, required, node?.description);
     const seq = this.#node(path);
     const items = isSeq(seq) ? seq.items : [];
     const list = document.createElement("ol");
@@ -552,13 +524,7 @@ export class SchemaForm {
   /** A list of choices (an alert's `on:`): a checkbox each, in the schema's order. */
   #choices(path: Path, name: string, node: Schema | undefined, values: readonly unknown[], required: boolean): HTMLElement {
     const id = idOf(path);
-    const fs = document.createElement("fieldset");
-    fs.id = id;
-    fs.className = "field-choices";
-    const legend = document.createElement("legend");
-    legend.textContent = name;
-    if (required) legend.append(text("span", " (required)", "req"));
-    fs.append(legend);
+    const { fs, legend } = fieldset(id, "field-choices", name, required);
     const seq = this.#node(path);
     const chosen = new Set(isSeq(seq) ? seq.items.map((i) => (isScalar(i) ? String(i.value) : "")) : []);
     const boxes = div("choices");
@@ -711,6 +677,23 @@ function labelFor(id: string, name: string, required: boolean): HTMLLabelElement
   label.textContent = name;
   if (required) label.append(text("span", " (required)", "req"));
   return label;
+}
+
+/** A fieldset with its legend (marked when required) and, for `description`, its help text. */
+function fieldset(id: string, className: string, name: string, required: boolean, description?: string): { fs: HTMLFieldSetElement; legend: HTMLLegendElement } {
+  const fs = document.createElement("fieldset");
+  fs.id = id;
+  fs.className = className;
+  const legend = document.createElement("legend");
+  legend.textContent = name;
+  if (required) legend.append(text("span", " (required)", "req"));
+  fs.append(legend);
+  const help = helpFor(id, description);
+  if (help) {
+    fs.append(help);
+    describe(fs, help.id);
+  }
+  return { fs, legend };
 }
 
 function helpFor(id: string, description: string | undefined): HTMLElement | undefined {
