@@ -4,16 +4,15 @@
  * server's scripted temporary and permanent replies.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Registry, resolveConnection, type AlertMessage, type Connection, type Logger } from "@xo-foundry/core";
+import { DEFAULT_DELIVERY_POLICY, Registry, resolveConnection, type AlertMessage, type Connection, type DeliveryPolicy, type Logger } from "@xo-foundry/core";
 import { freePort, rejectionOf } from "@xo-foundry/testkit";
 import { startSmtpServer, type TestSmtpServer } from "./__fixtures__/smtp_server.js";
-import { DEFAULT_POLICY, type DeliveryPolicy } from "./deliver.js";
 import { EmailError } from "./errors.js";
 import { email } from "./index.js";
 import { emailContent } from "./message.js";
 import { emailNotifier, type EmailOptions } from "./notifier.js";
 
-const FAST: DeliveryPolicy = { ...DEFAULT_POLICY, backoffMs: 20, maxBackoffMs: 50, timeoutMs: 3000 };
+const FAST: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, backoffMs: 20, maxBackoffMs: 50, timeoutMs: 3000 };
 const PASSWORD = "s3cret-smtp-Passw0rd";
 
 const MESSAGE: AlertMessage = {

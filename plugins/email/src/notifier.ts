@@ -3,9 +3,19 @@
  * The same alert from a generated DAG goes through Airflow's SmtpNotifier, with the same
  * connection, subject and HTML.
  */
-import { describeConnection, redact, type AirflowNotifier, type NotifierDefinition, type NotifyContext } from "@xo-foundry/core";
+import {
+  DEFAULT_DELIVERY_POLICY,
+  deliver,
+  describeConnection,
+  DeliveryExhausted,
+  redact,
+  TransientDeliveryError,
+  type AirflowNotifier,
+  type DeliveryPolicy,
+  type NotifierDefinition,
+  type NotifyContext,
+} from "@xo-foundry/core";
 import { z } from "zod";
-import { DEFAULT_POLICY, deliver, Exhausted, Transient, type DeliveryPolicy } from "./deliver.js";
 import { EmailError } from "./errors.js";
 import { emailContent, htmlTemplate } from "./message.js";
 import { smtpTarget, transportOptions, type SmtpTarget } from "./smtp.js";
@@ -26,7 +36,7 @@ export const emailOptions = z.object({
 export type EmailOptions = z.output<typeof emailOptions>;
 
 /** The notifier, with a delivery policy (tests shorten the waits). */
-export function emailNotifier(policy: DeliveryPolicy = DEFAULT_POLICY): NotifierDefinition<EmailOptions> {
+export function emailNotifier(policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY): NotifierDefinition<EmailOptions> {
   return {
     id: "email",
     description: "Sends alerts by email through an SMTP server (text and HTML, with a link to the log); generated DAGs use Airflow's SmtpNotifier with the same connection.",
@@ -67,7 +77,7 @@ async function send(ctx: NotifyContext<EmailOptions>, policy: DeliveryPolicy): P
   try {
     await deliver(() => sendOnce(target, timeoutMs, { from, to: [...options.to], ...(options.cc ? { cc: [...options.cc] } : {}), ...content }, signal, where), policy, signal, log, `email through ${server}`);
   } catch (e) {
-    if (!(e instanceof Exhausted)) throw e;
+    if (!(e instanceof DeliveryExhausted)) throw e;
     throw new EmailError(
       "EMAIL_UNAVAILABLE",
       `the email alert through ${where} (${server}) was not delivered: ${e.attempts} attempts failed, the last with ${e.last.detail}`,
@@ -101,7 +111,7 @@ async function sendOnce(target: SmtpTarget, timeoutMs: number, mail: Mail, signa
   }
 }
 
-/** A temporary failure (4xx reply, network, timeout) is Transient; the rest ends the alert with what to fix. */
+/** A temporary failure (4xx reply, network, timeout) is TransientDeliveryError; the rest ends the alert with what to fix. */
 function classify(e: unknown, target: SmtpTarget, where: string): Error {
   const error = e as { code?: unknown; responseCode?: unknown; response?: unknown; command?: unknown; message?: unknown };
   const reply = typeof error.responseCode === "number" ? error.responseCode : undefined;
@@ -114,7 +124,7 @@ function classify(e: unknown, target: SmtpTarget, where: string): Error {
       "if the server has no TLS at all (a relay inside your network), set `extra.disable_tls: true` in the connection; otherwise check its port",
     );
   }
-  if (reply !== undefined && reply >= 400 && reply < 500) return new Transient(`reply ${said}`);
+  if (reply !== undefined && reply >= 400 && reply < 500) return new TransientDeliveryError(`reply ${said}`);
   if (reply !== undefined && reply >= 500) {
     return new EmailError("EMAIL_REFUSED", `the mail server of ${where} refused the alert${commandOf(error.command)}: ${said}`, refusalFix(reply, code, target), reply);
   }
@@ -131,7 +141,7 @@ function classify(e: unknown, target: SmtpTarget, where: string): Error {
   if (code === "EAUTH") {
     return new EmailError("EMAIL_REFUSED", `the mail server of ${where} refused the login: ${said}`, "check the login and password (or `extra.access_token`) of the connection", reply);
   }
-  return new Transient(`${code ? `${code}: ` : ""}${said}`);
+  return new TransientDeliveryError(`${code ? `${code}: ` : ""}${said}`);
 }
 
 function refusalFix(reply: number, code: string | undefined, target: SmtpTarget): string {

@@ -4,16 +4,15 @@
  * clients, real HTTP. Emulated: Slack itself (tokens, channels and answers are the emulator's).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Registry, resolveConnection, type AlertMessage, type Connection, type Logger } from "@xo-foundry/core";
+import { DEFAULT_DELIVERY_POLICY, Registry, resolveConnection, type AlertMessage, type Connection, type DeliveryPolicy, type Logger } from "@xo-foundry/core";
 import { freePort, rejectionOf } from "@xo-foundry/testkit";
 import { startSlackReceiver, type SlackReceiver } from "./__fixtures__/slack_server.js";
-import { DEFAULT_POLICY, type DeliveryPolicy } from "./deliver.js";
 import { SlackError } from "./errors.js";
 import { slack } from "./index.js";
 import { slackText } from "./message.js";
 import { slackNotifier, type SlackOptions } from "./notifier.js";
 
-const FAST: DeliveryPolicy = { ...DEFAULT_POLICY, backoffMs: 20, maxBackoffMs: 50, timeoutMs: 2000 };
+const FAST: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, backoffMs: 20, maxBackoffMs: 50, timeoutMs: 2000 };
 
 const MESSAGE: AlertMessage = {
   event: "failure",

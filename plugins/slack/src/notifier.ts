@@ -4,13 +4,26 @@
  * a generated DAG goes through Airflow's SlackWebhookNotifier or SlackNotifier, with the
  * same connection and the same text.
  */
-import { describeConnection, redact, type AirflowNotifier, type Connection, type Logger, type NotifierDefinition, type NotifyContext } from "@xo-foundry/core";
+import {
+  DEFAULT_DELIVERY_POLICY,
+  deliver,
+  describeConnection,
+  DeliveryExhausted,
+  redact,
+  TransientDeliveryError,
+  type AirflowNotifier,
+  type Connection,
+  type DeliveryPolicy,
+  type Logger,
+  type NotifierDefinition,
+  type NotifyContext,
+} from "@xo-foundry/core";
 import type { Logger as SlackLogger } from "@slack/web-api";
 import { z } from "zod";
 import { botTarget, webhookTarget } from "./connection.js";
-import { DEFAULT_POLICY, deliver, Exhausted, observedFetch, Transient, type DeliveryPolicy } from "./deliver.js";
 import { SlackError } from "./errors.js";
 import { slackText, slackTextTemplate } from "./message.js";
+import { observedFetch } from "./observed-fetch.js";
 import { webApiRefusal, webhookRefusal } from "./refusals.js";
 
 export const slackOptions = z.object({
@@ -29,7 +42,7 @@ const WEBHOOK_MODULE = "airflow.providers.slack.notifications.slack_webhook";
 const BOT_MODULE = "airflow.providers.slack.notifications.slack";
 
 /** The notifier, with a delivery policy (tests shorten the waits). */
-export function slackNotifier(policy: DeliveryPolicy = DEFAULT_POLICY): NotifierDefinition<SlackOptions> {
+export function slackNotifier(policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY): NotifierDefinition<SlackOptions> {
   return {
     id: "slack",
     description:
@@ -69,7 +82,7 @@ async function attempts(attempt: () => Promise<void>, where: string, policy: Del
   try {
     await deliver(attempt, policy, signal, log, `Slack ${how}`);
   } catch (e) {
-    if (!(e instanceof Exhausted)) throw e;
+    if (!(e instanceof DeliveryExhausted)) throw e;
     const waited = e.waitRefused
       ? `Slack asked to wait ${Math.round((e.last.retryAfterMs ?? 0) / 1000)} s before the next attempt, longer than an alert waits (${policy.maxRetryAfterMs / 1000} s)`
       : `${e.attempts} attempts failed, the last with ${e.last.detail}`;
@@ -112,7 +125,7 @@ async function postMessage(token: string, apiUrl: string, channel: string, text:
     const error = e as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown; body?: unknown; retryAfter?: unknown };
     if (error.code === "slack_webapi_platform_error") {
       const code = typeof error.data?.error === "string" ? error.data.error : "unknown_error";
-      if (TRANSIENT_API_ERRORS.has(code)) throw new Transient(`Slack answered ok: false, error ${code}`);
+      if (TRANSIENT_API_ERRORS.has(code)) throw new TransientDeliveryError(`Slack answered ok: false, error ${code}`);
       throw webApiRefusal(code, channel, where);
     }
     const status = typeof error.statusCode === "number" ? error.statusCode : observed.last.status;
@@ -144,15 +157,15 @@ const SILENT: SlackLogger = {
 function answered(status: number, retryAfter: string | null | undefined, refused: () => SlackError): Error {
   if (status === 429) {
     const seconds = retryAfter !== null && retryAfter !== undefined && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter.trim()) : undefined;
-    return new Transient("HTTP 429 (rate limited)", seconds === undefined ? undefined : seconds * 1000);
+    return new TransientDeliveryError("HTTP 429 (rate limited)", seconds === undefined ? undefined : seconds * 1000);
   }
-  if (status >= 500) return new Transient(`HTTP ${status}`);
+  if (status >= 500) return new TransientDeliveryError(`HTTP ${status}`);
   return refused();
 }
 
 function networkFailure(e: unknown, timeoutMs: number, where: string): Error {
   const original = (e as { original?: unknown }).original ?? e;
-  if ((original as { name?: unknown }).name === "TimeoutError") return new Transient(`no answer within ${timeoutMs} ms`);
+  if ((original as { name?: unknown }).name === "TimeoutError") return new TransientDeliveryError(`no answer within ${timeoutMs} ms`);
   // fetch says "fetch failed" and puts what happened (ECONNREFUSED, a DNS failure) in `cause`.
   const cause = (original as { cause?: { code?: unknown; message?: unknown } }).cause;
   const code = typeof cause?.code === "string" ? cause.code : undefined;
@@ -162,7 +175,7 @@ function networkFailure(e: unknown, timeoutMs: number, where: string): Error {
   if (code === "ENOTFOUND" || /redirect|bad port|invalid url/i.test(detail)) {
     return new SlackError("SLACK_CONNECTION_INVALID", `the Slack alert through ${where} could not reach its host: ${detail}`, "check the host of the connection, or the webhook URL in its password");
   }
-  return new Transient(`the request failed: ${detail}`);
+  return new TransientDeliveryError(`the request failed: ${detail}`);
 }
 
 function missingConnection(): SlackError {

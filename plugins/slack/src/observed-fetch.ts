@@ -1,12 +1,3 @@
-/** Delivery with retries is core's, shared by every notifier (packages/core/src/delivery.ts). */
-export {
-  deliver,
-  DEFAULT_DELIVERY_POLICY as DEFAULT_POLICY,
-  DeliveryExhausted as Exhausted,
-  TransientDeliveryError as Transient,
-  type DeliveryPolicy,
-} from "@xo-foundry/core";
-
 /**
  * A fetch for the Slack clients: the attempt's timeout and the run's signal on every
  * request, and the last answer's status and Retry-After kept where our retry rule can
