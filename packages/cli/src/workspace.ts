@@ -69,7 +69,7 @@ export class Workspace {
   /** The other pipelines of a project as last read from disk, by file, with the mtime and size they were read at. */
   readonly #others = new Map<string, OtherLoad>();
 
-  /** The project folder of a pipeline file, found as the CLI finds it. */
+  /** The project folder of a pipeline file or a folder, found as the CLI finds it. */
   projectDir(file: string): string {
     return findProjectDir(path.resolve(file));
   }
@@ -94,7 +94,7 @@ export class Workspace {
 
   /** The pipeline files of the project that holds `dir`, as `validate-config <project>` finds them. */
   async pipelines(dir: string): Promise<string[]> {
-    return (await pipelineFiles([this.projectDir(path.join(path.resolve(dir), "x.yaml"))])).files;
+    return (await pipelineFiles([this.projectDir(dir)])).files;
   }
 
   /** The JSON Schema of a pipeline file in this file's project: core's, with the installed plugins' options. */

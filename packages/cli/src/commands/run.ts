@@ -115,7 +115,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
 }
 
 /** Each connection the pipeline names, resolved now, so a missing one is reported once. */
-function connectionProblems(config: PipelineConfig): Diagnostic[] {
+export function connectionProblems(config: PipelineConfig): Diagnostic[] {
   const problems: Diagnostic[] = [];
   for (const id of pipelineConnections(config)) {
     try {

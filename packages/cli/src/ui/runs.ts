@@ -8,14 +8,13 @@ import {
   formatDiagnostic,
   isXoError,
   parseDate,
-  pipelineConnections,
   redact,
-  resolveConnection,
   type Diagnostic,
   type Project,
   type ResolvedPipeline,
 } from "@xo-foundry/core";
 import { consoleLogger, runPipeline, type ProgressListener, type TaskProgress, type TaskReport } from "@xo-foundry/runtime";
+import { connectionProblems } from "../commands/run.js";
 
 export type RunEvent =
   | { readonly type: "start"; readonly pipeline: string; readonly logicalDate: string; readonly tasks: readonly string[] }
@@ -93,7 +92,7 @@ export class Runs {
 
 async function execute(pipeline: ResolvedPipeline, project: Project, logicalDate: string, emit: (e: RunEvent) => void): Promise<void> {
   const started = performance.now();
-  const missing = connectionProblems(pipeline);
+  const missing = connectionProblems(pipeline.config);
   if (missing.length) {
     // Every task would fail the same way: say it once per connection, as `run` does.
     emit({ type: "summary", ok: false, durationMs: 0, counts: {}, errors: missing.map((d) => redact(formatDiagnostic(d))) });
@@ -170,17 +169,4 @@ function errorLines(t: TaskReport): string[] {
   if (t.state !== "failed" || !t.error) return [];
   if (Array.isArray(t.error)) return (t.error as Diagnostic[]).map((d) => redact(formatDiagnostic(d)));
   return [redact(`${t.task}: ${String(t.error)}`)];
-}
-
-function connectionProblems(pipeline: ResolvedPipeline): Diagnostic[] {
-  const problems: Diagnostic[] = [];
-  for (const id of pipelineConnections(pipeline.config)) {
-    try {
-      resolveConnection(id);
-    } catch (e) {
-      if (!isXoError(e)) throw e;
-      problems.push(...e.diagnostics);
-    }
-  }
-  return problems;
 }

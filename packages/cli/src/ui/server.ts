@@ -65,7 +65,7 @@ class HttpError extends Error {
 
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const ws = options.workspace ?? new Workspace();
-  const projectDir = ws.projectDir(path.join(path.resolve(options.dir), "x.yaml"));
+  const projectDir = ws.projectDir(options.dir);
   const dagsDir = options.dagsDir;
   const assetsDir = options.assetsDir ?? path.dirname(fileURLToPath(import.meta.url));
   const token = newToken();
@@ -181,7 +181,7 @@ class Api {
 
   async schema() {
     await this.fresh();
-    return this.ws.schema(path.join(this.root, "x.yaml"));
+    return this.ws.schema(this.root);
   }
 
   async file(relative: string | null) {

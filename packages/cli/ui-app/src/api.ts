@@ -4,6 +4,8 @@
  * Run events are read from a fetch body, not EventSource, because EventSource cannot
  * send a header.
  */
+import type { Diagnostic } from "@xo-foundry/core";
+
 const KEY = "xo-foundry-token";
 
 function takeToken(): string {
@@ -62,17 +64,7 @@ export async function* serverEvents(path: string): AsyncGenerator<{ event: strin
 }
 
 /** What the server sends for one diagnostic: core's fields and the CLI's text. */
-export interface WireDiagnostic {
-  readonly code: string;
-  readonly severity: "error" | "warning";
-  readonly message: string;
-  readonly hint?: string;
-  readonly file?: string;
-  readonly line?: number;
-  readonly column?: number;
-  readonly path?: string;
-  readonly text: string;
-}
+export type WireDiagnostic = Diagnostic & { readonly text: string };
 
 export interface TaskGraph {
   readonly width: number;
