@@ -5,6 +5,7 @@ import { readFileSync, rmdirSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
 
 /** A failed check: the benchmark exits 1 with this message and no stack. */
 export function fail(message) {
@@ -119,4 +120,34 @@ export async function scratchSpace(repo, name, { keep = false, beforeCleanup } =
 /** What the results were measured on. */
 export function machineInfo() {
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", os: osName(), node: process.version };
+}
+
+/** The flags every benchmark takes besides `--sizes` and `--repeats`. */
+const COMMON_OPTIONS = {
+  smoke: { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  keep: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+};
+
+/** A benchmark's flags: the common ones plus its own `options` (its `sizes` and `repeats` defaults among them). */
+export function benchArgs(argv, options) {
+  return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, strict: true }).values;
+}
+
+/**
+ * The options `parse` makes of the command line, or the exit code once the usage is printed:
+ * 0 for `--help`, 2 for a bad flag (with the reason).
+ */
+export function commandLine(usage, parse) {
+  try {
+    const opts = parse(process.argv.slice(2));
+    if (!opts.help) return opts;
+    console.log(usage);
+    return 0;
+  } catch (err) {
+    log(err.message);
+    log(usage);
+    return 2;
+  }
 }

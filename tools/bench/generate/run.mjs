@@ -17,9 +17,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { pipelineName, pipelineSpec, writeXoProject } from "../parse/fixtures.mjs";
-import { fail, log, machineInfo, median, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
+import { benchArgs, commandLine, fail, log, machineInfo, median, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -45,17 +44,9 @@ const USAGE = `usage: node tools/bench/generate/run.mjs [options]
   -h, --help       this text`;
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: "string", default: "10,100,1000" },
-      repeats: { type: "string", default: "5" },
-      smoke: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+  const values = benchArgs(argv, {
+    sizes: { type: "string", default: "10,100,1000" },
+    repeats: { type: "string", default: "5" },
   });
   return { ...values, ...sizesAndRepeats(values) };
 }
@@ -272,18 +263,8 @@ function printSize(r) {
 // ---------------------------------------------------------------------------------------
 
 async function main() {
-  let opts;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    log(err.message);
-    log(USAGE);
-    return 2;
-  }
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(USAGE, parseOptions);
+  if (typeof opts === "number") return opts;
   if (!existsSync(TIME)) {
     log(`generate bench: ${TIME} is missing (it measures peak RSS); install GNU time (apt-get install time)`);
     return 2;

@@ -17,8 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
+import { benchArgs, commandLine, fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, stopChildren, table, tail } from "../lib.mjs";
 import { brief, LspServer, now } from "./client.mjs";
 import { KEY, MIN_LINES, TYPO, writeLspProject } from "./fixtures.mjs";
 
@@ -55,18 +54,10 @@ const USAGE = `usage: node tools/bench/lsp/run.mjs [options]
   -h, --help       this text`;
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: "string", default: "100,500,2000" },
-      repeats: { type: "string", default: "20" },
-      timeout: { type: "string", default: "60" },
-      smoke: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+  const values = benchArgs(argv, {
+    sizes: { type: "string", default: "100,500,2000" },
+    repeats: { type: "string", default: "20" },
+    timeout: { type: "string", default: "60" },
   });
   const { sizes, repeats } = sizesAndRepeats(values);
   if (sizes.some((n) => n < MIN_LINES)) fail(`--sizes: at least ${MIN_LINES} lines (the header and two streams), got ${values.sizes}`);
@@ -321,18 +312,8 @@ function printSize(r) {
 }
 
 async function main() {
-  let opts;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    log(err.message);
-    log(USAGE);
-    return 2;
-  }
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(USAGE, parseOptions);
+  if (typeof opts === "number") return opts;
   if (!existsSync(path.join(REPO, "packages/cli/dist/workspace.js"))) {
     log("lsp bench: the CLI is not built; run `npx nx run-many -t build --output-style=static` from the repo root first");
     return 2;

@@ -17,7 +17,6 @@ import { existsSync, rmSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import {
   pipelineName,
   pipelineSpec,
@@ -25,7 +24,7 @@ import {
   writeHandWrittenFolder,
   writeXoProject,
 } from "./fixtures.mjs";
-import { fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, table, tail } from "../lib.mjs";
+import { benchArgs, commandLine, fail, log, machineInfo, median, run, scratchSpace, sizesAndRepeats, table, tail } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -54,20 +53,12 @@ const USAGE = `usage: node tools/bench/parse/run.mjs [options]
   -h, --help       this text`;
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: "string", default: "10,100,1000" },
-      repeats: { type: "string", default: "9" },
-      smoke: { type: "boolean", default: false },
-      scenario: { type: "string", default: "all" },
-      models: { type: "string", default: "20" },
-      python: { type: "string", default: DEFAULT_PYTHON },
-      json: { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+  const values = benchArgs(argv, {
+    sizes: { type: "string", default: "10,100,1000" },
+    repeats: { type: "string", default: "9" },
+    scenario: { type: "string", default: "all" },
+    models: { type: "string", default: "20" },
+    python: { type: "string", default: DEFAULT_PYTHON },
   });
   if (!["ingest", "dbt", "all"].includes(values.scenario)) fail(`--scenario: ingest, dbt or all, got ${values.scenario}`);
   const models = Number(values.models);
@@ -272,18 +263,8 @@ function printSize(r) {
 // ---------------------------------------------------------------------------------------
 
 async function main() {
-  let opts;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    log(err.message);
-    log(USAGE);
-    return 2;
-  }
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(USAGE, parseOptions);
+  if (typeof opts === "number") return opts;
   if (!existsSync(opts.python)) {
     log(`parse bench: no Airflow 3 venv at ${opts.python}; run tools/airflow/setup.sh 3 first`);
     return 2;

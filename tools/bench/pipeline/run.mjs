@@ -20,10 +20,9 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { duckdbApi, withDatabase } from "./duckdb.mjs";
 import { expectedTotals } from "./records.mjs";
-import { fail, log, median, osName, run, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
+import { benchArgs, commandLine, fail, log, median, osName, run, scratchSpace, sizesAndRepeats, table, tail, track } from "../lib.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../../..");
@@ -76,20 +75,12 @@ const USAGE = `usage: node tools/bench/pipeline/run.mjs [options]
 dlt default (its default loader file format for DuckDB) runs at the smallest size only.`;
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: "string", default: "200000,1000000,4000000" },
-      repeats: { type: "string", default: "3" },
-      only: { type: "string", default: "xo,direct,dlt,floor" },
-      "dlt-once-after": { type: "string", default: "60" },
-      python: { type: "string", default: DEFAULT_PYTHON },
-      smoke: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      keep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
+  const values = benchArgs(argv, {
+    sizes: { type: "string", default: "200000,1000000,4000000" },
+    repeats: { type: "string", default: "3" },
+    only: { type: "string", default: "xo,direct,dlt,floor" },
+    "dlt-once-after": { type: "string", default: "60" },
+    python: { type: "string", default: DEFAULT_PYTHON },
   });
   const { sizes, repeats } = sizesAndRepeats(values, { max: 1e9 });
   const dltOnceAfterS = Number(values["dlt-once-after"]);
@@ -492,18 +483,8 @@ function printSize(r) {
 // ---------------------------------------------------------------------------------------
 
 async function main() {
-  let opts;
-  try {
-    opts = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    log(err.message);
-    log(USAGE);
-    return 2;
-  }
-  if (opts.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const opts = commandLine(USAGE, parseOptions);
+  if (typeof opts === "number") return opts;
   if (!existsSync(TIME)) {
     log(`pipeline bench: ${TIME} is missing; install GNU time (apt-get install time)`);
     return 2;
